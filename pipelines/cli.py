@@ -1,0 +1,112 @@
+"""`python -m pipelines`: provision models and run any task from a shell, printing JSON.
+
+python -m pipelines models pull [NAME ...]
+python -m pipelines models list [--json]
+python -m pipelines run image-classification [--model NAME] IMAGE... [--top-k K]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+
+from pipelines.catalog import CATALOG
+from pipelines.errors import ShowroomError
+from pipelines.provision import folder_size_mb, model_dir, model_state, pull
+
+TaskRunner = Callable[[argparse.Namespace], object]
+
+
+def _pull(args: argparse.Namespace) -> int:
+    results = pull(args.names)
+    failed = [result for result in results if result.outcome == "failed"]
+    built = sum(result.outcome == "built" for result in results)
+    print(
+        f"\n{len(results)} model(s): {built} built, {len(results) - built - len(failed)} up to date, {len(failed)} failed"
+    )
+    for result in failed:
+        print(f"  {result.name} failed: {result.error}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def model_rows() -> list[dict[str, object]]:
+    """One row per catalog model: what `models list` and the home page show."""
+    rows = []
+    for spec in CATALOG:
+        state = model_state(spec)
+        folder = model_dir(spec)
+        rows.append(
+            {
+                "name": spec.name,
+                "task": spec.task,
+                "state": state,
+                "size_mb": round(folder_size_mb(folder), 1) if state == "ready" else spec.size_mb,
+                "licence": spec.licence,
+                "source": spec.source,
+                "task_default": spec.task_default,
+                "path": str(folder),
+            }
+        )
+    return rows
+
+
+def _list(args: argparse.Namespace) -> int:
+    rows = model_rows()
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    print(f"{'name':<20} {'task':<22} {'state':<9} {'size':>8}  licence / source")
+    for row in rows:
+        print(f"{row['name']:<20} {row['task']:<22} {row['state']:<9} {row['size_mb']:>6.1f}MB  {row['licence']}")
+        print(f"{'':<63}{row['source']}")
+    return 0
+
+
+def _classify(args: argparse.Namespace) -> object:
+    from pipelines.image_classification import classify_image
+
+    return [classify_image(path, args.model, args.top_k).as_json() for path in args.images]
+
+
+def _add_task_parsers(run: argparse._SubParsersAction) -> None:
+    classify = run.add_parser("image-classification", help="label images with ImageNet classes")
+    classify.add_argument("images", nargs="+", metavar="IMAGE")
+    classify.add_argument("--model", help="catalog name, local folder or hub id (default: the task's default)")
+    classify.add_argument("--top-k", type=int, default=5)
+    classify.set_defaults(runner=_classify)
+
+
+def _run(args: argparse.Namespace) -> int:
+    print(json.dumps(args.runner(args), indent=2, default=asdict, ensure_ascii=False))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m pipelines", description="Showroom's engine from the shell.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    models = commands.add_parser("models", help="provision and list models").add_subparsers(
+        dest="action", required=True
+    )
+    pull_parser = models.add_parser("pull", help="fetch, verify and convert models (default: the default set)")
+    pull_parser.add_argument("names", nargs="*", metavar="NAME")
+    pull_parser.set_defaults(handler=_pull)
+    list_parser = models.add_parser("list", help="show every catalog model and whether it is provisioned")
+    list_parser.add_argument("--json", action="store_true")
+    list_parser.set_defaults(handler=_list)
+    run = commands.add_parser("run", help="run a task and print JSON").add_subparsers(dest="task", required=True)
+    _add_task_parsers(run)
+    for task_parser in run.choices.values():
+        task_parser.set_defaults(handler=_run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except ShowroomError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2

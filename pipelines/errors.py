@@ -1,0 +1,17 @@
+"""The engine's exceptions: each message is a sentence a user can act on."""
+
+
+class ShowroomError(Exception):
+    """Base class, so callers can render every engine error the same way."""
+
+
+class InputError(ShowroomError, ValueError):
+    """The user's input cannot be used: the message says what is wrong and what is accepted."""
+
+
+class ModelNotAvailable(ShowroomError):
+    """The model is unknown, not provisioned, or would need a hub that is switched off."""
+
+
+class ProvisioningError(ShowroomError):
+    """Fetching, verifying or converting a model's source packages failed."""

@@ -1,0 +1,52 @@
+"""Image classification: prepare the image, run the cached pipeline, return typed scores."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+
+from pipelines.catalog import default_model
+from pipelines.errors import InputError
+from pipelines.images import ImageSource, PreparedImage, prepare_image
+from pipelines.loader import get_pipeline
+
+TASK = "image-classification"
+MAX_TOP_K = 20
+
+
+@dataclass(frozen=True)
+class ClassScore:
+    label: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Classification:
+    """Scores for one image, best first, with the model that made them and how long it took."""
+
+    model: str
+    scores: list[ClassScore]
+    seconds: float
+    image: PreparedImage
+
+    @property
+    def top(self) -> ClassScore:
+        return self.scores[0]
+
+    def as_json(self) -> list[dict[str, float | str]]:
+        """The CLI's and the raw-JSON view's shape: [{"label", "score"}] sorted by score."""
+        return [asdict(score) for score in self.scores]
+
+
+def classify_image(image: ImageSource, model: str | None = None, top_k: int = 5) -> Classification:
+    """Classify one image with a catalog model, a local folder or (if allowed) a hub id."""
+    if not 1 <= top_k <= MAX_TOP_K:
+        raise InputError(f"top_k must be between 1 and {MAX_TOP_K}; got {top_k}.")
+    name = model or default_model(TASK).name
+    prepared = prepare_image(image)
+    served = get_pipeline(name, TASK)
+    started = time.perf_counter()
+    raw = served(prepared.image, top_k=top_k)
+    seconds = time.perf_counter() - started
+    scores = [ClassScore(item["label"], float(item["score"])) for item in raw]
+    return Classification(name, sorted(scores, key=lambda score: score.score, reverse=True), seconds, prepared)

@@ -1,0 +1,116 @@
+"""The one cached model loader every task and page shares.
+
+`get_pipeline` builds each transformers pipeline once per process, lazily, on first use, and
+hands every caller (Streamlit sessions, CLI, benchmarks) the same object.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pipelines.catalog import CATALOG, ModelSpec, find_model
+from pipelines.errors import ModelNotAvailable
+from pipelines.provision import model_dir, model_state
+from pipelines.settings import Settings, load_settings
+
+
+@dataclass(frozen=True)
+class ModelLocation:
+    """Where a model name points: a catalog entry's folder, any local folder, or a hub id."""
+
+    key: str
+    task: str
+    location: str
+    spec: ModelSpec | None = None
+
+
+@dataclass
+class ServedPipeline:
+    """A loaded pipeline plus the lock that serialises calls into it."""
+
+    name: str
+    task: str
+    pipeline: Any
+    load_seconds: float
+    # NOTE: one lock per model, not per process. Fast (Rust) tokenizers are not thread-safe
+    # ("Already borrowed" panics) and a pipeline keeps per-call state on itself, so two
+    # Streamlit sessions must never run the same pipeline at once. Different models still run
+    # in parallel, and copying a pipeline per session would multiply memory by the user count.
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        with self.lock:
+            return self.pipeline(*args, **kwargs)
+
+
+_served: dict[str, ServedPipeline] = {}
+_load_locks: dict[str, threading.Lock] = {}
+_registry_lock = threading.Lock()
+
+
+def resolve_model(name: str, task: str | None = None, settings: Settings | None = None) -> ModelLocation:
+    """Turn a catalog name, a local folder or a hub id into a loadable location, or explain why not."""
+    settings = settings or load_settings()
+    catalog_names = {spec.name for spec in CATALOG}
+    if name in catalog_names:
+        spec = find_model(name)
+        if task is not None and spec.task != task:
+            raise ModelNotAvailable(f"'{name}' is a {spec.task} model; it cannot serve {task}.")
+        if model_state(spec, settings) != "ready":
+            raise ModelNotAvailable(
+                f"Model '{name}' is not provisioned yet. Run `python -m pipelines models pull {name}` "
+                "(or `make run`, which provisions the default models)."
+            )
+        return ModelLocation(name, spec.task, str(model_dir(spec, settings)), spec)
+    if task is None:
+        raise ModelNotAvailable(f"'{name}' is not in the catalog, so its task must be given.")
+    folder = Path(name).expanduser()
+    if folder.is_dir():
+        return ModelLocation(str(folder.resolve()), task, str(folder.resolve()))
+    if "/" in name and not name.startswith((".", "/", "~")):
+        if not settings.allow_hub:
+            raise ModelNotAvailable(
+                f"'{name}' looks like a Hugging Face Hub id, but the hub is switched off (offline mode). "
+                "Set SHOWROOM_ALLOW_HUB=1 on a machine that can reach the hub, or pass a local model folder."
+            )
+        return ModelLocation(name, task, name)
+    known = ", ".join(sorted(catalog_names))
+    raise ModelNotAvailable(f"Unknown model '{name}': not in the catalog and not a folder. Known models: {known}.")
+
+
+def get_pipeline(name: str, task: str | None = None) -> ServedPipeline:
+    """The process-wide pipeline for `name`, built on first use; later calls return the same object."""
+    settings = load_settings()
+    model = resolve_model(name, task, settings)
+    served = _served.get(model.key)
+    if served is not None:
+        return served
+    with _registry_lock:
+        load_lock = _load_locks.setdefault(model.key, threading.Lock())
+    with load_lock:  # two sessions asking for a cold model at once load it once
+        served = _served.get(model.key)
+        if served is None:
+            served = _load(model, settings)
+            _served[model.key] = served
+    return served
+
+
+def loaded_models() -> list[str]:
+    """Keys of the pipelines loaded in this process, in load order."""
+    return list(_served)
+
+
+def _load(model: ModelLocation, settings: Settings) -> ServedPipeline:
+    import torch
+    from transformers import pipeline
+
+    import pipelines.architectures  # noqa: F401  (registers Showroom's own model classes)
+
+    torch.set_num_threads(settings.torch_threads)
+    started = time.perf_counter()
+    loaded = pipeline(model.task, model=model.location, device="cpu")
+    return ServedPipeline(model.key, model.task, loaded, time.perf_counter() - started)

