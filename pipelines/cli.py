@@ -13,9 +13,8 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 
-from pipelines.catalog import CATALOG
 from pipelines.errors import ShowroomError
-from pipelines.provision import folder_size_mb, model_dir, model_state, pull
+from pipelines.provision import model_statuses, pull
 
 TaskRunner = Callable[[argparse.Namespace], object]
 
@@ -24,44 +23,36 @@ def _pull(args: argparse.Namespace) -> int:
     results = pull(args.names)
     failed = [result for result in results if result.outcome == "failed"]
     built = sum(result.outcome == "built" for result in results)
-    print(
-        f"\n{len(results)} model(s): {built} built, {len(results) - built - len(failed)} up to date, {len(failed)} failed"
-    )
+    fresh = len(results) - built - len(failed)
+    print(f"\n{len(results)} model(s): {built} built, {fresh} up to date, {len(failed)} failed")
     for result in failed:
         print(f"  {result.name} failed: {result.error}", file=sys.stderr)
     return 1 if failed else 0
 
 
-def model_rows() -> list[dict[str, object]]:
-    """One row per catalog model: what `models list` and the home page show."""
-    rows = []
-    for spec in CATALOG:
-        state = model_state(spec)
-        folder = model_dir(spec)
-        rows.append(
-            {
-                "name": spec.name,
-                "task": spec.task,
-                "state": state,
-                "size_mb": round(folder_size_mb(folder), 1) if state == "ready" else spec.size_mb,
-                "licence": spec.licence,
-                "source": spec.source,
-                "task_default": spec.task_default,
-                "path": str(folder),
-            }
-        )
-    return rows
-
-
 def _list(args: argparse.Namespace) -> int:
-    rows = model_rows()
+    statuses = model_statuses()
     if args.json:
+        rows = [
+            {
+                "name": status.spec.name,
+                "task": status.spec.task,
+                "state": status.state,
+                "size_mb": status.size_mb,
+                "licence": status.spec.licence,
+                "source": status.spec.source,
+                "task_default": status.spec.task_default,
+                "path": str(status.path),
+            }
+            for status in statuses
+        ]
         print(json.dumps(rows, indent=2))
         return 0
     print(f"{'name':<20} {'task':<22} {'state':<9} {'size':>8}  licence / source")
-    for row in rows:
-        print(f"{row['name']:<20} {row['task']:<22} {row['state']:<9} {row['size_mb']:>6.1f}MB  {row['licence']}")
-        print(f"{'':<63}{row['source']}")
+    for status in statuses:
+        spec = status.spec
+        print(f"{spec.name:<20} {spec.task:<22} {status.state:<9} {status.size_mb:>6.1f}MB  {spec.licence}")
+        print(f"{'':<63}{spec.source}")
     return 0
 
 

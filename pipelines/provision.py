@@ -65,6 +65,27 @@ def folder_size_mb(folder: Path) -> float:
     return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file()) / 1e6
 
 
+@dataclass(frozen=True)
+class ModelStatus:
+    """A catalog entry and where it stands on this machine."""
+
+    spec: ModelSpec
+    state: State
+    size_mb: float  # measured when provisioned, the catalog's figure otherwise
+    path: Path
+
+
+def model_statuses(settings: Settings | None = None) -> list[ModelStatus]:
+    """Every catalog model with its provisioning state, for `models list` and the home page."""
+    settings = settings or load_settings()
+    statuses = []
+    for spec in CATALOG:
+        state, folder = model_state(spec, settings), model_dir(spec, settings)
+        size = folder_size_mb(folder) if state == "ready" else spec.size_mb
+        statuses.append(ModelStatus(spec, state, round(size, 1), folder))
+    return statuses
+
+
 def _recipe_module(spec: ModelSpec):
     return importlib.import_module(f"pipelines.recipes.{spec.recipe}")
 

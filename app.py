@@ -1,0 +1,16 @@
+"""Showroom's entry point: navigation only. Each page is a thin script under pages/."""
+
+import streamlit as st
+
+from pages.demos import DEMOS, SECTIONS
+
+st.set_page_config(page_title="Showroom", page_icon=":material/storefront:", layout="wide")
+
+home = st.Page("pages/home.py", title="Home", icon=":material/home:", url_path="home", default=True)
+sections: dict[str, list[st.Page]] = {"": [home]}
+for section in SECTIONS:
+    pages = [st.Page(d.script, title=d.title, icon=d.icon, url_path=d.url_path) for d in DEMOS if d.section == section]
+    if pages:
+        sections[section] = pages
+
+st.navigation(sections).run()

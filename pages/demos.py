@@ -1,0 +1,34 @@
+"""The demos that exist, in navigation order: app.py routes them, the home page shows their cards.
+
+A demo appears here on the day its page exists, never before.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Demo:
+    section: str
+    title: str
+    icon: str
+    url_path: str
+    script: str
+    task: str
+    blurb: str
+
+
+DEMOS: tuple[Demo, ...] = (
+    Demo(
+        section="Vision",
+        title="Image classification",
+        icon=":material/image_search:",
+        url_path="image-classification",
+        script="pages/image_classification.py",
+        task="image-classification",
+        blurb="Name what a photo shows among the 1,000 ImageNet classes, and compare two models side by side.",
+    ),
+)
+
+SECTIONS: tuple[str, ...] = ("Language", "Vision", "Audio", "Recommendation")

@@ -1,0 +1,55 @@
+"""Home: what each demo shows, and where every model stands on this machine."""
+
+import pandas as pd
+import streamlit as st
+
+from pages.demos import DEMOS
+from pipelines.catalog import default_model
+from pipelines.loader import get_pipeline, loaded_models
+from pipelines.provision import model_statuses
+
+st.title("Showroom")
+st.markdown(
+    "Real Hugging Face `transformers` pipelines, running **offline** on this machine. Every model is "
+    "built from pretrained weights shipped in a registry package, verified by sha256, and loaded once "
+    "for all visitors."
+)
+
+for row_start in range(0, len(DEMOS), 3):
+    for column, demo in zip(st.columns(3), DEMOS[row_start : row_start + 3], strict=False):
+        with column.container(border=True):
+            st.markdown(f"#### {demo.title}")
+            st.write(demo.blurb)
+            st.caption(f"{demo.section} · default model: {default_model(demo.task).display_name}")
+            st.page_link(demo.script, label=f"Open {demo.title.lower()}", icon=demo.icon)
+
+st.header("Models")
+statuses = model_statuses()
+ready = [status.spec.name for status in statuses if status.state == "ready"]
+warm_column, button_column = st.columns([3, 1], vertical_alignment="bottom")
+to_warm = warm_column.selectbox("Warm a model (load it now, so its first visitor does not wait)", ready)
+if button_column.button("Warm up", disabled=not ready, width="stretch") and to_warm:
+    with st.status(f"Loading {to_warm}…", expanded=False) as progress:
+        served = get_pipeline(to_warm)
+        progress.update(label=f"{to_warm} is loaded ({served.load_seconds:.1f} s)", state="complete")
+
+loaded = set(loaded_models())
+table = pd.DataFrame(
+    [
+        {
+            "model": status.spec.name,
+            "task": status.spec.task,
+            "provisioned": status.state,
+            "loaded here": status.spec.name in loaded,
+            "size (MB)": status.size_mb,
+            "licence": status.spec.licence,
+            "source package": status.spec.source,
+        }
+        for status in statuses
+    ]
+)
+st.dataframe(table, hide_index=True, width="stretch")
+
+missing = [status.spec.name for status in statuses if status.state != "ready"]
+if missing:
+    st.warning(f"Not provisioned: {', '.join(missing)}. Run `python -m pipelines models pull {' '.join(missing)}`.")

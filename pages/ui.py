@@ -1,0 +1,110 @@
+"""UI pieces every demo page shares, so no page repeats another's blocks."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from pipelines.catalog import ModelSpec, models_for_task
+from pipelines.errors import ShowroomError
+from pipelines.images import UPLOAD_TYPES
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+Result = TypeVar("Result")
+
+
+def run_engine(call: Callable[..., Result], *args: object, **kwargs: object) -> Result | None:
+    """Call the engine; a user-facing error becomes one red sentence and the page carries on."""
+    try:
+        return call(*args, **kwargs)
+    except ShowroomError as error:
+        st.error(str(error), icon=":material/error:")
+        return None
+
+
+def model_label(spec: ModelSpec) -> str:
+    return spec.display_name + (" · default" if spec.task_default else "")
+
+
+def pick_model(task: str, key: str) -> ModelSpec:
+    """A model selector over the catalog entries for one task, default first."""
+    specs = models_for_task(task)
+    return st.selectbox("Model", specs, format_func=model_label, key=key, help=specs[0].description)
+
+
+@dataclass(frozen=True)
+class ExampleImage:
+    path: Path
+    caption: str
+
+
+@dataclass(frozen=True)
+class PickedImage:
+    name: str
+    data: bytes
+
+
+def example_images() -> list[ExampleImage]:
+    """The sample photos in assets/images, captioned from its manifest."""
+    manifest = json.loads((ASSETS / "images" / "examples.json").read_text(encoding="utf-8"))
+    return [ExampleImage(ASSETS / "images" / item["file"], item["caption"]) for item in manifest]
+
+
+def image_input(key: str) -> PickedImage | None:
+    """Upload, camera or one-click example; whichever the user touched last is the input."""
+    source_key = f"{key}-source"
+
+    def choose(source: str) -> Callable[[], None]:
+        return lambda: st.session_state.__setitem__(source_key, source)
+
+    upload_column, camera_column = st.columns([3, 1])
+    with upload_column:
+        uploaded = st.file_uploader(
+            "Upload an image", type=list(UPLOAD_TYPES), key=f"{key}-upload", on_change=choose("upload")
+        )
+    with camera_column:
+        use_camera = st.toggle("Use the camera", key=f"{key}-camera-on")
+    photo = st.camera_input("Take a photo", key=f"{key}-camera", on_change=choose("camera")) if use_camera else None
+    st.caption("Or click an example:")
+    for column, example in zip(st.columns(len(example_images())), example_images(), strict=True):
+        with column:
+            st.image(str(example.path), width="stretch")
+            st.button(
+                example.caption,
+                key=f"{key}-example-{example.path.stem}",
+                width="stretch",
+                on_click=choose(f"example:{example.path.name}"),
+            )
+    source = st.session_state.get(source_key)
+    if source == "upload" and uploaded is not None:
+        return PickedImage(uploaded.name, uploaded.getvalue())
+    if source == "camera" and photo is not None:
+        return PickedImage("camera photo", photo.getvalue())
+    if source and source.startswith("example:"):
+        path = ASSETS / "images" / source.removeprefix("example:")
+        return PickedImage(path.name, path.read_bytes())
+    return None
+
+
+def score_chart(scores: pd.DataFrame, label: str = "label", value: str = "score") -> alt.Chart:
+    """Horizontal bars, best first, with the percentage written at the end of each bar."""
+    order = scores.sort_values(value, ascending=False)[label].tolist()
+    base = alt.Chart(scores).encode(
+        y=alt.Y(f"{label}:N", sort=order, title=None, axis=alt.Axis(labelLimit=220)),
+        x=alt.X(f"{value}:Q", title=None, scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
+        tooltip=[alt.Tooltip(f"{label}:N"), alt.Tooltip(f"{value}:Q", format=".2%")],
+    )
+    bars = base.mark_bar(cornerRadiusEnd=3, color="#E8590C")
+    text = base.mark_text(align="left", dx=4).encode(text=alt.Text(f"{value}:Q", format=".1%"))
+    return (bars + text).properties(height=alt.Step(26))
+
+
+def latency(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms" if seconds < 10 else f"{seconds:.1f} s"
