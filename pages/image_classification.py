@@ -30,9 +30,16 @@ if picked is None:
 def show_classification(spec: ModelSpec, result: Classification) -> None:
     st.subheader(spec.display_name)
     top = result.top
-    left, right = st.columns(2)
-    left.metric("Top label", top.label, f"{top.score:.1%} confident", delta_color="off")
-    right.metric("Latency", ui.latency(result.seconds))
+    st.metric(
+        "Top label",
+        top.label,
+        f"{top.score:.1%} confident",
+        delta_color="off",
+        delta_arrow="off",
+        help=top.label,
+        border=True,
+    )
+    st.badge(f"{ui.latency(result.seconds)} on CPU", icon=":material/timer:", color="gray")
     scores = pd.DataFrame([{"label": s.label, "score": s.score} for s in result.scores])
     st.altair_chart(ui.score_chart(scores), width="stretch")
     with st.expander("Raw JSON"):

@@ -11,6 +11,7 @@ from typing import TypeVar
 import altair as alt
 import pandas as pd
 import streamlit as st
+from PIL import Image, ImageOps
 
 from pipelines.catalog import ModelSpec, models_for_task
 from pipelines.errors import ShowroomError
@@ -18,6 +19,7 @@ from pipelines.images import UPLOAD_TYPES
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 Result = TypeVar("Result")
+_THUMBNAIL_SIZE = (320, 240)
 
 
 def run_engine(call: Callable[..., Result], *args: object, **kwargs: object) -> Result | None:
@@ -57,6 +59,13 @@ def example_images() -> list[ExampleImage]:
     return [ExampleImage(ASSETS / "images" / item["file"], item["caption"]) for item in manifest]
 
 
+@st.cache_data(show_spinner=False)
+def example_thumbnail(path: Path) -> Image.Image:
+    """Same-shaped thumbnails keep the example row aligned whatever the photos' aspect ratios."""
+    with Image.open(path) as photo:
+        return ImageOps.fit(photo.convert("RGB"), _THUMBNAIL_SIZE)
+
+
 def image_input(key: str) -> PickedImage | None:
     """Upload, camera or one-click example; whichever the user touched last is the input."""
     source_key = f"{key}-source"
@@ -75,7 +84,7 @@ def image_input(key: str) -> PickedImage | None:
     st.caption("Or click an example:")
     for column, example in zip(st.columns(len(example_images())), example_images(), strict=True):
         with column:
-            st.image(str(example.path), width="stretch")
+            st.image(example_thumbnail(example.path), width="stretch")
             st.button(
                 example.caption,
                 key=f"{key}-example-{example.path.stem}",

@@ -33,6 +33,7 @@ def test_uploaded_cat_photo_shows_the_chart_and_a_cat_label(provisioned: Path, c
     top = app.metric[0]
     assert top.label == "Top label" and top.value in cat_labels["mobilenet-v2"]
     assert app.get("vega_lite_chart")
+    assert any("ms on CPU" in markdown.value for markdown in app.markdown)  # the call's latency
 
 
 def test_compare_view_runs_both_models(provisioned: Path) -> None:

@@ -1,0 +1,123 @@
+"""End to end in a real headless Chromium: the dashboard as a visitor clicks through it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import CAT_PHOTO, ROOT
+
+pytestmark = pytest.mark.e2e
+CHROMIUM = "/usr/bin/chromium"
+# Chromium's own background traffic is refused on these machines; switch it off, and run as root.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def dashboard(provisioned: Path) -> Iterator[str]:
+    """`streamlit run app.py` on a free port, once /_stcore/health answers."""
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app.py",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+    ]
+    server = subprocess.Popen(
+        command, cwd=ROOT, env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as answer:
+                if answer.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        server.kill()
+        pytest.fail("streamlit did not answer /_stcore/health within 60 s")
+    yield url
+    server.terminate()
+    server.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not shutil.which(CHROMIUM):
+        pytest.skip(f"{CHROMIUM} is missing: `make test` installs Debian's chromium when run as root")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: object, dashboard: str) -> Iterator[object]:
+    """A fresh browser tab on the dashboard's home page, as a visitor arrives."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    opened = context.new_page()
+    opened.goto(dashboard)
+    opened.get_by_role("heading", name="Showroom").wait_for(timeout=60_000)
+    yield opened
+    context.close()
+
+
+def open_classification(page: object) -> None:
+    page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name="Image classification").click()
+    page.wait_for_url("**/image-classification", timeout=30_000)
+    page.get_by_role("heading", name="Image classification", level=1).wait_for(timeout=60_000)
+
+
+def top_label(page: object) -> str:
+    metric = page.locator('[data-testid="stMetric"]').filter(has_text="Top label").first
+    metric.wait_for(timeout=90_000)
+    return metric.locator('[data-testid="stMetricValue"]').inner_text()
+
+
+def test_clicking_an_example_shows_its_label_and_the_chart(page: object) -> None:
+    open_classification(page)
+    page.get_by_role("button", name="Coffee").click()
+    assert top_label(page) == "espresso"
+    page.locator('[data-testid="stVegaLiteChart"]').first.wait_for(timeout=30_000)
+
+
+def test_uploading_a_photo_shows_its_label(page: object, dashboard: str) -> None:
+    page.goto(f"{dashboard}/image-classification")  # a deep link, as a bookmark would open it
+    page.get_by_role("heading", name="Image classification", level=1).wait_for(timeout=60_000)
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(CAT_PHOTO))
+    assert top_label(page) == "Egyptian Mau"
+    page.locator('[data-testid="stVegaLiteChart"]').first.wait_for(timeout=30_000)
