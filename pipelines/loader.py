@@ -84,6 +84,9 @@ def resolve_model(name: str, task: str | None = None, settings: Settings | None 
 
 def get_pipeline(name: str, task: str | None = None) -> ServedPipeline:
     """The process-wide pipeline for `name`, built on first use; later calls return the same object."""
+    served = _served.get(name)
+    if served is not None and task in (None, served.task):  # the hot path: one dict lookup
+        return served
     settings = load_settings()
     model = resolve_model(name, task, settings)
     served = _served.get(model.key)

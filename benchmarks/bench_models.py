@@ -1,0 +1,204 @@
+"""Benchmark the shared loader against plain `transformers.pipeline` on the same model folders.
+
+For every provisioned catalog model: cold load (fresh process each time, imports excluded),
+warm call (median of repeated calls, engine vs raw pipeline, in one process), a warm loader hit,
+and the process RSS once the model is loaded. Writes Markdown and JSON to benchmarks/results/.
+
+    python -m benchmarks.bench_models [--repeats N] [--calls N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+SAMPLE_INPUTS = {"image-classification": ROOT / "assets" / "images" / "chelsea.jpg"}
+
+
+def rss_mb() -> float:
+    """Resident memory of this process now (Linux)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def cold_load(name: str, how: str) -> dict[str, float]:
+    """Run in a fresh process: time one load of `name`, through the loader or raw transformers."""
+    import torch
+    from transformers import pipeline
+
+    import pipelines.architectures  # noqa: F401
+    from pipelines.catalog import find_model
+    from pipelines.loader import get_pipeline
+    from pipelines.provision import model_dir
+
+    torch.set_num_threads(1)
+    spec = find_model(name)
+    started = time.perf_counter()
+    if how == "loader":
+        get_pipeline(name)
+    else:
+        pipeline(spec.task, model=str(model_dir(spec)), device="cpu")
+    return {"seconds": time.perf_counter() - started, "rss_mb": rss_mb()}
+
+
+def cold_loads(name: str, repeats: int) -> dict[str, float]:
+    """Alternate loader and raw loads in fresh processes, so drift on a shared machine hits both."""
+    seconds: dict[str, list[float]] = {"loader": [], "raw": []}
+    rss = []
+    for _ in range(repeats):
+        for how in ("loader", "raw"):
+            command = [sys.executable, "-m", "benchmarks.bench_models", "--cold", name, how]
+            done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True)
+            measured = json.loads(done.stdout.strip().splitlines()[-1])
+            seconds[how].append(measured["seconds"])
+            if how == "loader":
+                rss.append(measured["rss_mb"])
+    return {
+        "cold_loader_s": statistics.median(seconds["loader"]),
+        "cold_raw_s": statistics.median(seconds["raw"]),
+        "rss_after_load_mb": statistics.median(rss),
+    }
+
+
+def warm_calls(name: str, calls: int) -> dict[str, float]:
+    """Median latency of the engine's task call vs the raw pipeline on the same input, interleaved."""
+    from transformers import pipeline
+
+    from pipelines.catalog import find_model
+    from pipelines.image_classification import classify_image
+    from pipelines.loader import get_pipeline
+    from pipelines.provision import model_dir
+
+    spec = find_model(name)
+    sample = str(SAMPLE_INPUTS[spec.task])
+    served = get_pipeline(name)
+    raw = pipeline(spec.task, model=str(model_dir(spec)), device="cpu")
+    engine_times, raw_times, hit_times = [], [], []
+    for _ in range(3):  # warm-up
+        classify_image(sample, name)
+        raw(sample)
+    for _ in range(calls):
+        started = time.perf_counter()
+        classify_image(sample, name)
+        engine_times.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        raw(sample)
+        raw_times.append(time.perf_counter() - started)
+    for _ in range(1000):
+        started = time.perf_counter()
+        assert get_pipeline(name) is served
+        hit_times.append(time.perf_counter() - started)
+    engine, plain = statistics.median(engine_times), statistics.median(raw_times)
+    return {
+        "two_threads_ratio": _two_threads_vs_one(lambda: classify_image(sample, name), calls),
+        "warm_engine_ms": engine * 1000,
+        "warm_raw_ms": plain * 1000,
+        "warm_ratio": engine / plain,
+        "loader_hit_us": statistics.median(hit_times) * 1e6,
+    }
+
+
+def _two_threads_vs_one(call: Callable[[], object], calls: int) -> float:
+    """Median latency with two torch threads over one, interleaved; above 1 means one thread wins."""
+    import torch
+
+    times: dict[int, list[float]] = {1: [], 2: []}
+    for _ in range(calls):
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            started = time.perf_counter()
+            call()
+            times[threads].append(time.perf_counter() - started)
+    torch.set_num_threads(1)
+    return statistics.median(times[2]) / statistics.median(times[1])
+
+
+def parallel_two_threads_vs_one(names: list[str], calls: int) -> float:
+    """Two sessions classifying at once on different models: wall time with two torch threads over one."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import torch
+
+    from pipelines.image_classification import classify_image
+
+    sample = str(SAMPLE_INPUTS["image-classification"])
+
+    def session(name: str) -> None:
+        for _ in range(calls):
+            classify_image(sample, name)
+
+    walls = {}
+    for threads in (1, 2):
+        torch.set_num_threads(threads)
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=len(names)) as pool:
+            list(pool.map(session, names))
+        walls[threads] = time.perf_counter() - started
+    torch.set_num_threads(1)
+    return walls[2] / walls[1]
+
+
+def markdown_table(rows: list[dict]) -> str:
+    header = (
+        "| model | cold load: loader | cold load: raw pipeline | ratio | warm call: engine | warm call: raw | "
+        "ratio | 2 threads / 1 | loader hit | RSS after load |\n|---|---|---|---|---|---|---|---|---|---|\n"
+    )
+    lines = [
+        f"| {r['model']} | {r['cold_loader_s']:.2f} s | {r['cold_raw_s']:.2f} s | "
+        f"{r['cold_loader_s'] / r['cold_raw_s']:.2f} | {r['warm_engine_ms']:.1f} ms | {r['warm_raw_ms']:.1f} ms | "
+        f"{r['warm_ratio']:.2f} | {r['two_threads_ratio']:.2f} | {r['loader_hit_us']:.1f} µs | "
+        f"{r['rss_after_load_mb']:.0f} MB |"
+        for r in rows
+    ]
+    return header + "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3, help="fresh processes per cold-load variant")
+    parser.add_argument("--calls", type=int, default=30, help="warm calls per variant")
+    parser.add_argument("--cold", nargs=2, metavar=("NAME", "HOW"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.cold:
+        print(json.dumps(cold_load(*args.cold)))
+        return 0
+
+    import torch
+
+    from pipelines.provision import model_statuses
+
+    torch.set_num_threads(1)
+    rows = []
+    for status in model_statuses():
+        if status.state != "ready" or status.spec.task not in SAMPLE_INPUTS:
+            continue
+        name = status.spec.name
+        print(f"benchmarking {name} …", file=sys.stderr)
+        rows.append({"model": name, **cold_loads(name, args.repeats), **warm_calls(name, args.calls)})
+    classifiers = [row["model"] for row in rows]
+    parallel = parallel_two_threads_vs_one(classifiers, args.calls) if len(classifiers) > 1 else None
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "bench.json").write_text(json.dumps({"models": rows, "parallel_two_threads_ratio": parallel}, indent=2))
+    table = markdown_table(rows)
+    if parallel is not None:
+        table += (
+            f"\nTwo sessions at once ({' and '.join(classifiers)}), wall time with 2 torch threads / 1: "
+            f"{parallel:.2f}\n"
+        )
+    (RESULTS / "bench.md").write_text(table)
+    print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
