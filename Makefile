@@ -8,6 +8,7 @@ INSTALLED := $(VENV)/.installed-requirements
 
 $(INSTALLED): requirements.txt
 	$(PYTHON) -m venv $(VENV)
+	@echo "Installing requirements.txt into $(VENV) (a few minutes on a fresh machine)"
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $(INSTALLED)
 

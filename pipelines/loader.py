@@ -22,7 +22,7 @@ from pipelines.settings import Settings, load_settings
 class ModelLocation:
     """Where a model name points: a catalog entry's folder, any local folder, or a hub id."""
 
-    key: str
+    name: str  # what the user calls it: the catalog name, or the folder / hub id itself
     task: str
     location: str
     spec: ModelSpec | None = None
@@ -84,27 +84,33 @@ def resolve_model(name: str, task: str | None = None, settings: Settings | None 
 
 def get_pipeline(name: str, task: str | None = None) -> ServedPipeline:
     """The process-wide pipeline for `name`, built on first use; later calls return the same object."""
-    served = _served.get(name)
-    if served is not None and task in (None, served.task):  # the hot path: one dict lookup
-        return served
     settings = load_settings()
+    served = _served.get(_catalog_location(name, settings) or name)
+    if served is not None and task in (None, served.task):  # the hot path: no disk access
+        return served
     model = resolve_model(name, task, settings)
-    served = _served.get(model.key)
+    served = _served.get(model.location)
     if served is not None:
         return served
     with _registry_lock:
-        load_lock = _load_locks.setdefault(model.key, threading.Lock())
+        load_lock = _load_locks.setdefault(model.location, threading.Lock())
     with load_lock:  # two sessions asking for a cold model at once load it once
-        served = _served.get(model.key)
+        served = _served.get(model.location)
         if served is None:
             served = _load(model, settings)
-            _served[model.key] = served
+            _served[model.location] = served
     return served
 
 
+def _catalog_location(name: str, settings: Settings) -> str | None:
+    """A catalog model's folder under the current SHOWROOM_HOME: pipelines are cached by location."""
+    spec = next((spec for spec in CATALOG if spec.name == name), None)
+    return str(model_dir(spec, settings)) if spec else None
+
+
 def loaded_models() -> list[str]:
-    """Keys of the pipelines loaded in this process, in load order."""
-    return list(_served)
+    """Names of the models loaded in this process, in load order."""
+    return [served.name for served in _served.values()]
 
 
 def _load(model: ModelLocation, settings: Settings) -> ServedPipeline:
@@ -116,4 +122,4 @@ def _load(model: ModelLocation, settings: Settings) -> ServedPipeline:
     torch.set_num_threads(settings.torch_threads)
     started = time.perf_counter()
     loaded = pipeline(model.task, model=model.location, device="cpu")
-    return ServedPipeline(model.key, model.task, loaded, time.perf_counter() - started)
+    return ServedPipeline(model.name, model.task, loaded, time.perf_counter() - started)
