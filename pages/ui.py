@@ -82,7 +82,8 @@ def image_input(key: str) -> PickedImage | None:
         use_camera = st.toggle("Use the camera", key=f"{key}-camera-on")
     photo = st.camera_input("Take a photo", key=f"{key}-camera", on_change=choose("camera")) if use_camera else None
     st.caption("Or click an example:")
-    for column, example in zip(st.columns(len(example_images())), example_images(), strict=True):
+    examples = example_images()
+    for column, example in zip(st.columns(len(examples)), examples, strict=True):
         with column:
             st.image(example_thumbnail(example.path), width="stretch")
             st.button(

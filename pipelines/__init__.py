@@ -2,7 +2,9 @@
 
 import os
 
-if os.environ.get("SHOWROOM_ALLOW_HUB", "").strip().lower() not in {"1", "true", "yes", "on"}:
+from pipelines.settings import load_settings
+
+if not load_settings().allow_hub:
     # Offline-first: without this, a model missing from the local cache makes transformers try
     # the hub and hang on a machine with no route to it. Set before transformers is imported.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
