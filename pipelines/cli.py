@@ -62,7 +62,24 @@ def _classify(args: argparse.Namespace) -> object:
     return [classify_image(path, args.model, args.top_k).as_json() for path in args.images]
 
 
+def _chat(args: argparse.Namespace) -> object:
+    from pipelines.text_generation import GenerationSettings, generate_reply
+
+    sampling = args.temperature is not None
+    settings = GenerationSettings(
+        max_new_tokens=args.max_new_tokens, sample=sampling, temperature=args.temperature if sampling else 0.7
+    )
+    return {"generated_text": generate_reply(args.prompt, args.system, args.model, settings)}
+
+
 def _add_task_parsers(run: argparse._SubParsersAction) -> None:
+    chat = run.add_parser("text-generation", help="answer a prompt with the chat assistant (greedy by default)")
+    chat.add_argument("prompt", metavar="PROMPT")
+    chat.add_argument("--system", help="system prompt")
+    chat.add_argument("--model", help="catalog name, local folder or hub id (default: the task's default)")
+    chat.add_argument("--max-new-tokens", type=int, default=256)
+    chat.add_argument("--temperature", type=float, help="sample at this temperature instead of greedy decoding")
+    chat.set_defaults(runner=_chat)
     classify = run.add_parser("image-classification", help="label images with ImageNet classes")
     classify.add_argument("images", nargs="+", metavar="IMAGE")
     classify.add_argument("--model", help="catalog name, local folder or hub id (default: the task's default)")

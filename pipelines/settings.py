@@ -25,6 +25,7 @@ class Settings:
     torch_threads: int
     max_image_pixels: int
     max_image_side: int
+    chat_context_tokens: int
 
     @property
     def models_dir(self) -> Path:
@@ -46,4 +47,7 @@ def load_settings() -> Settings:
         max_image_pixels=int(os.environ.get("SHOWROOM_MAX_IMAGE_PIXELS", str(40_000_000))),
         # Larger images are downscaled before inference: no model here looks at more than ~1 MP.
         max_image_side=int(os.environ.get("SHOWROOM_MAX_IMAGE_SIDE", "1600")),
+        # Chat prompts are cut to this many tokens (or the model's own window, if smaller): past
+        # ~2k tokens a 135M model on one CPU thread takes seconds before its first token.
+        chat_context_tokens=int(os.environ.get("SHOWROOM_CHAT_CONTEXT_TOKENS", "2048")),
     )

@@ -1,0 +1,93 @@
+"""Fitting a conversation into a model's context window, before any token is generated.
+
+Small chat models forget nothing gracefully: an over-long prompt either errors or silently loses
+its start. So the oldest turns are dropped first, whole, and only a single message that alone is
+too long is cut; both are reported, so the page can say what the model did not see.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pipelines.errors import InputError
+
+Role = Literal["system", "user", "assistant"]
+# Decoding cut tokens and encoding them again can merge or split a few: leave room for that.
+_RETOKENIZE_SLACK = 8
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    role: Role
+    content: str
+
+
+@dataclass(frozen=True)
+class FittedPrompt:
+    """The messages the model will see, and what had to go to fit its window."""
+
+    messages: list[ChatMessage]
+    prompt_tokens: int
+    dropped_messages: int = 0
+    truncated_tokens: int = 0  # cut from the end of the newest message when it alone was too long
+
+    @property
+    def notices(self) -> list[str]:
+        """Sentences for the user about anything the model will not see."""
+        notices = []
+        if self.dropped_messages:
+            notices.append(
+                f"The conversation is longer than the model's context window, so the oldest "
+                f"{self.dropped_messages} message(s) were left out of this answer."
+            )
+        if self.truncated_tokens:
+            notices.append(
+                f"Your message was too long for the model's context window; its last "
+                f"{self.truncated_tokens:,} tokens were cut."
+            )
+        return notices
+
+
+def validate_conversation(messages: list[ChatMessage]) -> None:
+    """Refuse conversations that cannot be answered, with a sentence saying why."""
+    if not messages or messages[-1].role != "user":
+        raise InputError("The conversation must end with a message from the user.")
+    if not messages[-1].content.strip():
+        raise InputError("The message is empty. Type a question or an instruction for the assistant.")
+
+
+def fit_to_window(system: str | None, history: list[ChatMessage], tokenizer: Any, budget: int) -> FittedPrompt:
+    """Drop the oldest turns, then cut the newest message, until the prompt fits `budget` tokens."""
+    validate_conversation(history)
+    system_messages = [ChatMessage("system", system)] if system and system.strip() else []
+    kept = list(history)
+    while True:
+        messages = system_messages + kept
+        tokens = count_prompt_tokens(messages, tokenizer)
+        if tokens <= budget or len(kept) == 1:
+            break
+        kept = kept[1:]
+        while kept and kept[0].role != "user":  # never start on an assistant turn
+            kept = kept[1:]
+    dropped = len(history) - len(kept)
+    if tokens <= budget:
+        return FittedPrompt(messages, tokens, dropped)
+    newest = kept[-1]
+    content_ids = tokenizer(newest.content, add_special_tokens=False)["input_ids"]
+    overflow = tokens - budget + _RETOKENIZE_SLACK
+    if overflow >= len(content_ids):
+        raise InputError("The system prompt alone fills the model's context window. Shorten it and try again.")
+    cut = ChatMessage("user", tokenizer.decode(content_ids[: len(content_ids) - overflow]))
+    messages = [*system_messages, cut]
+    return FittedPrompt(messages, count_prompt_tokens(messages, tokenizer), dropped, overflow)
+
+
+def count_prompt_tokens(messages: list[ChatMessage], tokenizer: Any) -> int:
+    """Tokens of the prompt exactly as the model will receive it, chat template included."""
+    rendered = tokenizer.apply_chat_template(as_dicts(messages), add_generation_prompt=True, tokenize=True)
+    return len(rendered if isinstance(rendered, list) else rendered["input_ids"])
+
+
+def as_dicts(messages: list[ChatMessage]) -> list[dict[str, str]]:
+    return [{"role": message.role, "content": message.content} for message in messages]

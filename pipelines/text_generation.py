@@ -1,0 +1,176 @@
+"""Text generation: a chat assistant whose answers stream token by token, and can be stopped."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from pipelines.catalog import default_model
+from pipelines.chat_prompt import ChatMessage, FittedPrompt, as_dicts, fit_to_window
+from pipelines.errors import InputError
+from pipelines.loader import ServedPipeline, get_pipeline
+from pipelines.settings import load_settings
+
+TASK = "text-generation"
+MAX_NEW_TOKENS = 1024
+
+
+@dataclass(frozen=True)
+class GenerationSettings:
+    """Decoding parameters; the defaults are greedy with a mild repetition penalty, because
+    SmolLM2 otherwise tends to repeat whole lines in longer answers."""
+
+    max_new_tokens: int = 256
+    sample: bool = False
+    temperature: float = 0.7
+    top_p: float = 0.9
+    repetition_penalty: float = 1.15
+
+    def validate(self) -> None:
+        if not 1 <= self.max_new_tokens <= MAX_NEW_TOKENS:
+            raise InputError(f"max new tokens must be between 1 and {MAX_NEW_TOKENS}; got {self.max_new_tokens}.")
+        if self.sample and not 0 < self.temperature <= 2:
+            raise InputError(f"The temperature must be above 0 and at most 2; got {self.temperature}.")
+        if not 0 < self.top_p <= 1:
+            raise InputError(f"top-p must be above 0 and at most 1; got {self.top_p}.")
+        if not 1 <= self.repetition_penalty <= 2:
+            raise InputError(f"The repetition penalty must be between 1 and 2; got {self.repetition_penalty}.")
+
+    def generate_kwargs(self) -> dict[str, Any]:
+        sampling = {"temperature": self.temperature, "top_p": self.top_p} if self.sample else {}
+        return {
+            "max_new_tokens": self.max_new_tokens,
+            "do_sample": self.sample,
+            "repetition_penalty": self.repetition_penalty,
+            **sampling,
+        }
+
+
+@dataclass
+class GenerationStats:
+    """Timing of one answer, measured from the call to generate."""
+
+    first_token_seconds: float | None = None
+    new_tokens: int = 0
+    seconds: float = 0.0
+    stopped_early: bool = False
+
+    @property
+    def tokens_per_second(self) -> float:
+        generating = self.seconds - (self.first_token_seconds or 0.0)
+        return (self.new_tokens - 1) / generating if self.new_tokens > 1 and generating > 0 else 0.0
+
+
+@dataclass
+class ChatReply:
+    """A streamed answer: iterate it for text chunks; `text` and `stats` are complete afterwards."""
+
+    prompt: FittedPrompt
+    model: str
+    text: str = ""
+    stats: GenerationStats = field(default_factory=GenerationStats)
+    _chunks: Iterator[str] | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        assert self._chunks is not None, "a reply can be streamed once"
+        chunks, self._chunks = self._chunks, None
+        for chunk in chunks:
+            self.text += chunk
+            yield chunk
+
+
+def _fit(served: ServedPipeline, system: str | None, history: list[ChatMessage], settings: GenerationSettings):
+    tokenizer = served.pipeline.tokenizer
+    window = min(served.pipeline.model.config.max_position_embeddings, load_settings().chat_context_tokens)
+    return fit_to_window(system, history, tokenizer, window - settings.max_new_tokens)
+
+
+def stream_chat(
+    history: list[ChatMessage],
+    system: str | None = None,
+    model: str | None = None,
+    settings: GenerationSettings | None = None,
+    stop: threading.Event | None = None,
+) -> ChatReply:
+    """Start answering the conversation; the returned reply yields text as tokens are generated.
+
+    Setting `stop` (or abandoning the iteration) ends generation early and frees the model.
+    """
+    from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
+
+    settings = settings or GenerationSettings()
+    settings.validate()
+    name = model or default_model(TASK).name
+    served = get_pipeline(name, TASK)
+    prompt = _fit(served, system, history, settings)
+    stop = stop or threading.Event()
+    reply = ChatReply(prompt, name)
+
+    class CountingStreamer(TextIteratorStreamer):
+        """Counts new tokens and notes when the first one arrives."""
+
+        def put(self, value: Any) -> None:
+            if not self.next_tokens_are_prompt:
+                reply.stats.new_tokens += value.numel()
+                if reply.stats.first_token_seconds is None:
+                    reply.stats.first_token_seconds = time.perf_counter() - started
+            super().put(value)
+
+    class StopWhenAsked(StoppingCriteria):
+        def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> bool:
+            return stop.is_set()
+
+    streamer = CountingStreamer(served.pipeline.tokenizer, skip_prompt=True, skip_special_tokens=True)
+    failure: list[BaseException] = []
+
+    def generate() -> None:
+        try:
+            served(
+                as_dicts(prompt.messages),
+                streamer=streamer,
+                stopping_criteria=StoppingCriteriaList([StopWhenAsked()]),
+                **settings.generate_kwargs(),
+            )
+        except BaseException as error:  # surfaced in the consuming thread below
+            failure.append(error)
+            streamer.end()
+
+    def chunks() -> Iterator[str]:
+        finished = False
+        try:
+            for chunk in streamer:
+                if chunk:
+                    yield chunk
+            finished = not stop.is_set()
+        finally:
+            stop.set()  # an abandoned stream (a closed page, a rerun) must not keep the model busy
+            worker.join()
+            reply.stats.seconds = time.perf_counter() - started
+            reply.stats.stopped_early = not finished
+        if failure:
+            raise failure[0]
+
+    started = time.perf_counter()
+    worker = threading.Thread(target=generate, name=f"generate-{name}", daemon=True)
+    worker.start()
+    reply._chunks = chunks()
+    return reply
+
+
+def generate_reply(
+    prompt: str,
+    system: str | None = None,
+    model: str | None = None,
+    settings: GenerationSettings | None = None,
+) -> str:
+    """One answer to one prompt, not streamed: what the CLI prints."""
+    settings = settings or GenerationSettings()
+    settings.validate()
+    name = model or default_model(TASK).name
+    served = get_pipeline(name, TASK)
+    fitted = _fit(served, system, [ChatMessage("user", prompt)], settings)
+    output = served(as_dicts(fitted.messages), **settings.generate_kwargs())
+    return output[0]["generated_text"][-1]["content"]
