@@ -21,6 +21,15 @@ class Demo:
 
 DEMOS: tuple[Demo, ...] = (
     Demo(
+        section="Language",
+        title="Chat assistant",
+        icon=":material/chat:",
+        url_path="text-generation",
+        script="pages/text_generation.py",
+        task="text-generation",
+        blurb="A customer-service chatbot on a real instruction-tuned LLM: answers stream token by token.",
+    ),
+    Demo(
         section="Vision",
         title="Image classification",
         icon=":material/image_search:",

@@ -47,8 +47,8 @@ PRESETS: tuple[ChatPreset, ...] = (
         settings=GenerationSettings(max_new_tokens=96, repetition_penalty=1.0),
         examples=(
             "How long is the warranty on the frame?",
-            "Are you open on Sunday?",
             "How long does delivery take?",
+            "Are you open on Sunday?",
         ),
         default_context=DEFAULT_FAQ,
     ),
@@ -71,10 +71,3 @@ PRESETS: tuple[ChatPreset, ...] = (
         examples=("Why is the sky blue?", "What is electricity?", "How do planes fly?"),
     ),
 )
-
-
-def find_preset(key: str) -> ChatPreset:
-    for preset in PRESETS:
-        if preset.key == key:
-            return preset
-    raise KeyError(key)

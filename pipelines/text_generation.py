@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from pipelines.catalog import default_model
@@ -60,8 +60,12 @@ class GenerationStats:
 
     @property
     def tokens_per_second(self) -> float:
+        """Decoding speed after the first token (which also pays for reading the prompt)."""
         generating = self.seconds - (self.first_token_seconds or 0.0)
         return (self.new_tokens - 1) / generating if self.new_tokens > 1 and generating > 0 else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "tokens_per_second": self.tokens_per_second}
 
 
 @dataclass
@@ -70,9 +74,14 @@ class ChatReply:
 
     prompt: FittedPrompt
     model: str
+    stop_event: threading.Event
     text: str = ""
     stats: GenerationStats = field(default_factory=GenerationStats)
     _chunks: Iterator[str] | None = None
+
+    def stop(self) -> None:
+        """End generation after the current token; safe to call at any time, from any thread."""
+        self.stop_event.set()
 
     def __iter__(self) -> Iterator[str]:
         assert self._chunks is not None, "a reply can be streamed once"
@@ -107,7 +116,7 @@ def stream_chat(
     served = get_pipeline(name, TASK)
     prompt = _fit(served, system, history, settings)
     stop = stop or threading.Event()
-    reply = ChatReply(prompt, name)
+    reply = ChatReply(prompt, name, stop)
 
     class CountingStreamer(TextIteratorStreamer):
         """Counts new tokens and notes when the first one arrives."""

@@ -121,3 +121,24 @@ def test_uploading_a_photo_shows_its_label(page: object, dashboard: str) -> None
     page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(CAT_PHOTO))
     assert top_label(page) == "Egyptian Mau"
     page.locator('[data-testid="stVegaLiteChart"]').first.wait_for(timeout=30_000)
+
+
+def test_chat_answer_streams_into_the_page(page: object, dashboard: str) -> None:
+    page.goto(f"{dashboard}/text-generation")
+    page.get_by_role("heading", name="Chat assistant", level=1).wait_for(timeout=60_000)
+    page.locator('[data-testid="stChatInputTextArea"]').fill("Explain what a neural network is in two sentences.")
+    page.keyboard.press("Enter")
+    assistant = page.locator('[data-testid="stChatMessage"]').nth(1)
+    stop = assistant.locator('[data-testid="stButton"]')
+    stop.wait_for(timeout=90_000)  # streaming has started (the model may have had to load first)
+    answer = assistant.locator('[data-testid="stMarkdown"]').last
+    lengths = set()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and stop.count():
+        lengths.add(len(answer.inner_text()) if answer.count() else 0)
+        time.sleep(0.05)
+    assert len(lengths - {0}) >= 3, f"the answer did not grow in steps: {sorted(lengths)}"
+    timing = assistant.locator('[data-testid="stCaptionContainer"]')
+    timing.wait_for(timeout=30_000)
+    assert "tokens/s" in timing.inner_text()
+    assert "network" in assistant.inner_text().lower()

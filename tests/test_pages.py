@@ -68,3 +68,35 @@ def test_home_page_lists_every_model_and_warms_one(provisioned: Path) -> None:
     app.button[0].click().run()
     assert not app.exception
     assert "efficientnet-lite0 is loaded" in app.get("status")[0].label
+
+
+def assistant_answers(app: AppTest) -> list[str]:
+    return [message.markdown[0].value for message in app.chat_message if message.name == "assistant"]
+
+
+def test_chat_answers_a_typed_question_with_timing(provisioned: Path) -> None:
+    app = open_page("pages/text_generation.py")
+    app.selectbox(key="tg-preset").set_value(app.selectbox(key="tg-preset").options[1]).run()  # free-form
+    app.chat_input[0].set_value("What is the capital of France?").run()
+    assert not app.exception
+    assert "Paris" in assistant_answers(app)[0]
+    assert "tokens/s" in app.chat_message[1].caption[0].value and "first token" in app.chat_message[1].caption[0].value
+    assert [button.label for button in app.get("download_button")] == ["Markdown", "JSON"]
+
+
+def test_chat_example_uses_the_faq_and_clear_empties_the_conversation(provisioned: Path) -> None:
+    app = open_page("pages/text_generation.py")
+    app.button(key="tg-example-How long is the warranty on the frame?").click().run()
+    assert "3 year" in assistant_answers(app)[0].replace("-", " ")
+    app.sidebar.button[0].click().run()  # Clear conversation
+    assert not app.chat_message
+
+
+def test_chat_refuses_a_blank_message_and_keeps_working(provisioned: Path) -> None:
+    app = open_page("pages/text_generation.py")
+    app.chat_input[0].set_value("   ").run()
+    assert [error.value for error in app.error] == [
+        "The message is empty. Type a question or an instruction for the assistant."
+    ]
+    app.chat_input[0].set_value("Are you open on Sunday?").run()
+    assert not app.error and assistant_answers(app)

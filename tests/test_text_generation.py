@@ -1,0 +1,122 @@
+"""The chat assistant on the real SmolLM2-135M-Instruct."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from pipelines.chat_presets import PRESETS
+from pipelines.chat_prompt import ChatMessage, count_prompt_tokens, fit_to_window
+from pipelines.errors import InputError
+from pipelines.loader import get_pipeline
+from pipelines.text_generation import GenerationSettings, generate_reply, stream_chat
+
+CAPITAL = "What is the capital of France?"
+
+
+def ask(text: str) -> list[ChatMessage]:
+    return [ChatMessage("user", text)]
+
+
+@pytest.fixture(scope="module")
+def tokenizer(provisioned: Path) -> object:
+    return get_pipeline("smollm2-135m-instruct").pipeline.tokenizer
+
+
+def test_capital_of_france_is_paris(provisioned: Path) -> None:
+    assert "Paris" in generate_reply(CAPITAL)
+
+
+def test_stream_arrives_in_chunks_that_add_up_to_the_greedy_answer(provisioned: Path) -> None:
+    reply = stream_chat(ask(CAPITAL))
+    chunks = list(reply)
+    assert len(chunks) >= 3
+    assert "".join(chunks) == reply.text == generate_reply(CAPITAL)
+    assert reply.stats.first_token_seconds is not None and reply.stats.first_token_seconds > 0
+    assert reply.stats.new_tokens >= len(chunks) and reply.stats.tokens_per_second > 0
+    assert not reply.stats.stopped_early
+
+
+def test_customer_service_preset_answers_from_its_facts(provisioned: Path) -> None:
+    preset = next(preset for preset in PRESETS if preset.key == "customer-service")
+    answer = generate_reply("How long is the warranty on the frame?", preset.system_prompt(), settings=preset.settings)
+    assert "3 year" in answer.replace("-", " ")
+    edited = preset.system_prompt(preset.default_context.replace("3-year warranty", "7-year warranty"))
+    answer = generate_reply("How long is the warranty on the frame?", edited, settings=preset.settings)
+    assert "7 year" in answer.replace("-", " ")  # it reads the editable box, not a memorised answer
+
+
+def test_stop_ends_generation_early_and_frees_the_model(provisioned: Path) -> None:
+    reply = stream_chat(
+        ask("Write a long story about a dragon who learns to cook."), settings=GenerationSettings(max_new_tokens=400)
+    )
+    for count, _ in enumerate(reply, start=1):
+        if count == 5:
+            reply.stop()
+    assert reply.stats.stopped_early
+    assert reply.stats.new_tokens < 40
+    assert "Paris" in generate_reply(CAPITAL)  # the model is free again
+
+
+def test_abandoned_stream_frees_the_model(provisioned: Path) -> None:
+    reply = stream_chat(ask("Count from one to one hundred in words."), settings=GenerationSettings(max_new_tokens=400))
+    iterator = iter(reply)
+    next(iterator)
+    iterator.close()  # what a Streamlit rerun does to a page's stream
+    assert get_pipeline("smollm2-135m-instruct").lock.acquire(timeout=10)
+    get_pipeline("smollm2-135m-instruct").lock.release()
+
+
+@pytest.mark.parametrize("text", ["", "   \n\t "])
+def test_empty_prompt_gets_a_sentence(provisioned: Path, text: str) -> None:
+    with pytest.raises(InputError, match="The message is empty"):
+        stream_chat(ask(text))
+
+
+def test_bad_parameters_get_a_sentence(provisioned: Path) -> None:
+    with pytest.raises(InputError, match="temperature"):
+        generate_reply(CAPITAL, settings=GenerationSettings(sample=True, temperature=0))
+    with pytest.raises(InputError, match="max new tokens"):
+        generate_reply(CAPITAL, settings=GenerationSettings(max_new_tokens=0))
+
+
+def test_a_100000_character_prompt_is_cut_with_a_notice(provisioned: Path) -> None:
+    reply = stream_chat(
+        ask("Summarise this. " + "The quick brown fox jumps over the lazy dog. " * 2300),
+        settings=GenerationSettings(max_new_tokens=16),
+    )
+    assert "".join(reply)
+    assert reply.prompt.truncated_tokens > 10_000
+    assert any("too long" in notice for notice in reply.prompt.notices)
+
+
+def test_long_conversations_drop_their_oldest_turns(tokenizer: object) -> None:
+    turn = "Tell me about bicycles. " * 40
+    history = []
+    for index in range(12):
+        history += [ChatMessage("user", f"{index}: {turn}"), ChatMessage("assistant", turn)]
+    history.append(ChatMessage("user", "And what about helmets?"))
+    fitted = fit_to_window("Be brief.", history, tokenizer, budget=1000)
+    assert fitted.prompt_tokens <= 1000
+    assert fitted.dropped_messages > 0 and fitted.dropped_messages % 2 == 0
+    assert fitted.messages[0].role == "system" and fitted.messages[1].role == "user"
+    assert fitted.messages[-1].content == "And what about helmets?"
+    assert fitted.prompt_tokens == count_prompt_tokens(fitted.messages, tokenizer)
+    assert "oldest" in fitted.notices[0]
+
+
+def test_two_sessions_chatting_at_once_each_get_their_own_answer(provisioned: Path) -> None:
+    questions = {CAPITAL: "Paris", "What is the capital of Italy?": "Rome"}
+    barrier = threading.Barrier(2)
+
+    def session(question: str) -> str:
+        barrier.wait()
+        return "".join(stream_chat(ask(question), settings=GenerationSettings(max_new_tokens=24)))
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        answers = dict(zip(questions, pool.map(session, questions), strict=True))
+    for question, city in questions.items():
+        assert city in answers[question]
