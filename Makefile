@@ -36,6 +36,7 @@ test: models chromium lint
 
 bench: models
 	$(PY) -m benchmarks.bench_models
+	$(PY) -m benchmarks.bench_text_generation
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache benchmarks/results

@@ -18,9 +18,29 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pipelines  # noqa: F401  (quiets transformers before it is imported)
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
-SAMPLE_INPUTS = {"image-classification": ROOT / "assets" / "images" / "chelsea.jpg"}
+CAT_PHOTO = str(ROOT / "assets" / "images" / "chelsea.jpg")
+QUESTION = "What is the capital of France?"
+# Generating costs ~1 s a call, classifying ~40 ms: fewer repeated calls for the chat model.
+CALLS_SCALE = {"text-generation": 0.2, "image-classification": 1.0}
+
+
+def task_calls(task: str, name: str, raw: Callable[..., object]) -> tuple[Callable[[], object], Callable[[], object]]:
+    """The engine's call and the raw pipeline's call on the same input, for one task."""
+    if task == "text-generation":
+        from pipelines.text_generation import GenerationSettings, generate_reply
+
+        settings = GenerationSettings(max_new_tokens=16)
+        messages = [{"role": "user", "content": QUESTION}]
+        return (lambda: generate_reply(QUESTION, model=name, settings=settings)), (
+            lambda: raw(messages, **settings.generate_kwargs())
+        )
+    from pipelines.image_classification import classify_image
+
+    return (lambda: classify_image(CAT_PHOTO, name)), (lambda: raw(CAT_PHOTO))
 
 
 def rss_mb() -> float:
@@ -75,24 +95,23 @@ def warm_calls(name: str, calls: int) -> dict[str, float]:
     from transformers import pipeline
 
     from pipelines.catalog import find_model
-    from pipelines.image_classification import classify_image
     from pipelines.loader import get_pipeline
     from pipelines.provision import model_dir
 
     spec = find_model(name)
-    sample = str(SAMPLE_INPUTS[spec.task])
+    calls = max(3, round(calls * CALLS_SCALE[spec.task]))
     served = get_pipeline(name)
-    raw = pipeline(spec.task, model=str(model_dir(spec)), device="cpu")
+    engine_call, raw_call = task_calls(spec.task, name, pipeline(spec.task, model=str(model_dir(spec)), device="cpu"))
     engine_times, raw_times, hit_times = [], [], []
     for _ in range(3):  # warm-up
-        classify_image(sample, name)
-        raw(sample)
+        engine_call()
+        raw_call()
     for _ in range(calls):
         started = time.perf_counter()
-        classify_image(sample, name)
+        engine_call()
         engine_times.append(time.perf_counter() - started)
         started = time.perf_counter()
-        raw(sample)
+        raw_call()
         raw_times.append(time.perf_counter() - started)
     for _ in range(1000):
         started = time.perf_counter()
@@ -100,7 +119,7 @@ def warm_calls(name: str, calls: int) -> dict[str, float]:
         hit_times.append(time.perf_counter() - started)
     engine, plain = statistics.median(engine_times), statistics.median(raw_times)
     return {
-        "two_threads_ratio": _two_threads_vs_one(lambda: classify_image(sample, name), calls),
+        "two_threads_ratio": _two_threads_vs_one(engine_call, calls),
         "warm_engine_ms": engine * 1000,
         "warm_raw_ms": plain * 1000,
         "warm_ratio": engine / plain,
@@ -131,11 +150,9 @@ def parallel_two_threads_vs_one(names: list[str], calls: int) -> float:
 
     from pipelines.image_classification import classify_image
 
-    sample = str(SAMPLE_INPUTS["image-classification"])
-
     def session(name: str) -> None:
         for _ in range(calls):
-            classify_image(sample, name)
+            classify_image(CAT_PHOTO, name)
 
     walls = {}
     for threads in (1, 2):
@@ -179,13 +196,11 @@ def main() -> int:
 
     torch.set_num_threads(1)
     rows = []
-    for status in model_statuses():
-        if status.state != "ready" or status.spec.task not in SAMPLE_INPUTS:
-            continue
-        name = status.spec.name
-        print(f"benchmarking {name} …", file=sys.stderr)
-        rows.append({"model": name, **cold_loads(name, args.repeats), **warm_calls(name, args.calls)})
-    classifiers = [row["model"] for row in rows]
+    ready = [status.spec for status in model_statuses() if status.state == "ready"]
+    for spec in ready:
+        print(f"benchmarking {spec.name} …", file=sys.stderr)
+        rows.append({"model": spec.name, **cold_loads(spec.name, args.repeats), **warm_calls(spec.name, args.calls)})
+    classifiers = [spec.name for spec in ready if spec.task == "image-classification"]
     parallel = parallel_two_threads_vs_one(classifiers, args.calls) if len(classifiers) > 1 else None
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "bench.json").write_text(json.dumps({"models": rows, "parallel_two_threads_ratio": parallel}, indent=2))

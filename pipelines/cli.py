@@ -48,11 +48,11 @@ def _list(args: argparse.Namespace) -> int:
         ]
         print(json.dumps(rows, indent=2))
         return 0
-    print(f"{'name':<20} {'task':<22} {'state':<9} {'size':>8}  licence / source")
+    print(f"{'name':<24} {'task':<22} {'state':<9} {'size':>8}  licence / source")
     for status in statuses:
         spec = status.spec
-        print(f"{spec.name:<20} {spec.task:<22} {status.state:<9} {status.size_mb:>6.1f}MB  {spec.licence}")
-        print(f"{'':<63}{spec.source}")
+        print(f"{spec.name:<24} {spec.task:<22} {status.state:<9} {status.size_mb:>6.1f}MB  {spec.licence}")
+        print(f"{'':<67}{spec.source}")
     return 0
 
 
