@@ -33,11 +33,11 @@ class GenerationSettings:
 
     def validate(self) -> None:
         if not 1 <= self.max_new_tokens <= MAX_NEW_TOKENS:
-            raise InputError(f"max new tokens must be between 1 and {MAX_NEW_TOKENS}; got {self.max_new_tokens}.")
+            raise InputError(f"Max new tokens must be between 1 and {MAX_NEW_TOKENS}; got {self.max_new_tokens}.")
         if self.sample and not 0 < self.temperature <= 2:
             raise InputError(f"The temperature must be above 0 and at most 2; got {self.temperature}.")
         if not 0 < self.top_p <= 1:
-            raise InputError(f"top-p must be above 0 and at most 1; got {self.top_p}.")
+            raise InputError(f"Top-p must be above 0 and at most 1; got {self.top_p}.")
         if not 1 <= self.repetition_penalty <= 2:
             raise InputError(f"The repetition penalty must be between 1 and 2; got {self.repetition_penalty}.")
 

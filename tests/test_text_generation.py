@@ -79,7 +79,7 @@ def test_empty_prompt_gets_a_sentence(provisioned: Path, text: str) -> None:
 def test_bad_parameters_get_a_sentence(provisioned: Path) -> None:
     with pytest.raises(InputError, match="temperature"):
         generate_reply(CAPITAL, settings=GenerationSettings(sample=True, temperature=0))
-    with pytest.raises(InputError, match="max new tokens"):
+    with pytest.raises(InputError, match="Max new tokens"):
         generate_reply(CAPITAL, settings=GenerationSettings(max_new_tokens=0))
 
 
