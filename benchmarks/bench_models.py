@@ -24,8 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 CAT_PHOTO = str(ROOT / "assets" / "images" / "chelsea.jpg")
 QUESTION = "What is the capital of France?"
+REVIEW = "The delivery was late again and nobody answered my emails."
 # Generating costs ~1 s a call, classifying ~40 ms: fewer repeated calls for the chat model.
-CALLS_SCALE = {"text-generation": 0.2, "image-classification": 1.0}
+CALLS_SCALE = {"text-generation": 0.2, "sentiment": 1.0, "image-classification": 1.0}
 
 
 def task_calls(task: str, name: str, raw: Callable[..., object]) -> tuple[Callable[[], object], Callable[[], object]]:
@@ -38,6 +39,10 @@ def task_calls(task: str, name: str, raw: Callable[..., object]) -> tuple[Callab
         return (lambda: generate_reply(QUESTION, model=name, settings=settings)), (
             lambda: raw(messages, **settings.generate_kwargs())
         )
+    if task == "sentiment":
+        from pipelines.sentiment import analyse_sentiment
+
+        return (lambda: analyse_sentiment([REVIEW], name)), (lambda: raw([REVIEW], top_k=None, truncation=True))
     from pipelines.image_classification import classify_image
 
     return (lambda: classify_image(CAT_PHOTO, name)), (lambda: raw(CAT_PHOTO))
@@ -57,7 +62,7 @@ def cold_load(name: str, how: str) -> dict[str, float]:
     from transformers import pipeline
 
     import pipelines.architectures  # noqa: F401
-    from pipelines.catalog import find_model
+    from pipelines.catalog import find_model, pipeline_task
     from pipelines.loader import get_pipeline
     from pipelines.provision import model_dir
 
@@ -67,7 +72,7 @@ def cold_load(name: str, how: str) -> dict[str, float]:
     if how == "loader":
         get_pipeline(name)
     else:
-        pipeline(spec.task, model=str(model_dir(spec)), device="cpu")
+        pipeline(pipeline_task(spec.task), model=str(model_dir(spec)), device="cpu")
     return {"seconds": time.perf_counter() - started, "rss_mb": rss_mb()}
 
 
@@ -94,14 +99,16 @@ def warm_calls(name: str, calls: int) -> dict[str, float]:
     """Median latency of the engine's task call vs the raw pipeline on the same input, interleaved."""
     from transformers import pipeline
 
-    from pipelines.catalog import find_model
+    from pipelines.catalog import find_model, pipeline_task
     from pipelines.loader import get_pipeline
     from pipelines.provision import model_dir
 
     spec = find_model(name)
     calls = max(3, round(calls * CALLS_SCALE[spec.task]))
     served = get_pipeline(name)
-    engine_call, raw_call = task_calls(spec.task, name, pipeline(spec.task, model=str(model_dir(spec)), device="cpu"))
+    engine_call, raw_call = task_calls(
+        spec.task, name, pipeline(pipeline_task(spec.task), model=str(model_dir(spec)), device="cpu")
+    )
     engine_times, raw_times, hit_times = [], [], []
     for _ in range(3):  # warm-up
         engine_call()

@@ -30,6 +30,15 @@ DEMOS: tuple[Demo, ...] = (
         blurb="A customer-service chatbot on a real instruction-tuned LLM: answers stream token by token.",
     ),
     Demo(
+        section="Language",
+        title="Sentiment",
+        icon=":material/sentiment_satisfied:",
+        url_path="sentiment",
+        script="pages/sentiment.py",
+        task="sentiment",
+        blurb="Negative, neutral or positive: one text, a pasted list or a whole CSV, with the model's own report.",
+    ),
+    Demo(
         section="Vision",
         title="Image classification",
         icon=":material/image_search:",

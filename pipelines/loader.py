@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipelines.catalog import CATALOG, ModelSpec, find_model
+from pipelines.catalog import CATALOG, ModelSpec, find_model, pipeline_task
 from pipelines.errors import ModelNotAvailable
 from pipelines.provision import model_dir, model_state
 from pipelines.settings import Settings, load_settings
@@ -121,5 +121,5 @@ def _load(model: ModelLocation, settings: Settings) -> ServedPipeline:
 
     torch.set_num_threads(settings.torch_threads)
     started = time.perf_counter()
-    loaded = pipeline(model.task, model=model.location, device="cpu")
+    loaded = pipeline(pipeline_task(model.task), model=model.location, device="cpu")
     return ServedPipeline(model.name, model.task, loaded, time.perf_counter() - started)

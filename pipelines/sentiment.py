@@ -1,0 +1,151 @@
+"""Sentiment: negative / neutral / positive scores for one text or thousands, with the model's
+held-out evaluation report."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipelines.catalog import default_model
+from pipelines.errors import InputError, ModelNotAvailable
+from pipelines.loader import get_pipeline, resolve_model
+
+TASK = "sentiment"
+LABELS = ("negative", "neutral", "positive")
+REPORT_FILE = "evaluation.json"
+_BATCH = 32
+_WORD = re.compile(r"[^\W\d_]", re.UNICODE)  # any letter, in any script
+_ENGLISH_WORDS = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "i",
+        "you",
+        "he",
+        "she",
+        "it",
+        "we",
+        "they",
+        "this",
+        "that",
+        "to",
+        "of",
+        "and",
+        "or",
+        "but",
+        "not",
+        "no",
+        "in",
+        "on",
+        "at",
+        "for",
+        "with",
+        "my",
+        "your",
+        "so",
+        "very",
+        "just",
+        "do",
+        "does",
+        "did",
+        "have",
+        "has",
+        "had",
+        "me",
+        "our",
+        "what",
+    ]
+)
+
+
+@dataclass(frozen=True)
+class Sentiment:
+    """The label and all three class scores for one text; `notices` say what to keep in mind."""
+
+    label: str
+    score: float
+    scores: dict[str, float]
+    notices: tuple[str, ...] = ()
+
+    def as_json(self) -> dict:
+        """The CLI's shape: {"label", "score", "scores": {label: score}}."""
+        return {"label": self.label, "score": self.score, "scores": self.scores}
+
+
+@dataclass
+class SentimentBatch:
+    results: list[Sentiment]
+    seconds: float
+    model: str
+    notices: list[str] = field(default_factory=list)
+
+
+def analyse_sentiment(texts: list[str], model: str | None = None) -> SentimentBatch:
+    """Score every text, in order; texts the model cannot read are refused with a sentence."""
+    if not texts:
+        raise InputError("There is no text to analyse. Type a sentence, paste lines, or upload a CSV.")
+    for position, text in enumerate(texts, start=1):
+        _check_readable(text, position if len(texts) > 1 else None)
+    name = model or default_model(TASK).name
+    served = get_pipeline(name, TASK)
+    tokenizer = served.pipeline.tokenizer
+    started = time.perf_counter()
+    raw = served(texts, top_k=None, truncation=True, batch_size=_BATCH)
+    seconds = time.perf_counter() - started
+    results = [_sentiment(text, scores, tokenizer) for text, scores in zip(texts, raw, strict=True)]
+    return SentimentBatch(results, seconds, name)
+
+
+def _check_readable(text: str, position: int | None) -> None:
+    where = f"Line {position}" if position else "The text"
+    if not text.strip():
+        raise InputError(f"{where} is empty. Type a sentence to analyse.")
+    if not _WORD.search(text):
+        raise InputError(
+            f"{where} has no words, only emoji, digits or symbols, which this model cannot read. Add at least one word."
+        )
+
+
+def _sentiment(text: str, scores: list[dict], tokenizer) -> Sentiment:
+    by_label = {item["label"]: float(item["score"]) for item in scores}
+    label = max(by_label, key=by_label.get)
+    notices = []
+    tokens = len(tokenizer(text, add_special_tokens=True)["input_ids"])
+    if tokens > tokenizer.model_max_length:
+        notices.append(
+            f"The text is {tokens:,} tokens long; only its first {tokenizer.model_max_length} tokens were read."
+        )
+    if not _looks_english(text):
+        notices.append(
+            "This text does not look like English; the model was trained on English tweets, so "
+            "treat its scores with caution."
+        )
+    return Sentiment(label, by_label[label], {name: by_label.get(name, 0.0) for name in LABELS}, tuple(notices))
+
+
+def _looks_english(text: str) -> bool:
+    """A cheap guess: mostly Latin letters, and (past a few words) some common English words."""
+    letters = _WORD.findall(text)
+    latin = sum(letter.isascii() for letter in letters)
+    if letters and latin / len(letters) < 0.5:
+        return False
+    words = re.findall(r"[a-z']+", text.lower())
+    return len(words) < 4 or any(word in _ENGLISH_WORDS for word in words)
+
+
+def load_report(model: str | None = None) -> dict:
+    """The held-out evaluation written next to the model when it was trained."""
+    name = model or default_model(TASK).name
+    report = Path(resolve_model(name, TASK).location) / REPORT_FILE
+    if not report.is_file():
+        raise ModelNotAvailable(f"Model '{name}' has no evaluation report; only models trained by Showroom do.")
+    return json.loads(report.read_text())
