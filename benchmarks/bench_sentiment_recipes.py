@@ -27,6 +27,8 @@ PLANS = (
     TrainingPlan("fine-tune, 4,000 tweets, 1 epoch", 4_000),
     TrainingPlan("fine-tune, 7,000 tweets, 1 epoch", 7_000),
     TrainingPlan("fine-tune, 10,000 tweets, 1 epoch", 10_000),
+    TrainingPlan("fine-tune, 12,000 tweets, 1 epoch", 12_000),
+    TrainingPlan("fine-tune the top 3 of 6 layers, 12,000 tweets, 1 epoch", 12_000, frozen_layers=3),
 )
 
 

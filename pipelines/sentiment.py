@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from pipelines.catalog import default_model
@@ -86,7 +86,6 @@ class SentimentBatch:
     results: list[Sentiment]
     seconds: float
     model: str
-    notices: list[str] = field(default_factory=list)
 
 
 def analyse_sentiment(texts: list[str], model: str | None = None) -> SentimentBatch:
@@ -97,11 +96,12 @@ def analyse_sentiment(texts: list[str], model: str | None = None) -> SentimentBa
         _check_readable(text, position if len(texts) > 1 else None)
     name = model or default_model(TASK).name
     served = get_pipeline(name, TASK)
-    tokenizer = served.pipeline.tokenizer
     started = time.perf_counter()
     raw = served(texts, top_k=None, truncation=True, batch_size=_BATCH)
     seconds = time.perf_counter() - started
-    results = [_sentiment(text, scores, tokenizer) for text, scores in zip(texts, raw, strict=True)]
+    limit = served.pipeline.tokenizer.model_max_length
+    lengths = [len(ids) for ids in served.pipeline.tokenizer(texts)["input_ids"]]
+    results = [_sentiment(*item, limit) for item in zip(texts, raw, lengths, strict=True)]
     return SentimentBatch(results, seconds, name)
 
 
@@ -115,15 +115,12 @@ def _check_readable(text: str, position: int | None) -> None:
         )
 
 
-def _sentiment(text: str, scores: list[dict], tokenizer) -> Sentiment:
+def _sentiment(text: str, scores: list[dict], tokens: int, limit: int) -> Sentiment:
     by_label = {item["label"]: float(item["score"]) for item in scores}
     label = max(by_label, key=by_label.get)
     notices = []
-    tokens = len(tokenizer(text, add_special_tokens=True)["input_ids"])
-    if tokens > tokenizer.model_max_length:
-        notices.append(
-            f"The text is {tokens:,} tokens long; only its first {tokenizer.model_max_length} tokens were read."
-        )
+    if tokens > limit:
+        notices.append(f"The text is {tokens:,} tokens long; only its first {limit} tokens were read.")
     if not _looks_english(text):
         notices.append(
             "This text does not look like English; the model was trained on English tweets, so "

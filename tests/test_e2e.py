@@ -142,3 +142,23 @@ def test_chat_answer_streams_into_the_page(page: object, dashboard: str) -> None
     timing.wait_for(timeout=30_000)
     assert "tokens/s" in timing.inner_text()
     assert "network" in assistant.inner_text().lower()
+
+
+def test_sentiment_csv_upload_and_results_download(page: object, dashboard: str, tmp_path: Path) -> None:
+    page.goto(f"{dashboard}/sentiment")
+    page.get_by_role("heading", name="Sentiment", level=1).wait_for(timeout=60_000)
+    page.get_by_role("tab", name="Batch").click()
+    page.get_by_text("A CSV file", exact=True).click()
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
+        str(ROOT / "assets" / "text" / "reviews.csv")
+    )
+    download_button = page.get_by_role("button", name="Download results (CSV)")
+    download_button.wait_for(timeout=90_000)
+    with page.expect_download() as download:
+        download_button.click()
+    saved = tmp_path / "sentiment.csv"
+    download.value.save_as(saved)
+    rows = saved.read_text().splitlines()
+    assert rows[0] == "text,label,negative,neutral,positive"
+    assert len(rows) == 9
+    assert {row.split(",")[-4] for row in rows[1:]} <= {"negative", "neutral", "positive"}

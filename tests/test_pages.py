@@ -100,3 +100,42 @@ def test_chat_refuses_a_blank_message_and_keeps_working(provisioned: Path) -> No
     ]
     app.chat_input[0].set_value("Are you open on Sunday?").run()
     assert not app.error and assistant_answers(app)
+
+
+def test_sentiment_single_text_shows_label_scores_and_latency(provisioned: Path) -> None:
+    app = open_page("pages/sentiment.py")
+    app.text_area(key="sa-text").set_value("This is awful. The worst service I have ever had.").run()
+    assert not app.exception
+    assert app.metric[0].label == "Label" and app.metric[0].value == "negative"
+    assert app.get("vega_lite_chart")
+    assert any("ms on CPU" in markdown.value for markdown in app.markdown)
+
+
+def test_sentiment_batch_of_pasted_lines_keeps_order(provisioned: Path) -> None:
+    app = open_page("pages/sentiment.py")
+    lines = "I love this bike!\nThe worst service I have ever had.\n\nThe shop opens at nine on weekdays."
+    app.text_area(key="sa-lines").set_value(lines).run()
+    table = app.dataframe[0].value
+    assert table["label"].tolist() == ["positive", "negative", "neutral"]
+    assert app.get("download_button")
+
+
+def test_sentiment_csv_upload_and_a_csv_without_rows(provisioned: Path) -> None:
+    app = open_page("pages/sentiment.py")
+    app.segmented_control(key="sa-source").set_value("A CSV file").run()
+    reviews = (ROOT / "assets" / "text" / "reviews.csv").read_bytes()
+    app.file_uploader(key="sa-csv").set_value(("reviews.csv", reviews, "text/csv")).run()
+    assert app.selectbox(key="sa-column").value == "review"
+    assert len(app.dataframe[0].value) == 8
+    app.file_uploader(key="sa-csv").set_value(("empty.csv", b"review\n", "text/csv")).run()
+    assert not app.exception
+    assert [error.value for error in app.error] == [
+        "The CSV has a header but no rows. Upload a CSV with one text per row."
+    ]
+
+
+def test_sentiment_report_renders_the_evaluation(provisioned: Path) -> None:
+    app = open_page("pages/sentiment.py")
+    labels = [metric.label for metric in app.metric]
+    assert labels[:4] == ["Accuracy (held out)", "Macro-F1", "Training tweets", "Build time"]
+    assert len(app.get("vega_lite_chart")) >= 2  # confusion matrix and ROC curves

@@ -30,6 +30,7 @@ class TrainingPlan:
     epochs: float = 1.0
     learning_rate: float = 8e-5
     freeze_encoder: bool = False
+    frozen_layers: int = 0  # lower transformer layers kept as they are (cheaper backward pass)
 
 
 def _batches(texts: list[str], labels: np.ndarray, tokenizer, shuffle_seed: int | None):
@@ -60,6 +61,8 @@ def fine_tune(model, tokenizer, texts: list[str], labels: np.ndarray, plan: Trai
 
     steps = math.ceil(len(texts) / BATCH * plan.epochs)
     model.bert.embeddings.requires_grad_(False)
+    for layer in model.bert.encoder.layer[: plan.frozen_layers]:
+        layer.requires_grad_(False)
     trained = [parameter for parameter in model.parameters() if parameter.requires_grad]
     optimizer = torch.optim.AdamW(trained, lr=plan.learning_rate, weight_decay=0.01)
     warmup = max(1, steps // 10)
