@@ -85,7 +85,7 @@ def test_one_failure_does_not_stop_the_others(fresh_home: Settings, monkeypatch:
         raise RuntimeError("recipe exploded")
 
     monkeypatch.setattr(mobilenet_v2, "build", broken)
-    results = {result.name: result for result in pull(report=quiet)}
+    results = {result.name: result for result in pull(["mobilenet-v2", "efficientnet-lite0"], report=quiet)}
     assert results["mobilenet-v2"].outcome == "failed"
     assert "recipe exploded" in (results["mobilenet-v2"].error or "")
     assert results["efficientnet-lite0"].outcome == "built"
