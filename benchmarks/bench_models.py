@@ -32,12 +32,13 @@ CALLS_SCALE = {"text-generation": 0.2, "sentiment": 1.0, "image-classification":
 def task_calls(task: str, name: str, raw: Callable[..., object]) -> tuple[Callable[[], object], Callable[[], object]]:
     """The engine's call and the raw pipeline's call on the same input, for one task."""
     if task == "text-generation":
-        from pipelines.text_generation import GenerationSettings, generate_reply
+        from pipelines.text_generation import GenerationSettings, chats, generate_reply
 
         settings = GenerationSettings(max_new_tokens=16)
-        messages = [{"role": "user", "content": QUESTION}]
+        # A chat model gets the question as a conversation; a base model continues it as plain text.
+        prompt = [{"role": "user", "content": QUESTION}] if chats(name) else QUESTION
         return (lambda: generate_reply(QUESTION, model=name, settings=settings)), (
-            lambda: raw(messages, **settings.generate_kwargs())
+            lambda: raw(prompt, **settings.generate_kwargs())
         )
     if task == "sentiment":
         from pipelines.sentiment import analyse_sentiment
