@@ -38,7 +38,8 @@ with single:
         )
     text = st.text_area("Text", key="sa-text", height=110, placeholder="Type or paste a review, a tweet, an email…")
     if text:
-        analysed = ui.run_engine(analyse_sentiment, [text], model.name)
+        with st.spinner("Scoring… (the first text also loads the model)"):
+            analysed = ui.run_engine(analyse_sentiment, [text], model.name)
         if analysed is not None:
             result = analysed.results[0]
             for notice in result.notices:
@@ -93,7 +94,8 @@ with batch:
         lines = st.text_area("One text per line", key="sa-lines", height=160)
         texts = [line for line in lines.splitlines() if line.strip()]
     if texts:
-        analysed = ui.run_engine(analyse_sentiment, texts, model.name)
+        with st.spinner(f"Scoring {len(texts):,} texts…"):
+            analysed = ui.run_engine(analyse_sentiment, texts, model.name)
         if analysed is not None:
             table = results_table(texts, analysed)
             st.caption(
