@@ -29,13 +29,7 @@ def class_scores(scores: dict[str, float]) -> pd.DataFrame:
 
 
 with single:
-    for column, example in zip(st.columns(len(EXAMPLES)), EXAMPLES, strict=True):
-        column.button(
-            example,
-            key=f"sa-example-{example}",
-            width="stretch",
-            on_click=lambda text=example: st.session_state.__setitem__("sa-text", text),
-        )
+    ui.example_buttons(EXAMPLES, state_key="sa-text", key_prefix="sa")
     text = st.text_area("Text", key="sa-text", height=110, placeholder="Type or paste a review, a tweet, an email…")
     if text:
         with st.spinner("Scoring… (the first text also loads the model)"):

@@ -75,13 +75,7 @@ def stream_reply(reply: StreamedReply) -> None:
 
 def example_buttons(examples: tuple[str, ...]) -> None:
     st.caption("Try an example:")
-    for column, example in zip(st.columns(len(examples)), examples, strict=True):
-        column.button(
-            example,
-            key=f"tg-example-{example}",
-            width="stretch",
-            on_click=lambda text=example: st.session_state.__setitem__(PENDING, text),
-        )
+    ui.example_buttons(examples, state_key=PENDING, key_prefix="tg")
 
 
 def chat_page(preset: ChatPreset, context: str | None, settings: GenerationSettings, model: str) -> None:

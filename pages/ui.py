@@ -57,6 +57,17 @@ def pick_model(task: str, key: str) -> ModelSpec:
     return st.selectbox("Model", specs, format_func=model_label, key=key, help=specs[0].description)
 
 
+def example_buttons(examples: tuple[str, ...], state_key: str, key_prefix: str) -> None:
+    """One button per example text; a click puts that text into `st.session_state[state_key]`."""
+    for column, example in zip(st.columns(len(examples)), examples, strict=True):
+        column.button(
+            example,
+            key=f"{key_prefix}-example-{example}",
+            width="stretch",
+            on_click=lambda text=example: st.session_state.__setitem__(state_key, text),
+        )
+
+
 @dataclass(frozen=True)
 class ExampleImage:
     path: Path
