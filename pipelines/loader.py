@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipelines.catalog import CATALOG, ModelSpec, find_model, pipeline_task
+from pipelines.catalog import CATALOG, ModelSpec, pipeline_task
 from pipelines.errors import ModelNotAvailable
 from pipelines.provision import model_dir, model_state
 from pipelines.settings import Settings, load_settings
@@ -25,7 +25,6 @@ class ModelLocation:
     name: str  # what the user calls it: the catalog name, or the folder / hub id itself
     task: str
     location: str
-    spec: ModelSpec | None = None
 
 
 @dataclass
@@ -55,9 +54,8 @@ _registry_lock = threading.Lock()
 def resolve_model(name: str, task: str | None = None, settings: Settings | None = None) -> ModelLocation:
     """Turn a catalog name, a local folder or a hub id into a loadable location, or explain why not."""
     settings = settings or load_settings()
-    catalog_names = {spec.name for spec in CATALOG}
-    if name in catalog_names:
-        spec = find_model(name)
+    spec = _catalog_spec(name)
+    if spec is not None:
         if task is not None and spec.task != task:
             raise ModelNotAvailable(f"'{name}' is a {spec.task} model; it cannot serve {task}.")
         state = model_state(spec, settings)
@@ -65,7 +63,7 @@ def resolve_model(name: str, task: str | None = None, settings: Settings | None 
             why = "was built by an older recipe" if state == "outdated" else "is not provisioned yet"
             default_set = " (or `make run`, which provisions the default models)" if spec.pulled_by_default else ""
             raise ModelNotAvailable(f"Model '{name}' {why}. Run `python -m pipelines models pull {name}`{default_set}.")
-        return ModelLocation(name, spec.task, str(model_dir(spec, settings)), spec)
+        return ModelLocation(name, spec.task, str(model_dir(spec, settings)))
     if task is None:
         raise ModelNotAvailable(f"'{name}' is not in the catalog, so its task must be given.")
     folder = Path(name).expanduser()
@@ -78,7 +76,7 @@ def resolve_model(name: str, task: str | None = None, settings: Settings | None 
                 "Set SHOWROOM_ALLOW_HUB=1 on a machine that can reach the hub, or pass a local model folder."
             )
         return ModelLocation(name, task, name)
-    known = ", ".join(sorted(catalog_names))
+    known = ", ".join(sorted(spec.name for spec in CATALOG))
     raise ModelNotAvailable(f"Unknown model '{name}': not in the catalog and not a folder. Known models: {known}.")
 
 
@@ -102,9 +100,13 @@ def get_pipeline(name: str, task: str | None = None) -> ServedPipeline:
     return served
 
 
+def _catalog_spec(name: str) -> ModelSpec | None:
+    return next((spec for spec in CATALOG if spec.name == name), None)
+
+
 def _catalog_location(name: str, settings: Settings) -> str | None:
     """A catalog model's folder under the current SHOWROOM_HOME: pipelines are cached by location."""
-    spec = next((spec for spec in CATALOG if spec.name == name), None)
+    spec = _catalog_spec(name)
     return str(model_dir(spec, settings)) if spec else None
 
 
