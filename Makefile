@@ -37,6 +37,7 @@ test: models chromium lint
 bench: models
 	$(PY) -m benchmarks.bench_models
 	$(PY) -m benchmarks.bench_text_generation
+	$(PY) -m benchmarks.bench_translation
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache benchmarks/results

@@ -25,8 +25,9 @@ RESULTS = ROOT / "benchmarks" / "results"
 CAT_PHOTO = str(ROOT / "assets" / "images" / "chelsea.jpg")
 QUESTION = "What is the capital of France?"
 REVIEW = "The delivery was late again and nobody answered my emails."
+SENTENCES = {"en": "Our new bikes arrive next week.", "pt": "As nossas bicicletas novas chegam na próxima semana."}
 # Generating costs ~1 s a call, classifying ~40 ms: fewer repeated calls for the chat model.
-CALLS_SCALE = {"text-generation": 0.2, "sentiment": 1.0, "image-classification": 1.0}
+CALLS_SCALE = {"text-generation": 0.2, "sentiment": 1.0, "translation": 1.0, "image-classification": 1.0}
 
 
 def task_calls(task: str, name: str, raw: Callable[..., object]) -> tuple[Callable[[], object], Callable[[], object]]:
@@ -44,6 +45,13 @@ def task_calls(task: str, name: str, raw: Callable[..., object]) -> tuple[Callab
         from pipelines.sentiment import analyse_sentiment
 
         return (lambda: analyse_sentiment([REVIEW], name)), (lambda: raw([REVIEW], top_k=None, truncation=True))
+    if task == "translation":
+        from pipelines.catalog import find_model
+        from pipelines.translation import translate
+
+        source, target = find_model(name).language_pair
+        sentence = SENTENCES[source]
+        return (lambda: translate([sentence], source, target, name)), (lambda: raw(sentence))
     from pipelines.image_classification import classify_image
 
     return (lambda: classify_image(CAT_PHOTO, name)), (lambda: raw(CAT_PHOTO))

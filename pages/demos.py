@@ -39,6 +39,15 @@ DEMOS: tuple[Demo, ...] = (
         blurb="Negative, neutral or positive: one text, a pasted list or a whole CSV, with the model's own report.",
     ),
     Demo(
+        section="Language",
+        title="Translation",
+        icon=":material/translate:",
+        url_path="translation",
+        script="pages/translation.py",
+        task="translation",
+        blurb="English ↔ Portuguese on Mozilla's Firefox Translations models: a document, or a whole CSV column.",
+    ),
+    Demo(
         section="Vision",
         title="Image classification",
         icon=":material/image_search:",

@@ -6,7 +6,6 @@ import streamlit as st
 
 from pages import ui
 from pipelines.sentiment import LABELS, TASK, SentimentBatch, analyse_sentiment, load_report
-from pipelines.text_tables import guess_text_column, read_csv, texts_in_column
 
 EXAMPLES = (
     "I absolutely love this bike, best purchase of the year!",
@@ -68,25 +67,7 @@ def label_distribution(table: pd.DataFrame) -> alt.Chart:
 
 
 with batch:
-    source = st.segmented_control("Texts from", ["Pasted lines", "A CSV file"], default="Pasted lines", key="sa-source")
-    texts: list[str] = []
-    if source == "A CSV file":
-        upload = st.file_uploader("CSV with a header row", type=["csv"], key="sa-csv")
-        if st.button("Use the example CSV (customer reviews)", key="sa-example-csv"):
-            st.session_state["sa-example-csv-on"] = True
-        data = upload.getvalue() if upload is not None else None
-        if data is None and st.session_state.get("sa-example-csv-on"):
-            data = (ui.ASSETS / "text" / "reviews.csv").read_bytes()
-        frame = ui.run_engine(read_csv, data) if data is not None else None
-        if frame is not None:
-            columns = list(frame.columns)
-            column = st.selectbox(
-                "Text column", columns, index=columns.index(guess_text_column(frame)), key="sa-column"
-            )
-            texts = ui.run_engine(texts_in_column, frame, column) or []
-    else:
-        lines = st.text_area("One text per line", key="sa-lines", height=160)
-        texts = [line for line in lines.splitlines() if line.strip()]
+    texts = ui.batch_texts("sa", ui.ASSETS / "text" / "reviews.csv", "customer reviews").texts
     if texts:
         with st.spinner(f"Scoring {len(texts):,} texts…"):
             analysed = ui.run_engine(analyse_sentiment, texts, model.name)

@@ -17,6 +17,7 @@ from pipelines.catalog import ModelSpec, models_for_task
 from pipelines.errors import ShowroomError
 from pipelines.images import UPLOAD_TYPES
 from pipelines.provision import model_dir
+from pipelines.text_tables import guess_text_column, read_csv, texts_in_column
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 Result = TypeVar("Result")
@@ -66,6 +67,40 @@ def example_buttons(examples: tuple[str, ...], state_key: str, key_prefix: str) 
             width="stretch",
             on_click=lambda text=example: st.session_state.__setitem__(state_key, text),
         )
+
+
+@dataclass(frozen=True)
+class BatchTexts:
+    """The texts of a batch run, and the CSV they came from (None for pasted lines)."""
+
+    texts: list[str]
+    frame: pd.DataFrame | None = None
+    column: str | None = None
+
+
+def batch_texts(key_prefix: str, example_csv: Path, example_label: str) -> BatchTexts:
+    """Pasted lines, an uploaded CSV (with a column picker), or a one-click example CSV."""
+    source = st.segmented_control(
+        "Texts from", ["Pasted lines", "A CSV file"], default="Pasted lines", key=f"{key_prefix}-source"
+    )
+    if source != "A CSV file":
+        lines = st.text_area("One text per line", key=f"{key_prefix}-lines", height=160)
+        return BatchTexts([line for line in lines.splitlines() if line.strip()])
+    upload = st.file_uploader("CSV with a header row", type=["csv"], key=f"{key_prefix}-csv")
+    if st.button(f"Use the example CSV ({example_label})", key=f"{key_prefix}-example-csv"):
+        st.session_state[f"{key_prefix}-example-csv-on"] = example_csv.name
+    data = upload.getvalue() if upload is not None else None
+    example = st.session_state.get(f"{key_prefix}-example-csv-on")
+    if data is None and example == example_csv.name:
+        data = example_csv.read_bytes()
+    frame = run_engine(read_csv, data) if data is not None else None
+    if frame is None:
+        return BatchTexts([])
+    columns = list(frame.columns)
+    column = st.selectbox(
+        "Text column", columns, index=columns.index(guess_text_column(frame)), key=f"{key_prefix}-column"
+    )
+    return BatchTexts(run_engine(texts_in_column, frame, column) or [], frame, column)
 
 
 @dataclass(frozen=True)

@@ -17,11 +17,14 @@ _LINE_BREAK = re.compile(r"(\s*\n\s*)")
 _SENTENCE_END = re.compile(r"(?<=[.!?…])([\"')\]»”’]*)(\s+)(?=\S)")
 _CLAUSE_END = re.compile(r"(?<=[,;:])\s+")
 _SPACES = re.compile(r"\s+")
-# Kept verbatim: markup tags, and emoji with their joiners and variation selectors.
-_VERBATIM = re.compile(r"(\s*(?:</?[A-Za-z][^<>]*>|[\u2600-\u27bf\U0001f000-\U0001faff\u200d\ufe0f\u20e3]+)\s*)")
-_ABBREVIATIONS = frozenset(
-    ["mr", "mrs", "ms", "dr", "sr", "sra", "srta", "prof", "st", "vs", "etc", "e.g", "i.e", "p.ex", "av", "nº"]
+# Kept verbatim: code elements whole (script, style, code, pre), other markup tags, and emoji with their
+# joiners and variation selectors.
+_VERBATIM = re.compile(
+    r"(\s*(?:<(script|style|code|pre)\b[^>]*>.*?</\2\s*>|</?[A-Za-z][^<>]*>"
+    r"|[\u2600-\u27bf\U0001f000-\U0001faff\u200d\ufe0f\u20e3]+)\s*)",
+    re.IGNORECASE,
 )
+_ABBREVIATIONS = frozenset(["mr", "mrs", "ms", "dr", "sr", "sra", "srta", "prof", "st", "vs", "etc", "av", "nº"])
 _LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
 
 
@@ -67,8 +70,15 @@ def split_text(text: str) -> Layout:
 
 
 def _alternate(separator: re.Pattern[str], text: str) -> list[tuple[str, bool]]:
-    """`text` split by a one-group pattern, each chunk flagged True when it is a separator."""
-    return [(chunk, index % 2 == 1) for index, chunk in enumerate(separator.split(text)) if chunk]
+    """`text` split where `separator` matches (its first group is the whole match), each chunk flagged True
+    when it is a separator; further groups of the pattern are only for its own back-references."""
+    chunks: list[tuple[str, bool]] = []
+    start = 0
+    for match in separator.finditer(text):
+        chunks += [(text[start : match.start()], False), (match.group(), True)]
+        start = match.end()
+    chunks.append((text[start:], False))
+    return [chunk for chunk in chunks if chunk[0]]
 
 
 def _sentences(line: str) -> list[tuple[str, bool]]:
@@ -77,13 +87,19 @@ def _sentences(line: str) -> list[tuple[str, bool]]:
     start = 0
     for boundary in _SENTENCE_END.finditer(line):
         sentence = line[start : boundary.end(1)]
-        last_word = sentence.rsplit(maxsplit=1)[-1].rstrip(".").lower() if sentence.strip() else ""
-        if last_word in _ABBREVIATIONS or (len(last_word) == 1 and last_word.isalpha()):
+        if _ends_with_abbreviation(sentence):
             continue
         chunks += [(sentence, False), (boundary[2], True)]
         start = boundary.end()
     chunks.append((line[start:], False))
     return [chunk for chunk in chunks if chunk[0]]
+
+
+def _ends_with_abbreviation(text: str) -> bool:
+    """Mr. / Sra. / an initial / a dotted abbreviation (a.m., e.g., U.S.) before the full stop."""
+    words = text.split()
+    word = words[-1].rstrip(".").lower() if words else ""
+    return word in _ABBREVIATIONS or "." in word or (len(word) == 1 and word.isalpha())
 
 
 def cut_long(sentence: str) -> list[str]:

@@ -162,3 +162,20 @@ def test_sentiment_csv_upload_and_results_download(page: object, dashboard: str,
     assert rows[0] == "text,label,negative,neutral,positive"
     assert len(rows) == 9
     assert {row.split(",")[-4] for row in rows[1:]} <= {"negative", "neutral", "positive"}
+
+
+def test_translation_example_then_swap_direction(page: object, dashboard: str) -> None:
+    page.goto(f"{dashboard}/translation")
+    page.get_by_role("heading", name="Translation", level=1).wait_for(timeout=60_000)
+    page.get_by_role("button", name="Our new bikes arrive next week. Book a test ride online!").click()
+    output = page.locator('[data-testid="stText"]')
+    output.wait_for(timeout=60_000)
+    assert "bicicletas" in output.inner_text()
+    page.locator(".st-key-tr-swap button").first.click()
+    page.get_by_role(
+        "button", name="A loja abre às nove horas. Traga a sua bicicleta para uma revisão gratuita!"
+    ).wait_for(timeout=30_000)
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=\"stText\"]')?.innerText.includes('bikes')", timeout=60_000
+    )
+    assert page.locator('[data-testid="stText"]').inner_text().startswith("Our new bikes")

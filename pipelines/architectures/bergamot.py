@@ -141,7 +141,7 @@ class BergamotEncoderOutput(ModelOutput):
 
     last_hidden_state: torch.Tensor | None = None
     allowed_ids: torch.Tensor | None = None  # bool [batch, vocab]: the sentence's shortlist
-    max_target_length: torch.Tensor | None = None  # long [batch]: Marian's length cap, </s> included
+    max_target_length: torch.Tensor | None = None  # long [batch]: most tokens before the forced </s>
 
 
 @dataclass
@@ -268,7 +268,7 @@ class BergamotForConditionalGeneration(BergamotPreTrainedModel, GenerationMixin)
         return embedded + sinusoids(positions, self.config.d_model)
 
     def _logits(self, states: torch.Tensor, encoder_outputs: BergamotEncoderOutput, start: int) -> torch.Tensor:
-        """Score only the shortlisted rows, and force `</s>` once a sentence reaches Marian's length cap."""
+        """Score only the shortlisted rows, and force `</s>` once a sentence has Marian's most tokens."""
         allowed = encoder_outputs.allowed_ids
         rows = allowed.any(dim=0).nonzero()[:, 0]
         scores = states @ self.embeddings.weight[rows].T + self.output_bias[rows]
@@ -276,7 +276,7 @@ class BergamotForConditionalGeneration(BergamotPreTrainedModel, GenerationMixin)
         logits = scores.new_full((*states.shape[:2], self.config.vocab_size), -math.inf)
         logits[..., rows] = scores
         produced = torch.arange(start + 1, start + 1 + states.shape[1], device=states.device)
-        capped = produced[None, :] >= encoder_outputs.max_target_length[:, None]
+        capped = produced[None, :] > encoder_outputs.max_target_length[:, None]
         only_eos = torch.full_like(logits[:1, :1], -math.inf)
         only_eos[..., self.config.eos_token_id] = 0
         return torch.where(capped[..., None], only_eos, logits)

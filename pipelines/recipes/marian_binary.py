@@ -68,6 +68,9 @@ def read_model(path: Path) -> MarianModel:
 
     weights: dict[str, np.ndarray] = {}
     config_yaml = ""
+    expected_size = offset + sum(length for _, _, _, length in headers)
+    if len(blob) != expected_size:
+        raise ProvisioningError(f"{path.name} is {len(blob):,} bytes; its header describes {expected_size:,}.")
     for name, (_, kind, _, length), shape in zip(names, headers, shapes, strict=True):
         item = blob[offset : offset + length]
         offset += length
