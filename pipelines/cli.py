@@ -62,6 +62,12 @@ def _classify(args: argparse.Namespace) -> object:
     return [classify_image(path, args.model, args.top_k).as_json() for path in args.images]
 
 
+def _detect(args: argparse.Namespace) -> object:
+    from pipelines.object_detection import detect_objects
+
+    return [detect_objects(path, args.model, args.threshold).as_json() for path in args.images]
+
+
 def _chat(args: argparse.Namespace) -> object:
     from pipelines.text_generation import GenerationSettings, generate_reply
 
@@ -122,6 +128,11 @@ def _add_task_parsers(run: argparse._SubParsersAction) -> None:
     classify.add_argument("--model", help="catalog name, local folder or hub id (default: the task's default)")
     classify.add_argument("--top-k", type=int, default=5)
     classify.set_defaults(runner=_classify)
+    detect = run.add_parser("object-detection", help="find COCO objects: per image, boxes with label and score")
+    detect.add_argument("images", nargs="+", metavar="IMAGE")
+    detect.add_argument("--model", help="catalog name, local folder or hub id (default: the task's default)")
+    detect.add_argument("--threshold", type=float, default=0.3, help="lowest score shown (default 0.3)")
+    detect.set_defaults(runner=_detect)
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import asdict, dataclass
 
-from pipelines.catalog import default_model
 from pipelines.errors import InputError
-from pipelines.images import ImageSource, PreparedImage, prepare_image
-from pipelines.loader import get_pipeline
+from pipelines.image_task import run_image_task
+from pipelines.images import ImageSource, PreparedImage
 
 TASK = "image-classification"
 MAX_TOP_K = 20
@@ -42,11 +40,6 @@ def classify_image(image: ImageSource, model: str | None = None, top_k: int = 5)
     """Classify one image with a catalog model, a local folder or (if allowed) a hub id."""
     if not 1 <= top_k <= MAX_TOP_K:
         raise InputError(f"top_k must be between 1 and {MAX_TOP_K}; got {top_k}.")
-    name = model or default_model(TASK).name
-    prepared = prepare_image(image)
-    served = get_pipeline(name, TASK)
-    started = time.perf_counter()
-    raw = served(prepared.image, top_k=top_k)
-    seconds = time.perf_counter() - started
-    scores = [ClassScore(item["label"], float(item["score"])) for item in raw]
-    return Classification(name, sorted(scores, key=lambda score: score.score, reverse=True), seconds, prepared)
+    run = run_image_task(TASK, image, model, top_k=top_k)
+    scores = sorted((ClassScore(item["label"], float(item["score"])) for item in run.raw), key=lambda s: -s.score)
+    return Classification(run.model, scores, run.seconds, run.image)
