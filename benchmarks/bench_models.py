@@ -23,11 +23,18 @@ import pipelines  # noqa: F401  (quiets transformers before it is imported)
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 CAT_PHOTO = str(ROOT / "assets" / "images" / "chelsea.jpg")
+COFFEE_PHOTO = str(ROOT / "assets" / "images" / "coffee.jpg")
 QUESTION = "What is the capital of France?"
 REVIEW = "The delivery was late again and nobody answered my emails."
 SENTENCES = {"en": "Our new bikes arrive next week.", "pt": "As nossas bicicletas novas chegam na próxima semana."}
 # Generating costs ~1 s a call, classifying ~40 ms: fewer repeated calls for the chat model.
-CALLS_SCALE = {"text-generation": 0.2, "sentiment": 1.0, "translation": 1.0, "image-classification": 1.0}
+CALLS_SCALE = {
+    "text-generation": 0.2,
+    "sentiment": 1.0,
+    "translation": 1.0,
+    "image-classification": 1.0,
+    "object-detection": 0.5,
+}
 
 
 def task_calls(task: str, name: str, raw: Callable[..., object]) -> tuple[Callable[[], object], Callable[[], object]]:
@@ -52,6 +59,13 @@ def task_calls(task: str, name: str, raw: Callable[..., object]) -> tuple[Callab
         source, target = find_model(name).language_pair
         sentence = SENTENCES[source]
         return (lambda: translate([sentence], source, target, name)), (lambda: raw(sentence))
+    if task == "object-detection":
+        from PIL import Image
+
+        from pipelines.object_detection import detect_objects
+
+        photo = Image.open(COFFEE_PHOTO)
+        return (lambda: detect_objects(COFFEE_PHOTO, name)), (lambda: raw(photo, threshold=0.3))
     from pipelines.image_classification import classify_image
 
     return (lambda: classify_image(CAT_PHOTO, name)), (lambda: raw(CAT_PHOTO))

@@ -56,6 +56,15 @@ DEMOS: tuple[Demo, ...] = (
         task="image-classification",
         blurb="Name what a photo shows among the 1,000 ImageNet classes, and compare two models side by side.",
     ),
+    Demo(
+        section="Vision",
+        title="Object detection",
+        icon=":material/center_focus_strong:",
+        url_path="object-detection",
+        script="pages/object_detection.py",
+        task="object-detection",
+        blurb="Boxes around the people, animals and things in a photo (80 COCO classes), two detectors to compare.",
+    ),
 )
 
 SECTIONS: tuple[str, ...] = ("Language", "Vision", "Audio", "Recommendation")

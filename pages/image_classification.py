@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from pages import ui
-from pipelines.catalog import ModelSpec, models_for_task
+from pipelines.catalog import ModelSpec
 from pipelines.image_classification import MAX_TOP_K, TASK, Classification, classify_image
 
 st.title("Image classification")
@@ -13,12 +13,8 @@ st.caption(
     "from weights provisioned offline."
 )
 
-controls = st.columns([2, 3, 2])
-with controls[0]:
-    compare = st.segmented_control("View", ["One model", "Compare models"], default="One model", key="ic-view")
-with controls[1]:
-    chosen = ui.pick_model(TASK, key="ic-model") if compare != "Compare models" else None
-with controls[2]:
+specs, setting_column = ui.models_to_run(TASK, key="ic")
+with setting_column:
     top_k = st.slider("Top-k labels", 1, MAX_TOP_K, 5, key="ic-top-k")
 
 picked = ui.image_input("ic")
@@ -46,14 +42,7 @@ def show_classification(spec: ModelSpec, result: Classification) -> None:
         st.json(result.as_json())
 
 
-specs = models_for_task(TASK) if compare == "Compare models" else [chosen]
-results: list[tuple[ModelSpec, Classification]] = []
-with st.spinner("Classifying… (the first run of a model also loads it)"):
-    for spec in specs:
-        result = ui.run_engine(classify_image, picked.data, spec.name, top_k)
-        if result is None:
-            st.stop()
-        results.append((spec, result))
+results = ui.run_per_model(specs, classify_image, picked.data, top_k)
 
 image_column, *result_columns = st.columns([2] + [3] * len(results))
 with image_column:

