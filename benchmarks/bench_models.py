@@ -19,11 +19,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pipelines  # noqa: F401  (quiets transformers before it is imported)
+from benchmarks.report import RESULTS
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "benchmarks" / "results"
 CAT_PHOTO = str(ROOT / "assets" / "images" / "chelsea.jpg")
 COFFEE_PHOTO = str(ROOT / "assets" / "images" / "coffee.jpg")
+SPEECH_CLIP = ROOT / "tests" / "data" / "audio" / "passage.wav"
 QUESTION = "What is the capital of France?"
 REVIEW = "The delivery was late again and nobody answered my emails."
 SENTENCES = {"en": "Our new bikes arrive next week.", "pt": "As nossas bicicletas novas chegam na próxima semana."}
@@ -34,6 +35,7 @@ CALLS_SCALE = {
     "translation": 1.0,
     "image-classification": 1.0,
     "object-detection": 0.5,
+    "speech-to-text": 0.2,
 }
 
 
@@ -59,6 +61,14 @@ def task_calls(task: str, name: str, raw: Callable[..., object]) -> tuple[Callab
         source, target = find_model(name).language_pair
         sentence = SENTENCES[source]
         return (lambda: translate([sentence], source, target, name)), (lambda: raw(sentence))
+    if task == "speech-to-text":
+        from pipelines.audio import SAMPLE_RATE, prepare_audio
+        from pipelines.speech_to_text import transcribe
+
+        samples = prepare_audio(SPEECH_CLIP).samples
+        return (lambda: transcribe(SPEECH_CLIP, name)), (
+            lambda: raw({"raw": samples, "sampling_rate": SAMPLE_RATE}, **_speech_options(raw))
+        )
     if task == "object-detection":
         from PIL import Image
 
@@ -69,6 +79,12 @@ def task_calls(task: str, name: str, raw: Callable[..., object]) -> tuple[Callab
     from pipelines.image_classification import classify_image
 
     return (lambda: classify_image(CAT_PHOTO, name)), (lambda: raw(CAT_PHOTO))
+
+
+def _speech_options(raw: Callable[..., object]) -> dict:
+    """What the engine passes a multilingual Whisper: transcribe (not translate) the detected language."""
+    multilingual = raw.model.generation_config.is_multilingual
+    return {"generate_kwargs": {"task": "transcribe", "language": None}} if multilingual else {}
 
 
 def rss_mb() -> float:

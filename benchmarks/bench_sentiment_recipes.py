@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pipelines  # noqa: F401  (quiets transformers before it is imported)
-from benchmarks.bench_models import RESULTS
+from benchmarks.report import markdown_table, save
 from pipelines.catalog import find_model
 from pipelines.fetch import extract_files, fetch_package
 from pipelines.recipes.minilm_sentiment import train_and_save
@@ -55,14 +55,22 @@ def main() -> int:
     for plan in chosen:
         rows.append(measure(plan))
         print(json.dumps(rows[-1]), flush=True)
-    table = "| recipe | training tweets | accuracy | macro-F1 | build time |\n|---|---|---|---|---|\n" + "".join(
-        f"| {r['recipe']} | {r['training_examples']:,} | {r['accuracy']:.3f} | {r['macro_f1']:.3f} | "
-        f"{r['build_seconds'] / 60:.1f} min |\n"
-        for r in rows
+    save(
+        "sentiment_recipes.md",
+        markdown_table(
+            ["recipe", "training tweets", "accuracy", "macro-F1", "build time"],
+            [
+                [
+                    r["recipe"],
+                    f"{r['training_examples']:,}",
+                    f"{r['accuracy']:.3f}",
+                    f"{r['macro_f1']:.3f}",
+                    f"{r['build_seconds'] / 60:.1f} min",
+                ]
+                for r in rows
+            ],
+        ),
     )
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "sentiment_recipes.md").write_text(table)
-    print(table)
     return 0
 
 

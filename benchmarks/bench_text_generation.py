@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import pipelines  # noqa: F401  (quiets transformers before it is imported)
-from benchmarks.bench_models import RESULTS
+from benchmarks.report import RESULTS
 
 MODEL = "smollm2-135m-instruct"
 PROMPTS = (

@@ -21,7 +21,7 @@ import zipfile
 from pathlib import Path
 
 import pipelines  # noqa: F401  (quiets transformers before it is imported)
-from benchmarks.bench_models import RESULTS
+from benchmarks.report import markdown_table, save
 from pipelines.catalog import find_model
 from pipelines.fetch import fetch_package
 from pipelines.loader import get_pipeline
@@ -109,19 +109,20 @@ def main() -> int:
             translate(["Warm up."], *pair)  # load the model outside the timings
             results.append(measure(*pair, native, rows))
             print(json.dumps(results[-1], ensure_ascii=False), flush=True)
-    table = (
-        "| pair | identical to native | chrF native | chrF port | chrF port vs native | native sent/s | "
-        "raw pipeline sent/s | raw batched sent/s | engine sent/s |\n|---|---|---|---|---|---|---|---|---|\n"
+    headers = ["pair", "identical to native", "chrF native", "chrF port", "chrF port vs native", "native sent/s"]
+    headers += ["raw pipeline sent/s", "raw batched sent/s", "engine sent/s"]
+    save(
+        "translation.md",
+        markdown_table(
+            headers,
+            [
+                [r["pair"], f"{r['identical']}/{r['sentences']}"]
+                + [f"{r[key]:.1f}" for key in ("chrf_native", "chrf_port", "chrf_port_vs_native")]
+                + [f"{r[key]:.0f}" for key in ("native_per_s", "raw_per_s", "raw_batched_per_s", "engine_per_s")]
+                for r in results
+            ],
+        ),
     )
-    for r in results:
-        table += (
-            f"| {r['pair']} | {r['identical']}/{r['sentences']} | {r['chrf_native']:.1f} | {r['chrf_port']:.1f} | "
-            f"{r['chrf_port_vs_native']:.1f} | {r['native_per_s']:.0f} | {r['raw_per_s']:.0f} | "
-            f"{r['raw_batched_per_s']:.0f} | {r['engine_per_s']:.0f} |\n"
-        )
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "translation.md").write_text(table)
-    print(table)
     return 0
 
 

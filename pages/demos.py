@@ -65,6 +65,15 @@ DEMOS: tuple[Demo, ...] = (
         task="object-detection",
         blurb="Boxes around the people, animals and things in a photo (80 COCO classes), two detectors to compare.",
     ),
+    Demo(
+        section="Audio",
+        title="Speech to text",
+        icon=":material/mic:",
+        url_path="speech-to-text",
+        script="pages/speech_to_text.py",
+        task="speech-to-text",
+        blurb="Transcribe an upload in any common format or the microphone, with timestamps and subtitle files.",
+    ),
 )
 
 SECTIONS: tuple[str, ...] = ("Language", "Vision", "Audio", "Recommendation")

@@ -17,7 +17,7 @@ specs, setting_column = ui.models_to_run(TASK, key="ic")
 with setting_column:
     top_k = st.slider("Top-k labels", 1, MAX_TOP_K, 5, key="ic-top-k")
 
-picked = ui.image_input("ic")
+picked = ui.media_input("ic")
 if picked is None:
     st.info("Upload an image, take a photo, or click an example to classify it.", icon=":material/photo_camera:")
     st.stop()

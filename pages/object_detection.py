@@ -28,7 +28,7 @@ with setting_column:
         help="These detectors' scores for real objects mostly lie between 0.4 and 0.7, so 0.3 is a good start.",
     )
 
-picked = ui.image_input("od")
+picked = ui.media_input("od")
 if picked is None:
     st.info("Upload an image, take a photo, or click an example to find its objects.", icon=":material/photo_camera:")
     st.stop()

@@ -14,6 +14,7 @@ import streamlit as st
 from PIL import Image, ImageOps
 from streamlit.delta_generator import DeltaGenerator
 
+from pipelines.audio import UPLOAD_TYPES as AUDIO_UPLOAD_TYPES
 from pipelines.catalog import ModelSpec, models_for_task
 from pipelines.errors import ShowroomError
 from pipelines.images import UPLOAD_TYPES
@@ -131,21 +132,51 @@ def batch_texts(key_prefix: str, example_csv: Path, example_label: str) -> Batch
 
 
 @dataclass(frozen=True)
-class ExampleImage:
+class Example:
     path: Path
     caption: str
 
 
 @dataclass(frozen=True)
-class PickedImage:
+class PickedFile:
     name: str
     data: bytes
 
 
-def example_images() -> list[ExampleImage]:
-    """The sample photos in assets/images, captioned from its manifest."""
-    manifest = json.loads((ASSETS / "images" / "examples.json").read_text(encoding="utf-8"))
-    return [ExampleImage(ASSETS / "images" / item["file"], item["caption"]) for item in manifest]
+@dataclass(frozen=True)
+class Medium:
+    """What differs between the image and the audio inputs: file types, the capture widget, the examples."""
+
+    folder: str  # under assets/, with an examples.json manifest
+    upload_label: str
+    upload_types: tuple[str, ...]
+    capture_toggle: str
+    capture: Callable[..., object]  # st.camera_input or st.audio_input
+    capture_label: str
+    capture_name: str
+    thumbnails: bool  # show each example as a picture above its button
+
+
+IMAGE = Medium(
+    "images", "Upload an image", UPLOAD_TYPES, "Use the camera", st.camera_input, "Take a photo", "camera photo", True
+)
+AUDIO = Medium(
+    "audio",
+    "Upload a recording",
+    AUDIO_UPLOAD_TYPES,
+    "Use the microphone",
+    st.audio_input,
+    "Record with the microphone",
+    "microphone recording",
+    False,
+)
+
+
+def examples(medium: Medium) -> list[Example]:
+    """The samples in assets/<folder>, captioned from its manifest."""
+    folder = ASSETS / medium.folder
+    manifest = json.loads((folder / "examples.json").read_text(encoding="utf-8"))
+    return [Example(folder / item["file"], item["caption"]) for item in manifest]
 
 
 @st.cache_data(show_spinner=False)
@@ -155,26 +186,32 @@ def example_thumbnail(path: Path) -> Image.Image:
         return ImageOps.fit(photo.convert("RGB"), _THUMBNAIL_SIZE)
 
 
-def image_input(key: str) -> PickedImage | None:
-    """Upload, camera or one-click example; whichever the user touched last is the input."""
+def media_input(key: str, medium: Medium = IMAGE) -> PickedFile | None:
+    """Upload, capture (camera or microphone) or one-click example; whichever was touched last is the input.
+
+    The capture widget only appears behind a toggle, so the browser asks for the camera or microphone
+    only when someone wants it."""
     source_key = f"{key}-source"
 
     def choose(source: str) -> Callable[[], None]:
         return lambda: st.session_state.__setitem__(source_key, source)
 
-    upload_column, camera_column = st.columns([3, 1])
+    upload_column, capture_column = st.columns([3, 1])
     with upload_column:
         uploaded = st.file_uploader(
-            "Upload an image", type=list(UPLOAD_TYPES), key=f"{key}-upload", on_change=choose("upload")
+            medium.upload_label, type=list(medium.upload_types), key=f"{key}-upload", on_change=choose("upload")
         )
-    with camera_column:
-        use_camera = st.toggle("Use the camera", key=f"{key}-camera-on")
-    photo = st.camera_input("Take a photo", key=f"{key}-camera", on_change=choose("camera")) if use_camera else None
+    with capture_column:
+        capturing = st.toggle(medium.capture_toggle, key=f"{key}-capture-on")
+    captured = (
+        medium.capture(medium.capture_label, key=f"{key}-capture", on_change=choose("capture")) if capturing else None
+    )
     st.caption("Or click an example:")
-    examples = example_images()
-    for column, example in zip(st.columns(len(examples)), examples, strict=True):
+    samples = examples(medium)
+    for column, example in zip(st.columns(len(samples)), samples, strict=True):
         with column:
-            st.image(example_thumbnail(example.path), width="stretch")
+            if medium.thumbnails:
+                st.image(example_thumbnail(example.path), width="stretch")
             st.button(
                 example.caption,
                 key=f"{key}-example-{example.path.stem}",
@@ -183,12 +220,12 @@ def image_input(key: str) -> PickedImage | None:
             )
     source = st.session_state.get(source_key)
     if source == "upload" and uploaded is not None:
-        return PickedImage(uploaded.name, uploaded.getvalue())
-    if source == "camera" and photo is not None:
-        return PickedImage("camera photo", photo.getvalue())
+        return PickedFile(uploaded.name, uploaded.getvalue())
+    if source == "capture" and captured is not None:
+        return PickedFile(medium.capture_name, captured.getvalue())
     if source and source.startswith("example:"):
-        path = ASSETS / "images" / source.removeprefix("example:")
-        return PickedImage(path.name, path.read_bytes())
+        path = ASSETS / medium.folder / source.removeprefix("example:")
+        return PickedFile(path.name, path.read_bytes())
     return None
 
 

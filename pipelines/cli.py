@@ -68,6 +68,14 @@ def _detect(args: argparse.Namespace) -> object:
     return [detect_objects(path, args.model, args.threshold).as_json() for path in args.images]
 
 
+def _transcribe(args: argparse.Namespace) -> object:
+    from pipelines.speech_to_text import transcribe
+
+    return [
+        transcribe(path, args.model, args.timestamps, args.language).as_json(args.timestamps) for path in args.audio
+    ]
+
+
 def _chat(args: argparse.Namespace) -> object:
     from pipelines.text_generation import GenerationSettings, generate_reply
 
@@ -133,6 +141,12 @@ def _add_task_parsers(run: argparse._SubParsersAction) -> None:
     detect.add_argument("--model", help="catalog name, local folder or hub id (default: the task's default)")
     detect.add_argument("--threshold", type=float, default=0.3, help="lowest score shown (default 0.3)")
     detect.set_defaults(runner=_detect)
+    speech = run.add_parser("speech-to-text", help="transcribe recordings (any common audio format)")
+    speech.add_argument("audio", nargs="+", metavar="AUDIO")
+    speech.add_argument("--model", help="catalog name, local folder or hub id (default: the task's default)")
+    speech.add_argument("--timestamps", action="store_true", help="add timestamped chunks")
+    speech.add_argument("--language", help="multilingual models: the spoken language (default: detect it)")
+    speech.set_defaults(runner=_transcribe)
 
 
 def _run(args: argparse.Namespace) -> int:

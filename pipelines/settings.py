@@ -26,6 +26,7 @@ class Settings:
     max_image_pixels: int
     max_image_side: int
     chat_context_tokens: int
+    max_audio_seconds: float
 
     @property
     def models_dir(self) -> Path:
@@ -50,4 +51,6 @@ def load_settings() -> Settings:
         # Chat prompts are cut to this many tokens (or the model's own window, if smaller): past
         # ~2k tokens a 135M model on one CPU thread takes seconds before its first token.
         chat_context_tokens=int(os.environ.get("SHOWROOM_CHAT_CONTEXT_TOKENS", "2048")),
+        # Longer recordings are refused before they are decoded: ten minutes take a few minutes to transcribe.
+        max_audio_seconds=float(os.environ.get("SHOWROOM_MAX_AUDIO_SECONDS", "600")),
     )

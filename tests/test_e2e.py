@@ -147,6 +147,16 @@ def test_chat_answer_streams_into_the_page(page: object, dashboard: str) -> None
     assert "network" in assistant.inner_text().lower()
 
 
+def download(page: object, button: str, target: Path) -> Path:
+    """Wait for a download button (it appears once the model has answered), click it, keep the file."""
+    download_button = page.get_by_role("button", name=button)
+    download_button.wait_for(timeout=120_000)
+    with page.expect_download() as started:
+        download_button.click()
+    started.value.save_as(target)
+    return target
+
+
 def test_sentiment_csv_upload_and_results_download(page: object, dashboard: str, tmp_path: Path) -> None:
     page.goto(f"{dashboard}/sentiment")
     page.get_by_role("heading", name="Sentiment", level=1).wait_for(timeout=60_000)
@@ -155,13 +165,7 @@ def test_sentiment_csv_upload_and_results_download(page: object, dashboard: str,
     page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
         str(ROOT / "assets" / "text" / "reviews.csv")
     )
-    download_button = page.get_by_role("button", name="Download results (CSV)")
-    download_button.wait_for(timeout=90_000)
-    with page.expect_download() as download:
-        download_button.click()
-    saved = tmp_path / "sentiment.csv"
-    download.value.save_as(saved)
-    rows = saved.read_text().splitlines()
+    rows = download(page, "Download results (CSV)", tmp_path / "sentiment.csv").read_text().splitlines()
     assert rows[0] == "text,label,negative,neutral,positive"
     assert len(rows) == 9
     assert {row.split(",")[-4] for row in rows[1:]} <= {"negative", "neutral", "positive"}
@@ -195,3 +199,14 @@ def test_object_detection_example_draws_boxes(page: object, dashboard: str) -> N
     colours = {pixels.getpixel((x, y)) for x in range(pixels.width) for y in range(0, pixels.height, 4)}
     cup_colour = tuple(int(colour_of("cup")[i : i + 2], 16) for i in (1, 3, 5))
     assert any(sum(abs(a - b) for a, b in zip(pixel, cup_colour, strict=True)) < 30 for pixel in colours)
+
+
+def test_speech_upload_and_srt_download(page: object, dashboard: str, tmp_path: Path) -> None:
+    page.goto(f"{dashboard}/speech-to-text")
+    page.get_by_role("heading", name="Speech to text", level=1).wait_for(timeout=60_000)
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
+        str(ROOT / "tests" / "data" / "audio" / "passage.webm")
+    )
+    cues = download(page, "Subtitles (SRT)", tmp_path / "passage.srt").read_text()
+    assert cues.startswith("1\n00:00:00,000 --> ")
+    assert "quarterly report" in cues

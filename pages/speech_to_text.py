@@ -1,0 +1,116 @@
+"""Speech to text: a recording or the microphone in, a transcript out, with timestamps and subtitle files."""
+
+import hashlib
+
+import pandas as pd
+import streamlit as st
+from transformers.models.whisper.tokenization_whisper import LANGUAGES
+
+from pages import ui
+from pipelines.speech_to_text import TASK, Transcript, languages, transcribe
+from pipelines.subtitles import to_srt, to_vtt
+
+AUTO = "auto"
+
+st.title("Speech to text")
+st.caption(
+    "Whisper transcribes uploads in any common format (WAV, FLAC, MP3, OGG, Opus, M4A, WebM) or the "
+    "microphone, on this machine's CPU. Recordings over 30 s are cut at pauses and transcribed piece by piece."
+)
+
+model_column, language_column, timestamps_column = st.columns([3, 2, 2], vertical_alignment="bottom")
+with model_column:
+    spec = ui.pick_model(TASK, key="st-model")
+codes = ui.run_engine(languages, spec.name) or []
+with language_column:
+    language = (
+        st.selectbox(
+            "Language",
+            [AUTO, *codes],
+            format_func=lambda code: "Detect automatically" if code == AUTO else LANGUAGES.get(code, code).title(),
+            key="st-language",
+        )
+        if codes
+        else None
+    )
+    if not codes:
+        st.caption("English only: choose the multilingual model for other languages.")
+with timestamps_column:
+    timestamps = st.toggle("Timestamps", value=True, key="st-timestamps", help="Segments with start and end times")
+
+picked = ui.media_input("st", ui.AUDIO)
+if picked is None:
+    st.info("Upload a recording, record with the microphone, or click an example.", icon=":material/mic:")
+    st.stop()
+st.audio(picked.data)
+
+
+def cached_transcript(data: bytes) -> Transcript | None:
+    """Transcribe once per recording and setting: a rerun (a download click, say) must not transcribe again."""
+    chosen = None if language in (None, AUTO) else language
+    key = (hashlib.sha256(data).hexdigest(), spec.name, chosen, timestamps)
+    cache = st.session_state.setdefault("st-transcripts", {})
+    if key not in cache:
+        bar = st.progress(0.0, text="Transcribing… (the first run of a model also loads it)")
+        result = ui.run_engine(
+            transcribe, data, spec.name, timestamps, chosen, lambda done: bar.progress(done, text="Transcribing…")
+        )
+        bar.empty()
+        if result is None:
+            return None
+        cache.clear()  # keep only the latest recording: transcripts of long talks are not small
+        cache[key] = result
+    return cache[key]
+
+
+transcript = cached_transcript(picked.data)
+if transcript is None:
+    st.stop()
+audio = transcript.audio
+st.caption(
+    f"{picked.name} · {audio.seconds:.1f} s · {audio.codec}, {audio.original_rate:,} Hz, "
+    f"{audio.original_channels} channel{'s' if audio.original_channels > 1 else ''}"
+    + "".join(f" · {note}" for note in audio.notes)
+)
+for notice in transcript.notices:
+    st.info(notice, icon=":material/hearing_disabled:")
+if not transcript.text:
+    st.stop()
+
+metrics = st.columns(3)
+metrics[0].metric("Audio", f"{audio.seconds:.1f} s")
+metrics[1].metric("Transcribed in", ui.latency(transcript.seconds))
+metrics[2].metric(
+    "Real-time factor", f"{transcript.real_time_factor:.2f}", help="Transcription time per second of audio"
+)
+st.container(border=True).text(transcript.text)
+if timestamps and transcript.segments:
+    table = pd.DataFrame([vars(segment) for segment in transcript.segments], columns=["start", "end", "text"])
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "start": st.column_config.NumberColumn("start (s)", format="%.2f"),
+            "end": st.column_config.NumberColumn("end (s)", format="%.2f"),
+        },
+    )
+
+stem = picked.name.rsplit(".", 1)[0].replace(" ", "_")
+downloads = st.columns(3)
+downloads[0].download_button("Text (TXT)", transcript.text + "\n", f"{stem}.txt", "text/plain", key="st-txt")
+subtitles_help = None if transcript.segments else "Turn on timestamps to make subtitles."
+for column, (label, render, extension, mime) in zip(
+    downloads[1:],
+    (("Subtitles (SRT)", to_srt, "srt", "application/x-subrip"), ("Subtitles (WebVTT)", to_vtt, "vtt", "text/vtt")),
+    strict=True,
+):
+    column.download_button(
+        label,
+        render(transcript.segments),
+        f"{stem}.{extension}",
+        mime,
+        key=f"st-{extension}",
+        disabled=not transcript.segments,
+        help=subtitles_help,
+    )

@@ -1,0 +1,139 @@
+"""Speech to text: any recording in, a transcript out, with segment timestamps when asked.
+
+Whisper reads 30-second windows. Longer recordings are cut at the quietest moment near each window's end
+(so no word is split between two windows), transcribed window by window (which also gives a progress
+fraction and lets other sessions use the model in between), and stitched back with shifted timestamps.
+Silent recordings are answered "no speech" without running the model, which would invent a sentence.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from pipelines.audio import SAMPLE_RATE, AudioSource, PreparedAudio, prepare_audio
+from pipelines.catalog import default_model
+from pipelines.errors import InputError
+from pipelines.loader import get_pipeline
+
+TASK = "speech-to-text"
+WINDOW_SECONDS = 30.0
+_PAUSE_SEARCH_SECONDS = 8.0  # where to look for the quietest moment: the last 8 s of a window
+_PAUSE_FRAME = SAMPLE_RATE // 10  # 100 ms
+NO_SPEECH = "No speech detected: the recording is silent or too quiet to transcribe."
+
+Progress = Callable[[float], None]
+
+
+@dataclass(frozen=True)
+class Segment:
+    start: float  # seconds from the start of the recording
+    end: float
+    text: str
+
+
+@dataclass(frozen=True)
+class Transcript:
+    text: str
+    segments: list[Segment]  # empty unless timestamps were asked for
+    model: str
+    audio: PreparedAudio
+    seconds: float  # time spent transcribing, decoding excluded
+    notices: tuple[str, ...] = ()
+
+    @property
+    def real_time_factor(self) -> float:
+        """Transcription time per second of audio: below 1 is faster than real time."""
+        return self.seconds / self.audio.seconds if self.audio.seconds else 0.0
+
+    def as_json(self, timestamps: bool) -> dict:
+        """The CLI's shape, which is the transformers pipeline's: {"text", "chunks": [{"timestamp", "text"}]}."""
+        answer: dict = {"text": self.text}
+        if timestamps:
+            answer["chunks"] = [{"timestamp": [s.start, s.end], "text": s.text} for s in self.segments]
+        return answer
+
+
+def languages(model: str | None = None) -> list[str]:
+    """Language codes a model can be told to transcribe (empty for English-only models)."""
+    config = get_pipeline(model or default_model(TASK).name, TASK).pipeline.model.generation_config
+    if not getattr(config, "is_multilingual", False):
+        return []
+    return [token.strip("<|>") for token in config.lang_to_id]
+
+
+def transcribe(
+    source: AudioSource,
+    model: str | None = None,
+    timestamps: bool = False,
+    language: str | None = None,
+    progress: Progress | None = None,
+) -> Transcript:
+    """Transcribe one recording; `language` (multilingual models only) skips automatic detection."""
+    name = model or default_model(TASK).name
+    audio = prepare_audio(source)
+    if not audio.has_sound:
+        return Transcript("", [], name, audio, 0.0, (NO_SPEECH,))
+    served = get_pipeline(name, TASK)
+    options = _generate_options(served.pipeline.model.generation_config, language)
+    windows = split_at_pauses(audio.samples)
+    texts, segments = [], []
+    started = time.perf_counter()
+    for number, (start, end) in enumerate(windows, start=1):
+        answer = served(
+            {"raw": audio.samples[start:end], "sampling_rate": SAMPLE_RATE},
+            return_timestamps=timestamps,
+            generate_kwargs=options,
+        )
+        texts.append(answer["text"].strip())
+        segments += _shifted(answer.get("chunks", []), start / SAMPLE_RATE, end / SAMPLE_RATE)
+        if progress:
+            progress(number / len(windows))
+    seconds = time.perf_counter() - started
+    text = " ".join(part for part in texts if part)
+    return Transcript(text, segments, name, audio, seconds, () if text else (NO_SPEECH,))
+
+
+def _generate_options(config, language: str | None) -> dict:
+    if not getattr(config, "is_multilingual", False):
+        if language not in (None, "en"):
+            raise InputError(f"This model transcribes English only; choose the multilingual model for '{language}'.")
+        return {}
+    if language is not None and f"<|{language}|>" not in config.lang_to_id:
+        raise InputError(f"Whisper does not know the language '{language}'. Use a code such as en, pt, de or fr.")
+    # Without an explicit task a multilingual Whisper may translate, or loop on its own output.
+    return {"task": "transcribe", "language": language}
+
+
+def split_at_pauses(samples: np.ndarray) -> list[tuple[int, int]]:
+    """(start, end) sample ranges of at most WINDOW_SECONDS, each cut at the quietest 100 ms near its end."""
+    window = int(WINDOW_SECONDS * SAMPLE_RATE)
+    search = int(_PAUSE_SEARCH_SECONDS * SAMPLE_RATE)
+    ranges, start = [], 0
+    while len(samples) - start > window:
+        region = samples[start + window - search : start + window]
+        frames = region[: len(region) // _PAUSE_FRAME * _PAUSE_FRAME].reshape(-1, _PAUSE_FRAME)
+        quietest = int(np.argmin(np.sqrt(np.mean(frames**2, axis=1))))
+        cut = start + window - search + quietest * _PAUSE_FRAME + _PAUSE_FRAME // 2
+        ranges.append((start, cut))
+        start = cut
+    ranges.append((start, len(samples)))
+    return ranges
+
+
+def _shifted(chunks: list[dict], offset: float, window_end: float) -> list[Segment]:
+    """Window-relative chunks → recording-relative segments; an open-ended last chunk ends with its window."""
+    segments = []
+    for chunk in chunks:
+        start, end = chunk["timestamp"]
+        segments.append(
+            Segment(
+                round(offset + (start or 0.0), 2),
+                round(min(offset + end, window_end) if end is not None else window_end, 2),
+                chunk["text"].strip(),
+            )
+        )
+    return segments

@@ -1,0 +1,58 @@
+"""The speech-to-text page through AppTest: an upload, the microphone, examples, silence, a bad file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.conftest import ROOT
+from tests.test_pages import open_page
+
+AUDIO = ROOT / "tests" / "data" / "audio"
+
+
+def test_uploaded_clip_shows_text_segments_metrics_and_downloads(provisioned: Path) -> None:
+    app = open_page("pages/speech_to_text.py")
+    data = (AUDIO / "passage.m4a").read_bytes()
+    app.file_uploader(key="st-upload").set_value(("meeting.m4a", data, "audio/mp4")).run()
+    assert not app.exception and not app.error
+    (text,) = [element.value for element in app.text]
+    assert text.startswith("Please send me the quarterly report before Friday.")
+    assert [metric.label for metric in app.metric] == ["Audio", "Transcribed in", "Real-time factor"]
+    assert list(app.dataframe[0].value.columns) == ["start", "end", "text"]
+    downloads = {button.label: button for button in app.get("download_button")}
+    assert set(downloads) == {"Text (TXT)", "Subtitles (SRT)", "Subtitles (WebVTT)"}
+    assert any("resampled from 44,100 Hz" in caption.value for caption in app.caption)
+
+
+def test_microphone_recording_is_transcribed(provisioned: Path) -> None:
+    app = open_page("pages/speech_to_text.py")
+    app.toggle(key="st-capture-on").set_value(True).run()
+    recording = (AUDIO / "passage_44khz_stereo.flac").read_bytes()
+    app.audio_input(key="st-capture").set_value(("recording.wav", recording, "audio/wav")).run()
+    assert not app.exception and not app.error
+    assert "quarterly report" in app.text[0].value
+
+
+def test_multilingual_model_offers_languages_and_timestamps_can_be_off(provisioned: Path) -> None:
+    app = open_page("pages/speech_to_text.py")
+    app.selectbox(key="st-model").select_index(1).run()
+    language = app.selectbox(key="st-language")
+    assert language.value == "auto" and language.options[0] == "Detect automatically"
+    assert "Portuguese" in language.options
+    app.toggle(key="st-timestamps").set_value(False).run()
+    app.button(key="st-example-weather_report").click().run()
+    assert not app.exception and "sunny" in app.text[0].value.lower()
+    assert not app.dataframe
+
+
+def test_silence_and_a_broken_file_each_get_one_sentence(provisioned: Path) -> None:
+    app = open_page("pages/speech_to_text.py")
+    app.file_uploader(key="st-upload").set_value(("quiet.wav", (AUDIO / "silence.wav").read_bytes(), "audio/wav"))
+    app.run()
+    assert [info.value for info in app.info] == [
+        "No speech detected: the recording is silent or too quiet to transcribe."
+    ]
+    app.file_uploader(key="st-upload").set_value(("notes.wav", b"not audio at all\n" * 30, "audio/wav")).run()
+    assert not app.exception
+    (error,) = app.error
+    assert error.value.startswith("This file is not audio that can be decoded.")
