@@ -39,6 +39,7 @@ bench: models
 	$(PY) -m benchmarks.bench_text_generation
 	$(PY) -m benchmarks.bench_translation
 	$(PY) -m benchmarks.bench_speech_to_text
+	$(PY) -m benchmarks.bench_recommender
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache benchmarks/results

@@ -264,7 +264,7 @@ def main() -> int:
 
     torch.set_num_threads(1)
     rows = []
-    ready = [status.spec for status in model_statuses() if status.state == "ready"]
+    ready = [status.spec for status in model_statuses() if status.state == "ready" and status.spec.task in CALLS_SCALE]
     for spec in ready:
         print(f"benchmarking {spec.name} …", file=sys.stderr)
         rows.append({"model": spec.name, **cold_loads(spec.name, args.repeats), **warm_calls(spec.name, args.calls)})

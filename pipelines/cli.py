@@ -76,6 +76,20 @@ def _transcribe(args: argparse.Namespace) -> object:
     ]
 
 
+def _recommend(args: argparse.Namespace) -> object:
+    from pipelines import recommender
+
+    if args.similar_to:
+        picks = recommender.similar_movies(args.similar_to, args.by, args.k)
+    elif args.query is not None:
+        picks = recommender.search(args.query, args.k)
+    elif args.user is not None:
+        picks = recommender.for_user(args.user, args.method, args.k)
+    else:
+        picks = recommender.from_likes(args.likes, args.method, args.k)
+    return [pick.as_json() for pick in picks]
+
+
 def _chat(args: argparse.Namespace) -> object:
     from pipelines.text_generation import GenerationSettings, generate_reply
 
@@ -147,6 +161,16 @@ def _add_task_parsers(run: argparse._SubParsersAction) -> None:
     speech.add_argument("--timestamps", action="store_true", help="add timestamped chunks")
     speech.add_argument("--language", help="multilingual models: the spoken language (default: detect it)")
     speech.set_defaults(runner=_transcribe)
+    recommend = run.add_parser("recommender", help="MovieLens 100K: similar movies, text search, per-user lists")
+    start = recommend.add_mutually_exclusive_group(required=True)
+    start.add_argument("--similar-to", metavar="TITLE", help="movies like this one, e.g. 'Toy Story (1995)'")
+    start.add_argument("--query", metavar="TEXT", help="describe what you want to watch")
+    start.add_argument("--user", type=int, metavar="ID", help="recommendations for a MovieLens user (1-943)")
+    start.add_argument("--likes", nargs="+", metavar="TITLE", help="cold start: movies you like")
+    recommend.add_argument("--method", help="per-user and --likes lists (default: the best measured)")
+    recommend.add_argument("--by", choices=["content", "co-ratings"], default="content", help="for --similar-to")
+    recommend.add_argument("--k", type=int, default=10, help="how many (1-100, default 10)")
+    recommend.set_defaults(runner=_recommend)
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipelines.catalog import CATALOG, ModelSpec, pipeline_task
+from pipelines.catalog import CATALOG, ModelSpec, has_pipeline, pipeline_task
 from pipelines.errors import ModelNotAvailable
 from pipelines.provision import model_dir, model_state
 from pipelines.settings import Settings, load_settings
@@ -87,6 +87,8 @@ def get_pipeline(name: str, task: str | None = None) -> ServedPipeline:
     if served is not None and task in (None, served.task):  # the hot path: no disk access
         return served
     model = resolve_model(name, task, settings)
+    if not has_pipeline(model.task):
+        raise ModelNotAvailable(f"'{name}' is {model.task} data, not a model with a pipeline to load.")
     served = _served.get(model.location)
     if served is not None:
         return served

@@ -42,8 +42,10 @@ class PullResult:
 
 
 def build_key(spec: ModelSpec) -> str:
-    """Hash of the pins and the recipe's source: any change to either forces a rebuild."""
-    recipe_source = inspect.getsource(_recipe_module(spec))
+    """Hash of the pins and the recipe's source (plus the modules it lists in BUILT_WITH): any change to
+    either forces a rebuild."""
+    recipe = _recipe_module(spec)
+    recipe_source = "\n".join(inspect.getsource(module) for module in (recipe, *getattr(recipe, "BUILT_WITH", ())))
     pins = json.dumps(dataclasses.asdict(spec)["packages"], sort_keys=True)
     return hashlib.sha256(f"{spec.recipe}\n{pins}\n{recipe_source}".encode()).hexdigest()[:16]
 
@@ -139,10 +141,21 @@ def build_model(spec: ModelSpec, settings: Settings, report: Report) -> None:
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def _with_needs(specs: list[ModelSpec]) -> list[ModelSpec]:
+    """The models to pull, each preceded by the catalog models its recipe needs (once each)."""
+    ordered: list[ModelSpec] = []
+    for spec in specs:
+        for needed in (*(find_model(name) for name in spec.needs), spec):
+            if needed not in ordered:
+                ordered.append(needed)
+    return ordered
+
+
 def pull(names: Iterable[str] = (), *, settings: Settings | None = None, report: Report = print) -> list[PullResult]:
     """Provision the named models (default: the default set); one failure does not stop the others."""
     settings = settings or load_settings()
     specs = [find_model(name) for name in names] or [spec for spec in CATALOG if spec.pulled_by_default]
+    specs = _with_needs(specs)
     if settings.models_dir.is_dir():
         _remove_stale_builds(settings.models_dir)
     results = []

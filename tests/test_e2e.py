@@ -210,3 +210,16 @@ def test_speech_upload_and_srt_download(page: object, dashboard: str, tmp_path: 
     cues = download(page, "Subtitles (SRT)", tmp_path / "passage.srt").read_text()
     assert cues.startswith("1\n00:00:00,000 --> ")
     assert "quarterly report" in cues
+
+
+def test_recommender_text_query(page: object, dashboard: str) -> None:
+    page.goto(f"{dashboard}/recommender")
+    page.get_by_role("heading", name="Recommender", level=1).wait_for(timeout=60_000)
+    page.get_by_role("tab", name="Describe what you want").click()
+    box = page.get_by_label("Describe what you want to watch")
+    box.fill("a funny animated movie for kids")
+    box.press("Enter")
+    listing = page.locator('[data-testid="stMarkdownContainer"] ol')
+    listing.wait_for(timeout=90_000)
+    items = listing.locator("li").all_inner_texts()
+    assert len(items) == 10 and sum("Animation" in item for item in items) >= 5

