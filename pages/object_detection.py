@@ -9,6 +9,7 @@ import streamlit as st
 from pages import ui
 from pipelines.catalog import ModelSpec
 from pipelines.object_detection import DEFAULT_THRESHOLD, TASK, Detections, annotate, colour_of, detect_objects
+from pipelines.text_tables import safe_csv
 
 st.title("Object detection")
 st.caption(
@@ -85,9 +86,7 @@ def show_detections(spec: ModelSpec, result: Detections, key: str) -> None:
         "application/json",
         key=f"od-json-{key}",
     )
-    downloads[2].download_button(
-        "Detections (CSV)", table.to_csv(index=False), f"{key}.csv", "text/csv", key=f"od-csv-{key}"
-    )
+    downloads[2].download_button("Detections (CSV)", safe_csv(table), f"{key}.csv", "text/csv", key=f"od-csv-{key}")
 
 
 prepared = results[0][1].image

@@ -6,6 +6,7 @@ import streamlit as st
 
 from pages import ui
 from pipelines.sentiment import LABELS, TASK, SentimentBatch, analyse_sentiment, load_report
+from pipelines.text_tables import safe_csv
 
 EXAMPLES = (
     "I absolutely love this bike, best purchase of the year!",
@@ -90,7 +91,7 @@ with batch:
             right.altair_chart(label_distribution(table), width="stretch")
             st.download_button(
                 "Download results (CSV)",
-                table.to_csv(index=False),
+                safe_csv(table),
                 "sentiment.csv",
                 "text/csv",
                 icon=":material/download:",

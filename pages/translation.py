@@ -5,6 +5,7 @@ import streamlit as st
 
 from pages import ui
 from pipelines.languages import language_name
+from pipelines.text_tables import safe_csv
 from pipelines.translation import TranslationBatch, available_pairs, model_for_pair, translate
 
 EXAMPLES = {
@@ -106,7 +107,7 @@ with batch:
                 download = results_table(picked.texts, translated)
             st.download_button(
                 "Download translations (CSV)",
-                download.to_csv(index=False),
+                safe_csv(download),
                 f"translations_{source}_{target}.csv",
                 "text/csv",
                 icon=":material/download:",

@@ -19,7 +19,7 @@ from pipelines.catalog import ModelSpec, models_for_task
 from pipelines.errors import ShowroomError
 from pipelines.images import UPLOAD_TYPES
 from pipelines.provision import model_dir
-from pipelines.text_tables import guess_text_column, read_csv, texts_in_column
+from pipelines.text_tables import MAX_CSV_BYTES, guess_text_column, read_csv, texts_in_column
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 Result = TypeVar("Result")
@@ -114,7 +114,9 @@ def batch_texts(key_prefix: str, example_csv: Path, example_label: str) -> Batch
     if source != "A CSV file":
         lines = st.text_area("One text per line", key=f"{key_prefix}-lines", height=160)
         return BatchTexts([line for line in lines.splitlines() if line.strip()])
-    upload = st.file_uploader("CSV with a header row", type=["csv"], key=f"{key_prefix}-csv")
+    upload = st.file_uploader(
+        "CSV with a header row", type=["csv"], key=f"{key_prefix}-csv", max_upload_size=MAX_CSV_BYTES // 1_000_000
+    )
     if st.button(f"Use the example CSV ({example_label})", key=f"{key_prefix}-example-csv"):
         st.session_state[f"{key_prefix}-example-csv-on"] = example_csv.name
     data = upload.getvalue() if upload is not None else None
@@ -155,10 +157,19 @@ class Medium:
     capture_label: str
     capture_name: str
     thumbnails: bool  # show each example as a picture above its button
+    max_upload_mb: int  # the browser refuses larger files before they are sent
 
 
 IMAGE = Medium(
-    "images", "Upload an image", UPLOAD_TYPES, "Use the camera", st.camera_input, "Take a photo", "camera photo", True
+    "images",
+    "Upload an image",
+    UPLOAD_TYPES,
+    "Use the camera",
+    st.camera_input,
+    "Take a photo",
+    "camera photo",
+    True,
+    25,  # phone photos are 3-12 MB; the engine downscales anything large
 )
 AUDIO = Medium(
     "audio",
@@ -169,6 +180,7 @@ AUDIO = Medium(
     "Record with the microphone",
     "microphone recording",
     False,
+    25,  # ten minutes of 16 kHz WAV is 19 MB; compressed formats hold hours
 )
 
 
@@ -199,7 +211,11 @@ def media_input(key: str, medium: Medium = IMAGE) -> PickedFile | None:
     upload_column, capture_column = st.columns([3, 1])
     with upload_column:
         uploaded = st.file_uploader(
-            medium.upload_label, type=list(medium.upload_types), key=f"{key}-upload", on_change=choose("upload")
+            medium.upload_label,
+            type=list(medium.upload_types),
+            key=f"{key}-upload",
+            on_change=choose("upload"),
+            max_upload_size=medium.max_upload_mb,
         )
     with capture_column:
         capturing = st.toggle(medium.capture_toggle, key=f"{key}-capture-on")

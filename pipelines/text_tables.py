@@ -12,6 +12,8 @@ import pandas as pd
 from pipelines.errors import InputError
 
 MAX_CSV_BYTES = 5_000_000
+# A cell starting with one of these is run as a formula by Excel, LibreOffice and Google Sheets.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 MAX_ROWS = 10_000
 _PREFERRED_COLUMNS = ("text", "review", "comment", "message", "tweet", "sentence", "feedback")
 
@@ -54,3 +56,21 @@ def texts_in_column(frame: pd.DataFrame, column: str) -> list[str]:
         available = ", ".join(f"'{name}'" for name in frame.columns)
         raise InputError(f"The CSV has no column '{column}'. Its columns are: {available}.")
     return frame[column].astype(str).tolist()
+
+
+def safe_csv(frame: pd.DataFrame) -> str:
+    """The table as CSV for download, with text cells that a spreadsheet would run as formulas defused.
+
+    Uploaded texts (and models' outputs of them) flow straight into these downloads, so a review such as
+    `=HYPERLINK("http://evil", "click")` must open as text: a leading apostrophe makes every spreadsheet
+    show the cell as typed instead of evaluating it (OWASP's advice for CSV injection).
+    """
+    defused = frame.copy()
+    for column in defused.columns:
+        if defused[column].dtype == object or pd.api.types.is_string_dtype(defused[column]):
+            defused[column] = defused[column].map(_defuse)
+    return defused.to_csv(index=False)
+
+
+def _defuse(value: object) -> object:
+    return f"'{value}" if isinstance(value, str) and value.startswith(_FORMULA_STARTS) else value
