@@ -9,6 +9,7 @@ the model is rebuilt on the next pull.
 from __future__ import annotations
 
 import dataclasses
+import errno
 import hashlib
 import importlib
 import inspect
@@ -141,6 +142,13 @@ def build_model(spec: ModelSpec, settings: Settings, report: Report) -> None:
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def _disk_full(settings: Settings) -> str:
+    return (
+        f"The disk holding {settings.home} is full, so the model could not be written; nothing half-written "
+        "was kept. Free some space (or point SHOWROOM_HOME at a larger disk) and pull again."
+    )
+
+
 def _with_needs(specs: list[ModelSpec]) -> list[ModelSpec]:
     """The models to pull, each preceded by the catalog models its recipe needs (once each)."""
     ordered: list[ModelSpec] = []
@@ -169,8 +177,9 @@ def pull(names: Iterable[str] = (), *, settings: Settings | None = None, report:
         try:
             build_model(spec, settings, report)
         except (ShowroomError, OSError, ValueError, RuntimeError) as error:
-            results.append(PullResult(spec.name, "failed", time.perf_counter() - started, str(error)))
-            report(f"[{index}/{len(specs)}] {spec.name}: FAILED: {error}")
+            reason = _disk_full(settings) if isinstance(error, OSError) and error.errno == errno.ENOSPC else str(error)
+            results.append(PullResult(spec.name, "failed", time.perf_counter() - started, reason))
+            report(f"[{index}/{len(specs)}] {spec.name}: FAILED: {reason}")
             continue
         seconds = time.perf_counter() - started
         results.append(PullResult(spec.name, "built", seconds))

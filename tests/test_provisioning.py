@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import errno
 import os
 import shutil
 import signal
@@ -137,3 +138,21 @@ def test_pulling_a_dataset_pulls_the_encoder_it_needs_first(fresh_home: Settings
         ("minilm-l6", "built"),
         ("movielens-100k", "built"),
     ]
+
+
+def test_a_full_disk_fails_with_a_sentence_and_leaves_nothing_half_written(
+    fresh_home: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def disk_full(sources: dict, out_dir: Path, spec: object) -> None:
+        (out_dir / "model.safetensors").write_bytes(b"\0" * 1000)  # part of the model was written…
+        raise OSError(errno.ENOSPC, "No space left on device")  # …then the disk filled up
+
+    monkeypatch.setattr(mobilenet_v2, "build", disk_full)
+    (result,) = pull(["mobilenet-v2"], report=quiet)
+    assert result.outcome == "failed"
+    assert (result.error or "").startswith(f"The disk holding {fresh_home.home} is full")
+    assert not (fresh_home.models_dir / "mobilenet-v2").exists()
+    assert not list(fresh_home.models_dir.glob(".building-*"))
+    monkeypatch.undo()
+    monkeypatch.setenv("SHOWROOM_HOME", str(fresh_home.home))
+    assert pull(["mobilenet-v2"], report=quiet)[0].outcome == "built"  # the next run recovers
