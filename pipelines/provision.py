@@ -18,6 +18,7 @@ import os
 import shutil
 import tempfile
 import time
+import types
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,12 +44,26 @@ class PullResult:
 
 
 def build_key(spec: ModelSpec) -> str:
-    """Hash of the pins and the recipe's source (plus the modules it lists in BUILT_WITH): any change to
-    either forces a rebuild."""
+    """Hash of the pins, the recipe's source and the source of the Showroom modules it uses (a binary
+    reader, a training loop, the evaluated methods): a change to any of them forces a rebuild."""
     recipe = _recipe_module(spec)
-    recipe_source = "\n".join(inspect.getsource(module) for module in (recipe, *getattr(recipe, "BUILT_WITH", ())))
+    recipe_source = "\n".join(inspect.getsource(module) for module in (recipe, *_helper_modules(recipe)))
     pins = json.dumps(dataclasses.asdict(spec)["packages"], sort_keys=True)
     return hashlib.sha256(f"{spec.recipe}\n{pins}\n{recipe_source}".encode()).hexdigest()[:16]
+
+
+_NOT_BUILD_INPUTS = ("pipelines.catalog", "pipelines.errors")
+
+
+def _helper_modules(recipe: types.ModuleType) -> list[types.ModuleType]:
+    """The pipelines modules whose names a recipe imports; the catalog and the errors shape no model."""
+    names = set()
+    for value in vars(recipe).values():
+        name = value.__name__ if isinstance(value, types.ModuleType) else getattr(value, "__module__", None)
+        if isinstance(name, str) and name.startswith("pipelines.") and name not in _NOT_BUILD_INPUTS:
+            names.add(name)
+    names.discard(recipe.__name__)
+    return [importlib.import_module(name) for name in sorted(names)]
 
 
 def model_dir(spec: ModelSpec, settings: Settings | None = None) -> Path:

@@ -202,12 +202,9 @@ def _recommend(
     liked = ratings.indices[ratings.data >= LIKED]
     if not len(liked):
         liked = seen
-    reasons = data.co_rating_similarity[np.ix_(liked, np.arange(len(data.movies)))] if len(liked) else None
+    closeness = data.co_rating_similarity[liked]  # liked movies × all movies
     picks = []
     for index in _top(scores, k, seen):
-        reason = None
-        if reasons is not None:
-            because = data.movies[int(liked[int(np.argmax(reasons[:, index]))])]
-            reason = f"because you liked {because.label}"
-        picks.append(Recommendation(data.movies[index], float(scores[index]), reason))
+        because = data.movies[int(liked[int(np.argmax(closeness[:, index]))])]
+        picks.append(Recommendation(data.movies[index], float(scores[index]), f"because you liked {because.label}"))
     return picks

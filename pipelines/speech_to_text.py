@@ -17,7 +17,7 @@ import numpy as np
 from pipelines.audio import SAMPLE_RATE, AudioSource, PreparedAudio, prepare_audio
 from pipelines.catalog import default_model
 from pipelines.errors import InputError
-from pipelines.loader import get_pipeline
+from pipelines.loader import get_pipeline, resolve_model
 
 TASK = "speech-to-text"
 WINDOW_SECONDS = 30.0
@@ -58,8 +58,13 @@ class Transcript:
 
 
 def languages(model: str | None = None) -> list[str]:
-    """Language codes a model can be told to transcribe (empty for English-only models)."""
-    config = get_pipeline(model or default_model(TASK).name, TASK).pipeline.model.generation_config
+    """Language codes a model can be told to transcribe (empty for English-only models).
+
+    Read from the model's generation config, not the loaded model, so a page can list them without
+    loading Whisper."""
+    from transformers import GenerationConfig
+
+    config = GenerationConfig.from_pretrained(resolve_model(model or default_model(TASK).name, TASK).location)
     if not getattr(config, "is_multilingual", False):
         return []
     return [token.strip("<|>") for token in config.lang_to_id]

@@ -14,12 +14,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipelines import embeddings, recommender_methods
 from pipelines.catalog import ModelSpec
 from pipelines.embeddings import ENCODER, embed
 from pipelines.recommender_methods import evaluate, leave_latest_out
 
-BUILT_WITH = (embeddings, recommender_methods)  # their code shapes the folder too: a change rebuilds it
 RATINGS_FILE = "ratings.npz"
 ITEMS_FILE = "items.json"
 EMBEDDINGS_FILE = f"embeddings-{ENCODER}.npy"
