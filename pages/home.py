@@ -5,7 +5,8 @@ import streamlit as st
 
 from pages.demos import DEMOS
 from pipelines.catalog import default_model, has_pipeline
-from pipelines.loader import get_pipeline, loaded_models
+from pipelines.loader import get_pipeline, loaded_models, unload
+from pipelines.memory import resident_mb
 from pipelines.provision import model_statuses
 
 st.title("Showroom")
@@ -33,7 +34,17 @@ if button_column.button("Warm up", disabled=not ready, width="stretch") and to_w
         served = get_pipeline(to_warm)
         progress.update(label=f"{to_warm} is loaded ({served.load_seconds:.1f} s)", state="complete")
 
+unload_column, unload_button_column = st.columns([3, 1], vertical_alignment="bottom")
+to_unload = unload_column.selectbox(
+    "Unload a model (free its memory; its next visitor loads it again)", loaded_models(), key="home-unload-model"
+)
+if unload_button_column.button("Unload", disabled=not to_unload, width="stretch", key="home-unload") and to_unload:
+    before = resident_mb()
+    unload(to_unload)
+    st.success(f"{to_unload} is unloaded: {before - resident_mb():,.0f} MB freed.", icon=":material/memory:")
+
 loaded = set(loaded_models())
+st.caption(f"This server process holds {resident_mb():,.0f} MB of memory with {len(loaded)} model(s) loaded.")
 table = pd.DataFrame(
     [
         {

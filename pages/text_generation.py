@@ -86,7 +86,7 @@ def chat_page(preset: ChatPreset, context: str | None, settings: GenerationSetti
                 st.caption(stats_line(stats))
     if not history:
         example_buttons(preset.examples)
-    prompt = st.chat_input("Message the assistant") or st.session_state.pop(PENDING, None)
+    prompt = st.chat_input("Message the assistant", key="tg-chat") or st.session_state.pop(PENDING, None)
     if not prompt:
         return
     history.append({"role": "user", "content": prompt})
@@ -146,7 +146,7 @@ with st.sidebar:
             settings = generation_settings(preset.settings, f"tg-{preset.key}")
         else:
             settings = generation_settings(COMPLETION_SETTINGS, "tg-completion-settings")
-    if st.button("Clear conversation", icon=":material/delete:", disabled=not history, width="stretch"):
+    if st.button("Clear conversation", icon=":material/delete:", disabled=not history, width="stretch", key="tg-clear"):
         history.clear()
         st.rerun()
     left, right = st.columns(2)

@@ -14,6 +14,7 @@ from typing import Any
 
 from pipelines.catalog import CATALOG, ModelSpec, has_pipeline, pipeline_task
 from pipelines.errors import ModelNotAvailable
+from pipelines.memory import release_freed_memory
 from pipelines.provision import model_dir, model_state
 from pipelines.settings import Settings, load_settings
 
@@ -115,6 +116,21 @@ def _catalog_location(name: str, settings: Settings) -> str | None:
 def loaded_models() -> list[str]:
     """Names of the models loaded in this process, in load order."""
     return [served.name for served in _served.values()]
+
+
+def unload(name: str) -> bool:
+    """Drop a loaded model so its memory goes back to the system; False if it was not loaded.
+
+    A session still running the model keeps its own reference and finishes normally; the next request
+    loads the model again.
+    """
+    with _registry_lock:
+        keys = [key for key, served in _served.items() if name in (served.name, key)]
+        for key in keys:
+            del _served[key]
+    if keys:
+        release_freed_memory()
+    return bool(keys)
 
 
 def _load(model: ModelLocation, settings: Settings) -> ServedPipeline:

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
+from benchmarks.server import serve
 from pipelines.object_detection import colour_of
 from tests.conftest import CAT_PHOTO, ROOT
 
@@ -33,47 +30,10 @@ CHROMIUM_ARGS = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def dashboard(provisioned: Path) -> Iterator[str]:
-    """`streamlit run app.py` on a free port, once /_stcore/health answers."""
-    port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        "app.py",
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--server.headless",
-        "true",
-    ]
-    server = subprocess.Popen(
-        command, cwd=ROOT, env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as answer:
-                if answer.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        server.kill()
-        pytest.fail("streamlit did not answer /_stcore/health within 60 s")
-    yield url
-    server.terminate()
-    server.wait(timeout=20)
+    with serve() as server:
+        yield server.url
 
 
 @pytest.fixture(scope="module")
@@ -223,3 +183,92 @@ def test_recommender_text_query(page: object, dashboard: str) -> None:
     listing.wait_for(timeout=90_000)
     items = listing.locator("li").all_inner_texts()
     assert len(items) == 10 and sum("Animation" in item for item in items) >= 5
+
+
+@dataclass(frozen=True)
+class Visit:
+    """One visitor's errand on one page: what they do, and what they must then see."""
+
+    path: str
+    heading: str
+    start: Callable[[object], None]
+    expected: Callable[[object], bool]
+
+
+def _text_shown(page: object, selector: str, phrase: str) -> bool:
+    shown = page.locator(selector).filter(has_text=phrase).first
+    shown.wait_for(timeout=240_000)
+    return phrase in shown.inner_text()
+
+
+def _type_and_submit(label: str, text: str) -> Callable[[object], None]:
+    def start(page: object) -> None:
+        box = page.get_by_label(label, exact=True)
+        box.fill(text)
+        box.press("Control+Enter" if box.evaluate("node => node.tagName") == "TEXTAREA" else "Enter")
+
+    return start
+
+
+def _click(name: str) -> Callable[[object], None]:
+    return lambda page: page.get_by_role("button", name=name).click()
+
+
+SIMULTANEOUS_VISITS = (
+    Visit(
+        "image-classification", "Image classification", _click("Cat"), lambda page: top_label(page) == "Egyptian Mau"
+    ),
+    Visit(
+        "object-detection",
+        "Object detection",
+        _click("Coffee"),
+        lambda page: _text_shown(page, '[data-testid="stMarkdownContainer"]', "cup"),
+    ),
+    Visit(
+        "translation",
+        "Translation",
+        _click("Where is the nearest train station?"),
+        lambda page: _text_shown(page, '[data-testid="stText"]', "estação"),
+    ),
+    Visit(
+        "speech-to-text",
+        "Speech to text",
+        _click("Weather report"),
+        lambda page: _text_shown(page, '[data-testid="stText"]', "sunny"),
+    ),
+    Visit(
+        "sentiment",
+        "Sentiment",
+        _type_and_submit("Text", "The worst service I have ever had."),
+        lambda page: _text_shown(page, '[data-testid="stMetricValue"]', "negative"),
+    ),
+    Visit(
+        "recommender",
+        "Recommender",
+        _type_and_submit("Describe what you want to watch", "a scary horror film"),
+        lambda page: _text_shown(page, '[data-testid="stMarkdownContainer"] ol', "Horror"),
+    ),
+)
+
+
+def test_six_visitors_on_six_pages_at_once_each_get_their_own_answer(browser: object, dashboard: str) -> None:
+    """Separate browser contexts are separate visitors (own cookies, own Streamlit session). Every
+    errand is started before any answer is awaited, so the server serves them all at the same time."""
+    contexts = [browser.new_context(viewport={"width": 1400, "height": 1000}) for _ in SIMULTANEOUS_VISITS]
+    try:
+        pages = []
+        for context, visit in zip(contexts, SIMULTANEOUS_VISITS, strict=True):
+            page = context.new_page()
+            page.goto(f"{dashboard}/{visit.path}")
+            page.get_by_role("heading", name=visit.heading, level=1).wait_for(timeout=60_000)
+            if visit.path == "recommender":
+                page.get_by_role("tab", name="Describe what you want").click()
+            pages.append(page)
+        for page, visit in zip(pages, SIMULTANEOUS_VISITS, strict=True):
+            visit.start(page)
+        seen = {visit.path: visit.expected(page) for page, visit in zip(pages, SIMULTANEOUS_VISITS, strict=True)}
+        assert all(seen.values()), seen
+        assert not any(page.locator('[data-testid="stException"]').count() for page in pages)
+    finally:
+        for context in contexts:
+            context.close()

@@ -12,6 +12,7 @@ import pytest
 from pipelines import loader
 from pipelines.errors import ModelNotAvailable
 from pipelines.loader import get_pipeline, loaded_models
+from pipelines.memory import release_freed_memory, resident_mb
 from tests.conftest import CAT_PHOTO
 
 
@@ -73,3 +74,18 @@ def test_a_local_folder_loads_like_a_catalog_name(provisioned: Path) -> None:
     served = get_pipeline(str(folder), "image-classification")
     assert served.pipeline.model.config.model_type == "efficientnet_lite"
     assert served is get_pipeline(str(folder), "image-classification")
+
+
+def test_an_unloaded_model_gives_its_memory_back_and_loads_again(provisioned: Path) -> None:
+    loader.unload("smollm2-135m-instruct")
+    release_freed_memory()
+    before = resident_mb()
+    served = get_pipeline("smollm2-135m-instruct")
+    served("Hello", max_new_tokens=2)
+    loaded = resident_mb()
+    assert loader.unload("smollm2-135m-instruct") and "smollm2-135m-instruct" not in loaded_models()
+    after = resident_mb()
+    assert loaded - before > 200  # 135M float32 parameters
+    assert loaded - after > 0.7 * (loaded - before), (before, loaded, after)
+    assert not loader.unload("smollm2-135m-instruct")  # already gone
+    assert get_pipeline("smollm2-135m-instruct") is not served  # the next request loads it afresh

@@ -8,6 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from pages.demos import DEMOS
+from pipelines.loader import get_pipeline, loaded_models
 from tests import bad_images
 from tests.conftest import CAT_PHOTO, ROOT
 
@@ -68,6 +69,17 @@ def test_home_page_lists_every_model_and_warms_one(provisioned: Path) -> None:
     app.button[0].click().run()
     assert not app.exception
     assert "efficientnet-lite0 is loaded" in app.get("status")[0].label
+
+
+def test_home_page_unloads_a_model(provisioned: Path) -> None:
+    get_pipeline("mobilenet-v2")
+    app = open_page("pages/home.py")
+    app.selectbox(key="home-unload-model").set_value("mobilenet-v2").run()
+    app.button(key="home-unload").click().run()
+    assert not app.exception
+    assert app.success[0].value.startswith("mobilenet-v2 is unloaded:")
+    assert "mobilenet-v2" not in loaded_models()
+    assert "MB of memory" in app.caption[-1].value
 
 
 def assistant_answers(app: AppTest) -> list[str]:

@@ -1,0 +1,296 @@
+"""Many visitors at once against a real Showroom server on loopback: nothing fails, nothing mixes up.
+
+`python -m benchmarks.load` starts `streamlit run app.py` on 127.0.0.1, records each task's answer to
+each of its inputs with one visitor at a time (the references, which also warm every model), then lets
+16 simulated visitors (`benchmarks.streamlit_client`, each its own websocket and server session) click
+through all seven demos for 5 minutes. Every answer is compared with the reference for the visitor's
+own input: another input's answer is a mix-up, anything else (a red error, a traceback, a timeout, a
+different text) is an error. The report gives both counts, p50/p95 latency per task and the server's
+RSS (after the references, the warm-up, and at the end). Options: --sessions, --seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.report import markdown_table, save
+from benchmarks.server import serve
+from benchmarks.streamlit_client import Render, StreamlitSession
+
+TIMEOUT = 300.0  # one request, queued behind every other session's on a 2-core machine
+Answer = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Task:
+    """One demo: its page, its inputs, and how a visitor asks and reads the answer."""
+
+    name: str
+    page: str
+    inputs: tuple[str, ...]
+    ask: Callable[[StreamlitSession, str], Awaitable[Render]]
+    answer: Callable[[Render], Answer]
+
+
+async def _type(session: StreamlitSession, key: str, text: str) -> Render:
+    return await session.set(key, TIMEOUT, string_value=text)
+
+
+async def _click(session: StreamlitSession, key: str) -> Render:
+    return await session.set(key, TIMEOUT, trigger_value=True)
+
+
+async def _chat(session: StreamlitSession, question: str) -> Render:
+    """A fresh conversation each time, short answers: the reference must not depend on earlier turns."""
+    if not session.values:
+        maximum = next(key for key in session.widget_ids if key.endswith("-max"))
+        await session.set(maximum, TIMEOUT, double_array_value={"data": [32]})
+    await _click(session, "tg-clear")
+    return await session.set("tg-chat", TIMEOUT, chat_input_value={"data": question})
+
+
+def _last_markdown(render: Render) -> Answer:
+    return tuple(render.texts("markdown")[-1:])
+
+
+def _metric(render: Render) -> Answer:
+    """The headline metric with its score: "Top label=espresso 98.8% confident"."""
+    metrics = render.of_kind("metric")
+    return tuple(f"{metric.label}={metric.body} {metric.delta}" for metric in metrics if metric.label.endswith("abel"))
+
+
+def _markdown_with(marker: str) -> Callable[[Render], Answer]:
+    """Markdown blocks containing `marker` (the detection counts, the ranked list), plus any notices."""
+    return lambda render: (
+        tuple(text for text in render.texts("markdown") if marker in text)
+        + tuple(alert.body for alert in render.of_kind("alert"))
+    )
+
+
+TASKS = (
+    Task(
+        "sentiment",
+        "sentiment",
+        (
+            "I absolutely love this bike, best purchase of the year!",
+            "The delivery was late again and nobody answered my emails.",
+            "The shop opens at nine on weekdays.",
+            "Order 4417 arrived with a broken chain and a scratched frame.",
+            "Thanks for fixing my brakes so quickly, you made my day.",
+            "My helmet is blue and it fits well enough, I suppose.",
+        ),
+        lambda session, text: _type(session, "sa-text", text),
+        _metric,
+    ),
+    Task(
+        "translation",
+        "translation",
+        (
+            "Where is the nearest train station?",
+            "Room 214 is on the second floor, next to the lifts.",
+            "Our new bikes arrive next week. Book a test ride online!",
+            "Please bring your receipt when you return the helmet.",
+            "The workshop closes at six o'clock on Saturdays.",
+        ),
+        lambda session, text: _type(session, "tr-text", text),
+        lambda render: tuple(render.texts("text")),
+    ),
+    Task(
+        "text-generation",
+        "text-generation",
+        (
+            "How long is the warranty on the frame?",
+            "Are you open on Sunday?",
+            "Do you repair electric bikes?",
+        ),
+        _chat,
+        _last_markdown,
+    ),
+    Task(
+        "image-classification",
+        "image-classification",
+        ("chelsea", "coffee", "astronaut", "rocket"),
+        lambda session, stem: _click(session, f"ic-example-{stem}"),
+        _metric,
+    ),
+    Task(
+        "object-detection",
+        "object-detection",
+        ("chelsea", "coffee", "astronaut", "rocket"),
+        lambda session, stem: _click(session, f"od-example-{stem}"),
+        _markdown_with(" × "),
+    ),
+    Task(
+        "speech-to-text",
+        "speech-to-text",
+        ("support_call", "weather_report"),
+        lambda session, stem: _click(session, f"st-example-{stem}"),
+        lambda render: tuple(render.texts("text")),
+    ),
+    Task(
+        "recommender",
+        "recommender",
+        (
+            "a funny animated movie for kids",
+            "a scary horror film",
+            "a romantic comedy set in New York",
+            "space battles and aliens",
+            "a courtroom drama",
+        ),
+        lambda session, text: _type(session, "rec-query", text),
+        _markdown_with("similarity"),
+    ),
+)
+
+
+@dataclass
+class Tally:
+    """What the visitors saw, per task."""
+
+    latencies: dict[str, list[float]] = field(default_factory=lambda: {task.name: [] for task in TASKS})
+    errors: list[str] = field(default_factory=list)
+    mixups: list[str] = field(default_factory=list)
+
+
+async def _visit(session: StreamlitSession, task: Task, item: str) -> tuple[Answer, float]:
+    if session.page != task.page:
+        await session.go(task.page, TIMEOUT)
+    started = time.perf_counter()
+    render = await task.ask(session, item)
+    seconds = time.perf_counter() - started
+    if render.errors():
+        raise RuntimeError("; ".join(render.errors()))
+    return task.answer(render), seconds
+
+
+async def references(url: str) -> dict[str, dict[str, Answer]]:
+    """Each input's answer with one visitor at a time: what every concurrent answer must equal."""
+    session = StreamlitSession(url, "home")
+    await session.open(TIMEOUT)
+    try:
+        found: dict[str, dict[str, Answer]] = {}
+        for task in TASKS:
+            found[task.name] = {}
+            for item in task.inputs:
+                answer, _ = await _visit(session, task, item)
+                if not answer or not any(answer):
+                    raise RuntimeError(f"{task.name} gave no answer to {item!r} even with one visitor")
+                found[task.name][item] = answer
+        return found
+    finally:
+        await session.close()
+
+
+async def visitor(number: int, url: str, expected: dict[str, dict[str, Answer]], deadline: float, tally: Tally) -> None:
+    """One tab: the demos in turn (each visitor starting elsewhere), a different input each time."""
+    session = StreamlitSession(url, "home")
+    await session.open(TIMEOUT)
+    try:
+        turn = 0
+        while time.monotonic() < deadline:
+            task = TASKS[(number + turn) % len(TASKS)]
+            item = task.inputs[(number * 3 + turn) % len(task.inputs)]
+            turn += 1
+            where = f"visitor {number}, {task.name}, {item!r}"
+            try:
+                answer, seconds = await _visit(session, task, item)
+            except Exception as error:  # counted and reported; the visitor reconnects and carries on
+                tally.errors.append(f"{where}: {type(error).__name__}: {error}")
+                await session.close()
+                session = StreamlitSession(url, "home")
+                await session.open(TIMEOUT)
+                continue
+            if answer == expected[task.name][item]:
+                tally.latencies[task.name].append(seconds)
+            elif answer in expected[task.name].values():
+                tally.mixups.append(f"{where}: got the answer to another input: {answer}")
+            else:
+                tally.errors.append(f"{where}: unexpected answer {answer}")
+    finally:
+        await session.close()
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+@dataclass
+class LoadReport:
+    sessions: int
+    seconds: float
+    rss_start_mb: float  # the fresh server, before any model
+    rss_warm_mb: float  # after the references: every model loaded, every page run
+    rss_after_warmup_mb: float  # after the first minute (or tenth) of load
+    rss_end_mb: float
+    tally: Tally
+
+    @property
+    def requests(self) -> int:
+        return sum(len(times) for times in self.tally.latencies.values())
+
+    @property
+    def growth(self) -> float:
+        return self.rss_end_mb / self.rss_after_warmup_mb - 1
+
+    def table(self) -> str:
+        rows = [
+            [name, str(len(times)), *(f"{np.percentile(times, q):.2f}" if times else "-" for q in (50, 95))]
+            for name, times in self.tally.latencies.items()
+        ]
+        return markdown_table(["task", "requests", "p50 (s)", "p95 (s)"], rows)
+
+    def summary(self) -> str:
+        return (
+            f"{self.sessions} sessions for {self.seconds:.0f} s: {self.requests} requests served, "
+            f"{len(self.tally.errors)} errors, {len(self.tally.mixups)} mix-ups. Server RSS: "
+            f"{self.rss_start_mb:.0f} MB fresh, {self.rss_warm_mb:.0f} MB with every model loaded, "
+            f"{self.rss_after_warmup_mb:.0f} MB after warm-up, {self.rss_end_mb:.0f} MB at the end "
+            f"({self.growth:+.1%})."
+        )
+
+
+async def _load(url: str, pid: int, sessions: int, seconds: float) -> LoadReport:
+    start = rss_mb(pid)
+    expected = await references(url)
+    warm = rss_mb(pid)
+    tally = Tally()
+    began = time.monotonic()
+    deadline = began + seconds
+    visitors = asyncio.gather(*(visitor(number, url, expected, deadline, tally) for number in range(sessions)))
+    await asyncio.sleep(min(60.0, seconds / 10))
+    after_warmup = rss_mb(pid)
+    await visitors
+    return LoadReport(sessions, time.monotonic() - began, start, warm, after_warmup, rss_mb(pid), tally)
+
+
+def run_load(sessions: int = 16, seconds: float = 300) -> LoadReport:
+    """Start a server, load it, stop it; the report of what the visitors saw."""
+    with serve() as server:
+        return asyncio.run(_load(server.url, server.pid, sessions, seconds))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=300)
+    arguments = parser.parse_args()
+    report = run_load(arguments.sessions, arguments.seconds)
+    problems = [f"- {problem}" for problem in [*report.tally.errors, *report.tally.mixups]]
+    save("load.md", "\n".join([report.summary(), "", report.table(), *problems[:50]]) + "\n")
+    if report.tally.errors or report.tally.mixups:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

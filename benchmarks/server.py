@@ -1,0 +1,61 @@
+"""A real Showroom server on a free loopback port, for the browser tests and the load test."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    pid: int
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def serve(startup_seconds: float = 60) -> Iterator[Server]:
+    """`streamlit run app.py` on 127.0.0.1, yielded once its health check answers; stopped afterwards."""
+    port = _free_port()
+    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1"]
+    process = subprocess.Popen(
+        [*command, "--server.port", str(port), "--server.headless", "true"],
+        cwd=ROOT,
+        env=os.environ.copy(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + startup_seconds
+        while not _healthy(url):
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError(f"streamlit did not answer {url}/_stcore/health within {startup_seconds:.0f} s")
+            time.sleep(0.3)
+        yield Server(url, process.pid)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as answer:
+            return answer.status == 200
+    except OSError:
+        return False

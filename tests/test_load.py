@@ -1,0 +1,17 @@
+"""A short version of `python -m benchmarks.load`: 16 visitors on a real server, every answer their own."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from benchmarks.load import TASKS, run_load
+
+MEMORY_BUDGET_MB = 2048  # every default model loaded and every page run: the budget README states
+
+
+def test_sixteen_concurrent_sessions_get_their_own_answers_without_errors(provisioned: Path) -> None:
+    report = run_load(sessions=16, seconds=45)
+    problems = report.tally.errors + report.tally.mixups
+    assert not problems, problems[:10]
+    assert all(report.tally.latencies[task.name] for task in TASKS), report.table()  # every demo was served
+    assert report.rss_warm_mb < MEMORY_BUDGET_MB, report.summary()
