@@ -70,7 +70,9 @@ def stream_reply(reply: StreamedReply) -> None:
     st.write_stream(keep_partial(reply))
     st.session_state.pop(PARTIAL, None)
     st.session_state.pop(RUNNING, None)
-    history.append({"role": "assistant", "content": reply.text, "stats": reply.stats.as_dict()})
+    # The notices stay with the answer: the rerun that follows redraws the page from the history.
+    answer = {"role": "assistant", "content": reply.text, "stats": reply.stats.as_dict()}
+    history.append(answer | {"notices": reply.prompt.notices})
 
 
 def example_buttons(examples: tuple[str, ...]) -> None:
@@ -81,6 +83,8 @@ def example_buttons(examples: tuple[str, ...]) -> None:
 def chat_page(preset: ChatPreset, context: str | None, settings: GenerationSettings, model: str) -> None:
     for message in history:
         with st.chat_message(message["role"]):
+            for notice in message.get("notices", ()):
+                st.info(notice, icon=":material/content_cut:")
             st.markdown(message["content"])
             if stats := message.get("stats"):
                 st.caption(stats_line(stats))

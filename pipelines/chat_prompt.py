@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from pipelines.errors import InputError
+from pipelines.unicode_text import well_formed
 
 Role = Literal["system", "user", "assistant"]
 # Decoding cut tokens and encoding them again can merge or split a few: leave room for that.
@@ -62,8 +63,8 @@ def validate_conversation(messages: list[ChatMessage]) -> None:
 def fit_to_window(system: str | None, history: list[ChatMessage], tokenizer: Any, budget: int) -> FittedPrompt:
     """Drop the oldest turns, then cut the newest message, until the prompt fits `budget` tokens."""
     validate_conversation(history)
-    system_messages = [ChatMessage("system", system)] if system and system.strip() else []
-    kept = list(history)
+    system_messages = [ChatMessage("system", well_formed(system))] if system and system.strip() else []
+    kept = [ChatMessage(message.role, well_formed(message.content)) for message in history]
     while True:
         messages = system_messages + kept
         tokens = count_prompt_tokens(messages, tokenizer)
@@ -89,6 +90,7 @@ def fit_text_to_window(text: str, tokenizer: Any, budget: int) -> FittedPrompt:
     """Keep the end of a text to continue (what the continuation depends on) within `budget` tokens."""
     if not text.strip():
         raise InputError("The text is empty. Type the beginning of a text for the model to continue.")
+    text = well_formed(text)
     ids = tokenizer(text, add_special_tokens=False)["input_ids"]
     if len(ids) <= budget:
         return FittedPrompt([ChatMessage("user", text)], len(ids))

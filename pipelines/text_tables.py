@@ -5,7 +5,9 @@ Batch pages (sentiment, translation) share this, so a broken CSV gets the same s
 
 from __future__ import annotations
 
+import codecs
 import io
+import warnings
 
 import pandas as pd
 
@@ -25,13 +27,21 @@ def read_csv(data: bytes) -> pd.DataFrame:
             f"The CSV is {len(data) / 1e6:.1f} MB, over the {MAX_CSV_BYTES / 1e6:.0f} MB limit. "
             f"Upload a smaller CSV (at most {MAX_ROWS:,} rows)."
         )
-    if not data.strip():
+    text = _decoded(data)
+    if not text.strip():
         raise InputError("The CSV is empty. Upload a CSV with a header row and one text per row.")
-    if b"\x00" in data[:4096]:
+    if "\x00" in text[:4096]:
         raise InputError("This file is not a CSV (it looks like a binary file). Upload a CSV saved as text.")
     try:
-        frame = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, encoding_errors="replace")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as error:
+        with warnings.catch_warnings():  # pandas only warns when a row is longer than the header
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, index_col=False)
+    except pd.errors.ParserWarning as ragged:
+        raise InputError(
+            "The CSV could not be read: some rows have more fields than the header. "
+            "Quote texts that contain commas, or upload a comma-separated file with a header row."
+        ) from ragged
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as error:
         raise InputError(
             f"The CSV could not be read ({error}). Upload a comma-separated file with a header row."
         ) from error
@@ -40,6 +50,17 @@ def read_csv(data: bytes) -> pd.DataFrame:
     if len(frame) > MAX_ROWS:
         raise InputError(f"The CSV has {len(frame):,} rows; at most {MAX_ROWS:,} can be analysed at once.")
     return frame
+
+
+def _decoded(data: bytes) -> str:
+    """Text from the encodings spreadsheets save CSVs in: UTF-8 (with or without a BOM), UTF-16 with a
+    BOM (Excel's "Unicode text"), else Windows-1252 (Excel's default on Western Windows)."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16", errors="replace")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
 
 
 def guess_text_column(frame: pd.DataFrame) -> str:

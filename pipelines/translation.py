@@ -15,6 +15,7 @@ from pipelines.errors import InputError
 from pipelines.languages import guess_language, language_name
 from pipelines.loader import get_pipeline
 from pipelines.text_layout import Layout, split_text
+from pipelines.unicode_text import well_formed
 
 TASK = "translation"
 MAX_CHARACTERS = 20_000  # per request: about eight pages, translated in a few seconds
@@ -67,6 +68,7 @@ def translate(texts: list[str], source: str, target: str, model: str | None = No
     """Translate each text; `model` (a catalog name, folder or hub id) overrides the pair's default."""
     name = model or model_for_pair(source, target).name
     _check(texts, source)
+    texts = [well_formed(text) for text in texts]
     layouts = [split_text(text) for text in texts]
     pieces = [piece for layout in layouts for piece in layout.pieces]
     started = time.perf_counter()

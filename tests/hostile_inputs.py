@@ -154,7 +154,7 @@ CORPUS: tuple[Hostile, ...] = (
     Hostile("truncated JPEG", "image", "cut.jpg", _truncated(CAT_PHOTO), "truncated or damaged"),
     Hostile("truncated PNG", "image", "cut.png", lambda: _saved(_cat(), "PNG")[:60_000], "truncated or damaged"),
     Hostile("decompression bomb", "image", "bomb.png", lambda: _png_claiming(60_000, 60_000), "decompression bomb"),
-    Hostile("20,000 × 20,000 image", "image", "huge.png", lambda: _huge_png(20_000, 20_000), "20000×20000 pixels"),
+    Hostile("20,000 × 20,000 image", "image", "huge.png", lambda: _huge_png(20_000, 20_000), "too large"),
     Hostile(
         "PDF renamed .png",
         "image",
@@ -214,7 +214,7 @@ CORPUS: tuple[Hostile, ...] = (
         "formulas.csv",
         _csv('review\n"=HYPERLINK(""http://evil.example"",""click"") great"\n@SUM(1+1) awful\n'),
     ),
-    Hostile("UTF-16 CSV from Excel", "csv", "excel.csv", lambda: "\ufeffreview\nI love this bike!\n".encode("utf-16")),
+    Hostile("UTF-16 CSV from Excel", "csv", "excel.csv", lambda: "review\nI love this bike!\n".encode("utf-16")),
     Hostile("Windows-1252 CSV", "csv", "latin.csv", _csv("review\nCafé crème was lovely\n", "cp1252")),
     Hostile("one 1 MB cell", "csv", "long.csv", _csv("review\n" + "good " * 200_000 + "\n")),
     Hostile("empty text column", "csv", "blank.csv", _csv("review,stars\n,5\n,1\n"), "empty"),

@@ -7,6 +7,9 @@ traceback may reach the page, and the next good input on the same page must stil
 from __future__ import annotations
 
 import io
+import json
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,6 +24,8 @@ from pipelines.speech_to_text import transcribe
 from pipelines.text_generation import GenerationSettings, generate_reply
 from pipelines.text_tables import guess_text_column, read_csv, safe_csv, texts_in_column
 from pipelines.translation import translate
+from pipelines.unicode_text import well_formed
+from tests.conftest import ROOT
 from tests.hostile_inputs import CORPUS, REVIEWS_CSV, Hostile
 from tests.test_pages import open_page
 
@@ -101,9 +106,14 @@ def audio_page(item: Hostile) -> AppTest:
     return app
 
 
+def typed(item: Hostile) -> str:
+    """What a browser sends for the text: its TextEncoder turns lone surrogates into U+FFFD, as the engine does."""
+    return well_formed(item.data)
+
+
 def text_page(item: Hostile) -> AppTest:
     app = open_page("pages/sentiment.py")
-    app.text_area(key="sa-text").set_value(item.data).run()
+    app.text_area(key="sa-text").set_value(typed(item)).run()
     assert_one_sentence(app, item)
     if item.refusal is None:
         assert app.metric[0].value in {"negative", "neutral", "positive"}
@@ -114,7 +124,7 @@ def text_page(item: Hostile) -> AppTest:
 
 def translation_page(item: Hostile) -> AppTest:
     app = open_page("pages/translation.py")
-    app.text_area(key="tr-text").set_value(item.data).run()
+    app.text_area(key="tr-text").set_value(typed(item)).run()
     assert_one_sentence(app, item)
     if item.refusal is None:
         assert app.text[0].value.strip()
@@ -127,7 +137,7 @@ def translation_page(item: Hostile) -> AppTest:
 def chat_page(item: Hostile) -> AppTest:
     app = open_page("pages/text_generation.py")
     next(slider for slider in app.slider if slider.label == "Max new tokens").set_value(16).run()
-    app.chat_input[0].set_value(item.data).run()
+    app.chat_input[0].set_value(typed(item)).run()
     assert_one_sentence(app, item)
     app.chat_input[0].set_value("Are you open on Sunday?").run()
     assert not app.error
@@ -175,3 +185,11 @@ def test_formula_cells_are_defused_in_downloads(provisioned: Path) -> None:
     frame = read_csv(item.data)
     download = pd.read_csv(io.StringIO(safe_csv(frame)), dtype=str)
     assert all(not cell.startswith(("=", "+", "-", "@")) for cell in download["review"])
+
+
+def test_a_shell_argument_with_invalid_utf8_is_analysed_not_a_traceback(provisioned: Path) -> None:
+    """Python hands undecodable argv bytes over as lone surrogates: the tokenizer must never see them."""
+    command = [sys.executable, "-m", "pipelines", "run", "sentiment", b"I love this bike \xff\xfe so much"]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, check=False)
+    assert done.returncode == 0, done.stderr.decode()
+    assert json.loads(done.stdout)[0]["label"] == "positive"

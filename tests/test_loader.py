@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import threading
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pytest
 from pipelines import loader
 from pipelines.errors import ModelNotAvailable
 from pipelines.loader import get_pipeline, loaded_models
-from pipelines.memory import release_freed_memory, resident_mb
+from pipelines.memory import resident_mb
 from tests.conftest import CAT_PHOTO
 
 
@@ -78,14 +79,16 @@ def test_a_local_folder_loads_like_a_catalog_name(provisioned: Path) -> None:
 
 def test_an_unloaded_model_gives_its_memory_back_and_loads_again(provisioned: Path) -> None:
     loader.unload("smollm2-135m-instruct")
-    release_freed_memory()
     before = resident_mb()
     served = get_pipeline("smollm2-135m-instruct")
     served("Hello", max_new_tokens=2)
     loaded = resident_mb()
+    model = weakref.ref(served.pipeline.model)
+    del served
     assert loader.unload("smollm2-135m-instruct") and "smollm2-135m-instruct" not in loaded_models()
     after = resident_mb()
-    assert loaded - before > 200  # 135M float32 parameters
+    assert model() is None  # nothing in Showroom kept a reference to it
+    assert loaded - before > 200  # 135M parameters
     assert loaded - after > 0.7 * (loaded - before), (before, loaded, after)
     assert not loader.unload("smollm2-135m-instruct")  # already gone
-    assert get_pipeline("smollm2-135m-instruct") is not served  # the next request loads it afresh
+    assert get_pipeline("smollm2-135m-instruct").pipeline.model is not None  # the next request loads it again

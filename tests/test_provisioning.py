@@ -156,3 +156,24 @@ def test_a_full_disk_fails_with_a_sentence_and_leaves_nothing_half_written(
     monkeypatch.undo()
     monkeypatch.setenv("SHOWROOM_HOME", str(fresh_home.home))
     assert pull(["mobilenet-v2"], report=quiet)[0].outcome == "built"  # the next run recovers
+
+
+def test_pull_killed_mid_download_caches_nothing_and_the_next_pull_recovers(provisioned: Path, tmp_path: Path) -> None:
+    home = tmp_path / "home"  # no download cache: mobilenet-v2's packages must really be fetched
+    environment = {**os.environ, "SHOWROOM_HOME": str(home)}
+    command = [sys.executable, "-m", "pipelines", "models", "pull", "mobilenet-v2"]
+    # Its own process group, so the kill takes pip's download process too, as closing a terminal does.
+    process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while not list((home / "downloads").glob(".fetch-*")) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    assert list((home / "downloads").glob(".fetch-*")), "the pull was not caught mid-download"
+    assert not [path for path in (home / "downloads").rglob("*") if path.is_file() and ".fetch-" not in str(path)]
+    assert not (home / "models" / "mobilenet-v2").exists()
+
+    finished = subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True, check=True)
+    assert "downloaded" in finished.stdout
+    assert not list((home / "downloads").glob(".fetch-*"))  # the abandoned download was cleaned up
+    assert (home / "models" / "mobilenet-v2" / "config.json").is_file()

@@ -1,0 +1,40 @@
+"""Temporary folders named after the process that owns them, so a later run can tell which are abandoned.
+
+Downloads and builds write into `.<kind>-<name>-<pid>-<random>` folders and move the finished result
+into place in one step. A process killed half-way (Ctrl-C twice, the OOM killer, a closed terminal)
+leaves its folder behind; the next run removes it once that process is gone, and never touches a folder
+another running pull is still writing.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+
+def staging_folder(parent: Path, kind: str, name: str) -> Path:
+    parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f".{kind}-{name}-{os.getpid()}-", dir=parent))
+
+
+def remove_abandoned(parent: Path, kind: str) -> list[Path]:
+    """Delete `kind` folders whose process no longer runs; the ones removed."""
+    removed = []
+    for stale in parent.glob(f".{kind}-*") if parent.is_dir() else ():
+        pid = stale.name.rsplit("-", 2)[-2]
+        if pid.isdigit() and not _process_alive(int(pid)):
+            shutil.rmtree(stale, ignore_errors=True)
+            removed.append(stale)
+    return removed
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
