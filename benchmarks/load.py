@@ -105,7 +105,7 @@ TASKS = (
     ),
     Task(
         "text-generation",
-        "text-generation",
+        "text_generation",
         (
             "How long is the warranty on the frame?",
             "Are you open on Sunday?",
@@ -116,21 +116,21 @@ TASKS = (
     ),
     Task(
         "image-classification",
-        "image-classification",
+        "image_classification",
         ("chelsea", "coffee", "astronaut", "rocket"),
         lambda session, stem: _click(session, f"ic-example-{stem}"),
         _metric,
     ),
     Task(
         "object-detection",
-        "object-detection",
+        "object_detection",
         ("chelsea", "coffee", "astronaut", "rocket"),
         lambda session, stem: _click(session, f"od-example-{stem}"),
         _markdown_with(" × "),
     ),
     Task(
         "speech-to-text",
-        "speech-to-text",
+        "speech_to_text",
         ("support_call", "weather_report"),
         lambda session, stem: _click(session, f"st-example-{stem}"),
         lambda render: tuple(render.texts("text")),

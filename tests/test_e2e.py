@@ -61,7 +61,7 @@ def page(browser: object, dashboard: str) -> Iterator[object]:
 
 def open_classification(page: object) -> None:
     page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name="Image classification").click()
-    page.wait_for_url("**/image-classification", timeout=30_000)
+    page.wait_for_url("**/image_classification", timeout=30_000)
     page.get_by_role("heading", name="Image classification", level=1).wait_for(timeout=60_000)
 
 
@@ -79,7 +79,7 @@ def test_clicking_an_example_shows_its_label_and_the_chart(page: object) -> None
 
 
 def test_uploading_a_photo_shows_its_label(page: object, dashboard: str) -> None:
-    page.goto(f"{dashboard}/image-classification")  # a deep link, as a bookmark would open it
+    page.goto(f"{dashboard}/image_classification")  # a deep link, as a bookmark would open it
     page.get_by_role("heading", name="Image classification", level=1).wait_for(timeout=60_000)
     page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(CAT_PHOTO))
     assert top_label(page) == "Egyptian Mau"
@@ -87,7 +87,7 @@ def test_uploading_a_photo_shows_its_label(page: object, dashboard: str) -> None
 
 
 def test_chat_answer_streams_into_the_page(page: object, dashboard: str) -> None:
-    page.goto(f"{dashboard}/text-generation")
+    page.goto(f"{dashboard}/text_generation")
     page.get_by_role("heading", name="Chat assistant", level=1).wait_for(timeout=60_000)
     page.locator('[data-testid="stChatInputTextArea"]').fill("Explain what a neural network is in two sentences.")
     page.keyboard.press("Enter")
@@ -149,7 +149,7 @@ def test_translation_example_then_swap_direction(page: object, dashboard: str) -
 
 
 def test_object_detection_example_draws_boxes(page: object, dashboard: str) -> None:
-    page.goto(f"{dashboard}/object-detection")
+    page.goto(f"{dashboard}/object_detection")
     page.get_by_role("heading", name="Object detection", level=1).wait_for(timeout=60_000)
     page.get_by_role("button", name="Coffee").click()
     page.locator('[data-testid="stDataFrame"]').wait_for(timeout=90_000)
@@ -162,7 +162,7 @@ def test_object_detection_example_draws_boxes(page: object, dashboard: str) -> N
 
 
 def test_speech_upload_and_srt_download(page: object, dashboard: str, tmp_path: Path) -> None:
-    page.goto(f"{dashboard}/speech-to-text")
+    page.goto(f"{dashboard}/speech_to_text")
     page.get_by_role("heading", name="Speech to text", level=1).wait_for(timeout=60_000)
     page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
         str(ROOT / "tests" / "data" / "audio" / "passage.webm")
@@ -216,10 +216,10 @@ def _click(name: str) -> Callable[[object], None]:
 
 SIMULTANEOUS_VISITS = (
     Visit(
-        "image-classification", "Image classification", _click("Cat"), lambda page: top_label(page) == "Egyptian Mau"
+        "image_classification", "Image classification", _click("Cat"), lambda page: top_label(page) == "Egyptian Mau"
     ),
     Visit(
-        "object-detection",
+        "object_detection",
         "Object detection",
         _click("Coffee"),
         lambda page: _text_shown(page, '[data-testid="stMarkdownContainer"]', "cup"),
@@ -231,7 +231,7 @@ SIMULTANEOUS_VISITS = (
         lambda page: _text_shown(page, '[data-testid="stText"]', "estação"),
     ),
     Visit(
-        "speech-to-text",
+        "speech_to_text",
         "Speech to text",
         _click("Weather report"),
         lambda page: _text_shown(page, '[data-testid="stText"]', "sunny"),
@@ -271,4 +271,25 @@ def test_six_visitors_on_six_pages_at_once_each_get_their_own_answer(browser: ob
         assert not any(page.locator('[data-testid="stException"]').count() for page in pages)
     finally:
         for context in contexts:
+            context.close()
+
+
+@pytest.mark.parametrize(
+    ("path", "heading"), [("sentiment", "Sentiment"), ("image_classification", "Image classification")]
+)
+def test_the_first_visit_after_a_restart_can_be_a_deep_link(
+    browser: object, provisioned: Path, path: str, heading: str
+) -> None:
+    """The first script run of a fresh server once ran a page file alone or showed "Page not found"."""
+    with serve() as server:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        try:
+            page = context.new_page()
+            page.goto(f"{server.url}/{path}")
+            page.get_by_role("heading", name=heading, level=1).wait_for(timeout=60_000)
+            navigation = page.locator('[data-testid="stSidebarNav"]')
+            navigation.get_by_role("link", name="Chat assistant").wait_for(timeout=30_000)  # app.py's navigation
+            assert not page.get_by_text("Page not found").count()
+            assert not navigation.get_by_role("link", name="ui").count()  # not the legacy list of files
+        finally:
             context.close()
