@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed-requirements
 
-.PHONY: run test bench models npm chromium lint clean
+.PHONY: run test bench load models npm chromium lint clean
 
 $(INSTALLED): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ bench: models
 	$(PY) -m benchmarks.bench_translation
 	$(PY) -m benchmarks.bench_speech_to_text
 	$(PY) -m benchmarks.bench_recommender
+
+## 16 simulated visitors on a real loopback server for 5 minutes (benchmarks/load.py; --sessions, --seconds).
+load: models
+	$(PY) -m benchmarks.load
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache benchmarks/results

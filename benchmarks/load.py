@@ -24,7 +24,9 @@ import numpy as np
 from benchmarks.report import markdown_table, save
 from benchmarks.server import serve
 from benchmarks.streamlit_client import Render, StreamlitSession
+from pipelines.catalog import CATALOG, has_pipeline
 
+DEFAULT_MODELS = [spec.name for spec in CATALOG if spec.pulled_by_default and has_pipeline(spec.task)]
 TIMEOUT = 300.0  # one request, queued behind every other session's on a 2-core machine
 Answer = tuple[str, ...]
 
@@ -218,6 +220,20 @@ async def visitor(number: int, url: str, expected: dict[str, dict[str, Answer]],
         await session.close()
 
 
+async def _through_the_home_page(url: str, selector: str, button: str, names: list[str]) -> None:
+    """Pick each model in a home-page selector and press its button, as an operator would."""
+    session = StreamlitSession(url, "home")
+    await session.open(TIMEOUT)
+    try:
+        for name in names:
+            await session.set(selector, TIMEOUT, string_value=name)
+            render = await _click(session, button)
+            if render.errors():
+                raise RuntimeError(f"{button} {name}: {'; '.join(render.errors())}")
+    finally:
+        await session.close()
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -225,14 +241,23 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for process {pid}")
 
 
+@dataclass(frozen=True)
+class Memory:
+    """The server's RSS in MB at each stage."""
+
+    fresh: float  # before any model
+    all_loaded: float  # every page run, then every default model warmed from the home page
+    after_warmup: float  # after the first minute (or tenth) of load
+    end: float  # when the visitors stop
+    peak: float  # the highest of one sample a second during the load
+    unloaded: float  # after unloading every model from the home page
+
+
 @dataclass
 class LoadReport:
     sessions: int
     seconds: float
-    rss_start_mb: float  # the fresh server, before any model
-    rss_warm_mb: float  # after the references: every model loaded, every page run
-    rss_after_warmup_mb: float  # after the first minute (or tenth) of load
-    rss_end_mb: float
+    memory: Memory
     tally: Tally
 
     @property
@@ -241,7 +266,7 @@ class LoadReport:
 
     @property
     def growth(self) -> float:
-        return self.rss_end_mb / self.rss_after_warmup_mb - 1
+        return self.memory.end / self.memory.after_warmup - 1
 
     def table(self) -> str:
         rows = [
@@ -254,24 +279,35 @@ class LoadReport:
         return (
             f"{self.sessions} sessions for {self.seconds:.0f} s: {self.requests} requests served, "
             f"{len(self.tally.errors)} errors, {len(self.tally.mixups)} mix-ups. Server RSS: "
-            f"{self.rss_start_mb:.0f} MB fresh, {self.rss_warm_mb:.0f} MB with every model loaded, "
-            f"{self.rss_after_warmup_mb:.0f} MB after warm-up, {self.rss_end_mb:.0f} MB at the end "
-            f"({self.growth:+.1%})."
+            f"{self.memory.fresh:.0f} MB fresh, {self.memory.all_loaded:.0f} MB with every page run and every "
+            f"default model loaded, {self.memory.after_warmup:.0f} MB after warm-up, {self.memory.end:.0f} MB "
+            f"at the end ({self.growth:+.1%}), {self.memory.peak:.0f} MB at the peak, "
+            f"{self.memory.unloaded:.0f} MB after unloading every model from the home page."
         )
 
 
 async def _load(url: str, pid: int, sessions: int, seconds: float) -> LoadReport:
     start = rss_mb(pid)
     expected = await references(url)
+    await _through_the_home_page(url, "home-warm-model", "home-warm", DEFAULT_MODELS)  # the ones no page used
     warm = rss_mb(pid)
     tally = Tally()
     began = time.monotonic()
     deadline = began + seconds
     visitors = asyncio.gather(*(visitor(number, url, expected, deadline, tally) for number in range(sessions)))
-    await asyncio.sleep(min(60.0, seconds / 10))
-    after_warmup = rss_mb(pid)
+    samples: list[float] = []
+    after_warmup = 0.0
+    while not visitors.done():
+        samples.append(rss_mb(pid))
+        if not after_warmup and time.monotonic() - began >= min(60.0, seconds / 10):
+            after_warmup = samples[-1]
+        await asyncio.sleep(1)
     await visitors
-    return LoadReport(sessions, time.monotonic() - began, start, warm, after_warmup, rss_mb(pid), tally)
+    end = rss_mb(pid)
+    seconds_loaded = time.monotonic() - began
+    await _through_the_home_page(url, "home-unload-model", "home-unload", DEFAULT_MODELS)
+    memory = Memory(start, warm, after_warmup or end, end, max(samples), rss_mb(pid))
+    return LoadReport(sessions, seconds_loaded, memory, tally)
 
 
 def run_load(sessions: int = 16, seconds: float = 300) -> LoadReport:

@@ -28,8 +28,10 @@ st.header("Models")
 statuses = model_statuses()
 ready = [status.spec.name for status in statuses if status.state == "ready" and has_pipeline(status.spec.task)]
 warm_column, button_column = st.columns([3, 1], vertical_alignment="bottom")
-to_warm = warm_column.selectbox("Warm a model (load it now, so its first visitor does not wait)", ready)
-if button_column.button("Warm up", disabled=not ready, width="stretch") and to_warm:
+to_warm = warm_column.selectbox(
+    "Warm a model (load it now, so its first visitor does not wait)", ready, key="home-warm-model"
+)
+if button_column.button("Warm up", disabled=not ready, width="stretch", key="home-warm") and to_warm:
     with st.status(f"Loading {to_warm}…", expanded=False) as progress:
         served = get_pipeline(to_warm)
         progress.update(label=f"{to_warm} is loaded ({served.load_seconds:.1f} s)", state="complete")
@@ -40,8 +42,10 @@ to_unload = unload_column.selectbox(
 )
 if unload_button_column.button("Unload", disabled=not to_unload, width="stretch", key="home-unload") and to_unload:
     before = resident_mb()
-    unload(to_unload)
-    st.success(f"{to_unload} is unloaded: {before - resident_mb():,.0f} MB freed.", icon=":material/memory:")
+    if unload(to_unload):
+        st.success(f"{to_unload} is unloaded: {before - resident_mb():,.0f} MB freed.", icon=":material/memory:")
+    else:
+        st.info(f"{to_unload} was not loaded (someone else may have unloaded it).", icon=":material/memory:")
 
 loaded = set(loaded_models())
 st.caption(f"This server process holds {resident_mb():,.0f} MB of memory with {len(loaded)} model(s) loaded.")

