@@ -14,7 +14,7 @@ from typing import Any
 
 from pipelines.catalog import CATALOG, ModelSpec, has_pipeline, pipeline_task
 from pipelines.errors import ModelNotAvailable
-from pipelines.memory import release_freed_memory
+from pipelines.memory import limit_heap_arenas, release_freed_memory
 from pipelines.provision import model_dir, model_state
 from pipelines.settings import Settings, load_settings
 
@@ -140,6 +140,7 @@ def _load(model: ModelLocation, settings: Settings) -> ServedPipeline:
     import pipelines.architectures  # noqa: F401  (registers Showroom's own model classes)
 
     torch.set_num_threads(settings.torch_threads)
+    limit_heap_arenas()  # before the first model's tensors, so they and every later request share two arenas
     started = time.perf_counter()
     loaded = pipeline(pipeline_task(model.task), model=model.location, device="cpu")
     return ServedPipeline(model.name, model.task, loaded, time.perf_counter() - started)

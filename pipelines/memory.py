@@ -1,7 +1,10 @@
-"""How much memory this process holds, and handing freed model memory back to the operating system.
+"""How much memory this process holds, and keeping it from creeping up under many sessions.
 
-A model dropped from the loader is freed by Python, but glibc keeps the pages in its heap for reuse, so
-the process's resident size would not move; `malloc_trim` returns them, which is what an operator
+glibc gives each thread that contends for the heap its own arena (up to 8 per core), and memory freed in
+one arena is not reused by another. A Streamlit server runs every session's script in its own thread, so
+under load the resident size crept up by ~30% in 45 seconds (`python -m benchmarks.load`); two arenas
+held it to ~4%. And a model dropped from the loader is freed by Python, but glibc keeps the pages for
+reuse, so the resident size would not move; `malloc_trim` returns them, which is what an operator
 unloading a model from the home page expects to see.
 """
 
@@ -10,6 +13,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import gc
+import os
 from pathlib import Path
 
 
@@ -24,10 +28,26 @@ def resident_mb() -> float:
     return 0.0
 
 
+_M_ARENA_MAX = -8  # mallopt's parameter number for the arena limit, from glibc's malloc.h
+_ARENAS = 2
+
+
+def _glibc() -> ctypes.CDLL | None:
+    name = ctypes.util.find_library("c")
+    libc = ctypes.CDLL(name) if name else None
+    return libc if libc is not None and hasattr(libc, "malloc_trim") else None
+
+
+def limit_heap_arenas() -> None:
+    """Cap glibc's arenas (as MALLOC_ARENA_MAX would) unless the operator set MALLOC_ARENA_MAX."""
+    libc = _glibc()
+    if libc is not None and "MALLOC_ARENA_MAX" not in os.environ:
+        libc.mallopt(_M_ARENA_MAX, _ARENAS)
+
+
 def release_freed_memory() -> None:
     """Collect unreachable objects, then give glibc's free heap pages back (a no-op on other C libraries)."""
     gc.collect()
-    name = ctypes.util.find_library("c")
-    libc = ctypes.CDLL(name) if name else None
-    if libc is not None and hasattr(libc, "malloc_trim"):
+    libc = _glibc()
+    if libc is not None:
         libc.malloc_trim(0)
