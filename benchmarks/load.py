@@ -36,10 +36,19 @@ class Task:
     """One demo: its page, its inputs, and how a visitor asks and reads the answer."""
 
     name: str
-    page: str
     inputs: tuple[str, ...]
     ask: Callable[[StreamlitSession, str], Awaitable[Render]]
     answer: Callable[[Render], Answer]
+
+    @property
+    def page(self) -> str:
+        """Each page's URL path is its file name: the task's name with underscores."""
+        return self.name.replace("-", "_")
+
+
+def _clicking_examples(name: str, key_prefix: str, stems: tuple[str, ...], answer: Callable[[Render], Answer]) -> Task:
+    """A demo whose inputs are its one-click examples (assets/images, assets/audio)."""
+    return Task(name, stems, lambda session, stem: _click(session, f"{key_prefix}-example-{stem}"), answer)
 
 
 async def _type(session: StreamlitSession, key: str, text: str) -> Render:
@@ -57,6 +66,11 @@ async def _chat(session: StreamlitSession, question: str) -> Render:
         await session.set(maximum, TIMEOUT, double_array_value={"data": [32]})
     await _click(session, "tg-clear")
     return await session.set("tg-chat", TIMEOUT, chat_input_value={"data": question})
+
+
+def _texts(render: Render) -> Answer:
+    """What the page shows with st.text: a translation, a transcript."""
+    return tuple(render.texts("text"))
 
 
 def _last_markdown(render: Render) -> Answer:
@@ -77,9 +91,9 @@ def _markdown_with(marker: str) -> Callable[[Render], Answer]:
     )
 
 
+PHOTOS = ("chelsea", "coffee", "astronaut", "rocket")  # assets/images
 TASKS = (
     Task(
-        "sentiment",
         "sentiment",
         (
             "I absolutely love this bike, best purchase of the year!",
@@ -94,7 +108,6 @@ TASKS = (
     ),
     Task(
         "translation",
-        "translation",
         (
             "Where is the nearest train station?",
             "Room 214 is on the second floor, next to the lifts.",
@@ -103,11 +116,10 @@ TASKS = (
             "The workshop closes at six o'clock on Saturdays.",
         ),
         lambda session, text: _type(session, "tr-text", text),
-        lambda render: tuple(render.texts("text")),
+        _texts,
     ),
     Task(
         "text-generation",
-        "text_generation",
         (
             "How long is the warranty on the frame?",
             "Are you open on Sunday?",
@@ -116,29 +128,10 @@ TASKS = (
         _chat,
         _last_markdown,
     ),
+    _clicking_examples("image-classification", "ic", PHOTOS, _metric),
+    _clicking_examples("object-detection", "od", PHOTOS, _markdown_with(" × ")),
+    _clicking_examples("speech-to-text", "st", ("support_call", "weather_report"), _texts),
     Task(
-        "image-classification",
-        "image_classification",
-        ("chelsea", "coffee", "astronaut", "rocket"),
-        lambda session, stem: _click(session, f"ic-example-{stem}"),
-        _metric,
-    ),
-    Task(
-        "object-detection",
-        "object_detection",
-        ("chelsea", "coffee", "astronaut", "rocket"),
-        lambda session, stem: _click(session, f"od-example-{stem}"),
-        _markdown_with(" × "),
-    ),
-    Task(
-        "speech-to-text",
-        "speech_to_text",
-        ("support_call", "weather_report"),
-        lambda session, stem: _click(session, f"st-example-{stem}"),
-        lambda render: tuple(render.texts("text")),
-    ),
-    Task(
-        "recommender",
         "recommender",
         (
             "a funny animated movie for kids",

@@ -27,7 +27,7 @@ REVIEWS_CSV = ROOT / "assets" / "text" / "reviews.csv"
 @dataclass(frozen=True)
 class Hostile:
     name: str
-    medium: str  # "image", "audio", "text" or "csv"
+    medium: str  # the page it goes through: "image", "audio", "text" (sentiment), "translation", "chat", "csv"
     filename: str  # the name it is uploaded under
     make: Callable[[], bytes | str]
     refusal: str | None = None
@@ -35,6 +35,7 @@ class Hostile:
 
     @property
     def data(self) -> bytes | str:
+        """Built once per test session: the engine and the page test get the same bytes."""
         return _made(self)
 
 
@@ -195,7 +196,7 @@ CORPUS: tuple[Hostile, ...] = (
     Hostile("combining-mark flood", "text", "", lambda: "Te\u0301rrible" + "\u0336\u0335\u0334" * 700 + " service"),
     Hostile("bidi override", "text", "", lambda: "\u202eI hate this bike\u202c, said nobody: it is wonderful."),
     Hostile("one 200,000-character line", "text", "", lambda: "good " * 40_000, note="only its first"),
-    Hostile("script tag", "translation", "", lambda: "<script>alert('x')</script> The shop is open.", note=None),
+    Hostile("script tag", "translation", "", lambda: "<script>alert('x')</script> The shop is open."),
     Hostile("60,000 characters", "translation", "", lambda: "The shop is open. " * 3334, "20,000"),
     Hostile("one word of 19,000 letters", "translation", "", lambda: "a" * 19_000),
     Hostile("lone surrogate to translate", "translation", "", lambda: "Where is the \udc00 station?"),
