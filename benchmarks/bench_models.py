@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pipelines  # noqa: F401  (quiets transformers before it is imported)
 from benchmarks.report import RESULTS
+from pipelines.memory import resident_mb
 
 ROOT = Path(__file__).resolve().parent.parent
 CAT_PHOTO = str(ROOT / "assets" / "images" / "chelsea.jpg")
@@ -87,14 +88,6 @@ def _speech_options(raw: Callable[..., object]) -> dict:
     return {"generate_kwargs": {"task": "transcribe", "language": None}} if multilingual else {}
 
 
-def rss_mb() -> float:
-    """Resident memory of this process now (Linux)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 def cold_load(name: str, how: str) -> dict[str, float]:
     """Run in a fresh process: time one load of `name`, through the loader or raw transformers."""
     import torch
@@ -112,7 +105,7 @@ def cold_load(name: str, how: str) -> dict[str, float]:
         get_pipeline(name)
     else:
         pipeline(pipeline_task(spec.task), model=str(model_dir(spec)), device="cpu")
-    return {"seconds": time.perf_counter() - started, "rss_mb": rss_mb()}
+    return {"seconds": time.perf_counter() - started, "rss_mb": resident_mb()}
 
 
 def cold_loads(name: str, repeats: int) -> dict[str, float]:

@@ -6,7 +6,8 @@ each of its inputs with one visitor at a time (the references, which also warm e
 through all seven demos for 5 minutes. Every answer is compared with the reference for the visitor's
 own input: another input's answer is a mix-up, anything else (a red error, a traceback, a timeout, a
 different text) is an error. The report gives both counts, p50/p95 latency per task and the server's
-RSS (after the references, the warm-up, and at the end). Options: --sessions, --seconds.
+RSS at each stage (fresh; every default model loaded from the home page; after warm-up; at the end; the
+peak; after unloading every model from the home page). Options: --sessions, --seconds.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
@@ -25,6 +25,7 @@ from benchmarks.report import markdown_table, save
 from benchmarks.server import serve
 from benchmarks.streamlit_client import Render, StreamlitSession
 from pipelines.catalog import CATALOG, has_pipeline
+from pipelines.memory import resident_mb
 
 DEFAULT_MODELS = [spec.name for spec in CATALOG if spec.pulled_by_default and has_pipeline(spec.task)]
 TIMEOUT = 300.0  # one request, queued behind every other session's on a 2-core machine
@@ -227,13 +228,6 @@ async def _through_the_home_page(url: str, selector: str, button: str, names: li
         await session.close()
 
 
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no VmRSS for process {pid}")
-
-
 @dataclass(frozen=True)
 class Memory:
     """The server's RSS in MB at each stage."""
@@ -280,10 +274,10 @@ class LoadReport:
 
 
 async def _load(url: str, pid: int, sessions: int, seconds: float) -> LoadReport:
-    start = rss_mb(pid)
+    start = resident_mb(pid)
     expected = await references(url)
     await _through_the_home_page(url, "home-warm-model", "home-warm", DEFAULT_MODELS)  # the ones no page used
-    warm = rss_mb(pid)
+    warm = resident_mb(pid)
     tally = Tally()
     began = time.monotonic()
     deadline = began + seconds
@@ -291,15 +285,15 @@ async def _load(url: str, pid: int, sessions: int, seconds: float) -> LoadReport
     samples: list[float] = []
     after_warmup = 0.0
     while not visitors.done():
-        samples.append(rss_mb(pid))
+        samples.append(resident_mb(pid))
         if not after_warmup and time.monotonic() - began >= min(60.0, seconds / 10):
             after_warmup = samples[-1]
         await asyncio.sleep(1)
     await visitors
-    end = rss_mb(pid)
+    end = resident_mb(pid)
     seconds_loaded = time.monotonic() - began
     await _through_the_home_page(url, "home-unload-model", "home-unload", DEFAULT_MODELS)
-    memory = Memory(start, warm, after_warmup or end, end, max(samples), rss_mb(pid))
+    memory = Memory(start, warm, after_warmup or end, end, max(samples), resident_mb(pid))
     return LoadReport(sessions, seconds_loaded, memory, tally)
 
 

@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import gc
 import os
 from pathlib import Path
 
 
-def resident_mb() -> float:
-    """This process's resident set size (RSS) in MB, as `top` shows it; 0 where /proc is missing."""
-    status = Path("/proc/self/status")
+def resident_mb(pid: int | None = None) -> float:
+    """The resident set size (RSS) in MB of this process (or of `pid`), as `top` shows it; 0 without /proc."""
+    status = Path(f"/proc/{pid or 'self'}/status")
     if not status.is_file():
         return 0.0
     for line in status.read_text().splitlines():
@@ -32,6 +33,7 @@ _M_ARENA_MAX = -8  # mallopt's parameter number for the arena limit, from glibc'
 _ARENAS = 2
 
 
+@functools.cache  # find_library runs ldconfig: once per process is enough
 def _glibc() -> ctypes.CDLL | None:
     name = ctypes.util.find_library("c")
     libc = ctypes.CDLL(name) if name else None

@@ -122,7 +122,6 @@ def _install(staging: Path, target: Path) -> None:
 
 def build_model(spec: ModelSpec, settings: Settings, report: Report) -> None:
     """Fetch, verify and convert one model into its folder (always rebuilds)."""
-    settings.models_dir.mkdir(parents=True, exist_ok=True)
     staging = staging_folder(settings.models_dir, "building", spec.name)
     try:
         sources: dict[str, Path] = {}
