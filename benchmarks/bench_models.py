@@ -95,14 +95,14 @@ def cold_load(name: str, how: str) -> dict[str, float]:
 
     import pipelines.architectures  # noqa: F401
     from pipelines.catalog import find_model, pipeline_task
-    from pipelines.loader import get_pipeline
+    from pipelines.loader import get_server
     from pipelines.provision import model_dir
 
     torch.set_num_threads(1)
     spec = find_model(name)
     started = time.perf_counter()
     if how == "loader":
-        get_pipeline(name)
+        get_server(name)
     else:
         pipeline(pipeline_task(spec.task), model=str(model_dir(spec)), device="cpu")
     return {"seconds": time.perf_counter() - started, "rss_mb": resident_mb()}
@@ -132,12 +132,12 @@ def warm_calls(name: str, calls: int) -> dict[str, float]:
     from transformers import pipeline
 
     from pipelines.catalog import find_model, pipeline_task
-    from pipelines.loader import get_pipeline
+    from pipelines.loader import get_server
     from pipelines.provision import model_dir
 
     spec = find_model(name)
     calls = max(3, round(calls * CALLS_SCALE[spec.task]))
-    served = get_pipeline(name)
+    served = get_server(name)
     engine_call, raw_call = task_calls(
         spec.task, name, pipeline(pipeline_task(spec.task), model=str(model_dir(spec)), device="cpu")
     )
@@ -154,7 +154,7 @@ def warm_calls(name: str, calls: int) -> dict[str, float]:
         raw_times.append(time.perf_counter() - started)
     for _ in range(1000):
         started = time.perf_counter()
-        assert get_pipeline(name) is served
+        assert get_server(name) is served
         hit_times.append(time.perf_counter() - started)
     engine, plain = statistics.median(engine_times), statistics.median(raw_times)
     return {

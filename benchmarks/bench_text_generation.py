@@ -90,11 +90,11 @@ def main() -> int:
     from transformers import pipeline
 
     from pipelines.catalog import find_model
-    from pipelines.loader import get_pipeline
+    from pipelines.loader import get_server
     from pipelines.provision import model_dir
 
     torch.set_num_threads(1)
-    get_pipeline(MODEL)
+    get_server(MODEL)
     float16 = pipeline("text-generation", model=str(model_dir(find_model(MODEL))), device="cpu")
     runs: dict[str, list] = {"engine": [], "raw float16": [], "raw float32": []}
     with tempfile.TemporaryDirectory() as work:

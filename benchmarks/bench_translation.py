@@ -24,9 +24,8 @@ import pipelines  # noqa: F401  (quiets transformers before it is imported)
 from benchmarks.report import markdown_table, save
 from pipelines.catalog import find_model
 from pipelines.fetch import fetch_package
-from pipelines.loader import get_pipeline
 from pipelines.settings import load_settings
-from pipelines.translation import TASK, model_for_pair, translate
+from pipelines.translation import model_for_pair, translate
 from pipelines.translation_quality import chrf
 
 PAIRS_FILE = Path(__file__).resolve().parent.parent / "tests" / "data" / "translation_pairs.tsv"
@@ -75,9 +74,16 @@ def sentences_per_second(count: int, call) -> float:
 
 
 def measure(source: str, target: str, native, rows: list[dict[str, str]]) -> dict:
+    import torch
+    from transformers import pipeline
+
+    import pipelines.architectures  # noqa: F401  (registers the port and the translation task)
+    from pipelines.provision import model_dir
+
+    torch.set_num_threads(1)
     texts, references = [row[source] for row in rows], [row[target] for row in rows]
     extras = list(EXTRAS[source])
-    raw = get_pipeline(model_for_pair(source, target).name, TASK).pipeline
+    raw = pipeline("translation", model=str(model_dir(model_for_pair(source, target))), device="cpu")
     native_out = [native.translate(text) for text in texts + extras]
     port_out = [result[0]["translation_text"] for result in (raw(text) for text in texts + extras)]
     different = [

@@ -1,26 +1,37 @@
 """Many visitors at once against a real Showroom server on loopback: nothing fails, nothing mixes up.
 
-`python -m benchmarks.load` starts `streamlit run app.py` on 127.0.0.1, records each task's answer to
-each of its inputs with one visitor at a time (the references, which also warm every model), then lets
-16 simulated visitors (`benchmarks.streamlit_client`, each its own websocket and server session) click
-through all seven demos for 5 minutes. Every answer is compared with the reference for the visitor's
-own input: another input's answer is a mix-up, anything else (a red error, a traceback, a timeout, a
-different text) is an error. The report gives both counts, p50/p95 latency per task and the server's
-RSS at each stage (fresh; every default model loaded from the home page; after warm-up; at the end; the
-peak; after unloading every model from the home page). Options: --sessions, --seconds.
+`python -m benchmarks.load --scenario mixed|chat --sessions N --seconds S [--json PATH] [--baseline]`
+starts `streamlit run app.py` on 127.0.0.1, records each task's answer to each of its inputs with one
+visitor at a time (the references, which also warm every model), then lets N simulated visitors
+(`benchmarks.streamlit_client`, each its own websocket and server session) work for S seconds.
+"mixed": each visitor clicks through all seven demos, a different input each time, and one of them
+scores a 10,000-line batch of sentiment again and again (a big job that must not hold the model for
+everybody else). "chat": every visitor chats at once with the customer-service preset, a different
+question each. Every answer is compared with the reference for the visitor's own input: another
+input's answer is a mix-up, anything else (a red error, a traceback, a timeout, a different text) an
+error. The report gives both counts, p50/p95 latency per task (and for the chat, the time until the
+first streamed text appears in the visitor's session, and the tokens per second of all answers
+together), and the server's RSS at each stage (fresh; every default model loaded from the home page;
+after warm-up; at the end; the peak; after unloading every model from the home page). `--baseline`
+runs the same scenario again on a server with SHOWROOM_MAX_BATCH=1 (one request at a time per model).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import re
 import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from benchmarks.questions import CUSTOMER_QUESTIONS
 from benchmarks.report import markdown_table, save
 from benchmarks.server import serve
 from benchmarks.streamlit_client import Render, StreamlitSession
@@ -30,6 +41,7 @@ from pipelines.memory import resident_mb
 DEFAULT_MODELS = [spec.name for spec in CATALOG if spec.pulled_by_default and has_pipeline(spec.task)]
 TIMEOUT = 300.0  # one request, queued behind every other session's on a 2-core machine
 Answer = tuple[str, ...]
+Expected = dict[str, dict[str, Answer]]  # per task, per input: the answer a lone visitor got
 
 
 @dataclass(frozen=True)
@@ -40,11 +52,12 @@ class Task:
     inputs: tuple[str, ...]
     ask: Callable[[StreamlitSession, str], Awaitable[Render]]
     answer: Callable[[Render], Answer]
+    page_task: str = ""  # the demo whose page it uses, when its name says more (a big batch)
 
     @property
     def page(self) -> str:
         """Each page's URL path is its file name: the task's name with underscores."""
-        return self.name.replace("-", "_")
+        return (self.page_task or self.name).replace("-", "_")
 
 
 def _clicking_examples(name: str, key_prefix: str, stems: tuple[str, ...], answer: Callable[[Render], Answer]) -> Task:
@@ -78,6 +91,40 @@ def _last_markdown(render: Render) -> Answer:
     return tuple(render.texts("markdown")[-1:])
 
 
+def first_streamed_text(render: Render) -> float | None:
+    """Seconds from the question until the first words of the answer reached the visitor's session:
+    the first non-empty text drawn after the chat's Stop button (which the page draws before streaming)."""
+    stop_drawn = False
+    for arrived, element in render.timeline:
+        kind = element.WhichOneof("type")
+        if kind == "button" and element.button.id.endswith("-tg-stop"):
+            stop_drawn = True
+        elif stop_drawn and kind == "markdown" and _is_text(element.markdown):
+            return arrived - render.sent_at
+    return None
+
+
+def _is_text(markdown: Any) -> bool:
+    """Written text, not a caption or the empty placeholder a stream starts with."""
+    return markdown.element_type != markdown.CAPTION and bool(markdown.body.strip())
+
+
+_TOKENS = re.compile(r"· (\d+) tokens")
+
+
+def answer_tokens(render: Render) -> int:
+    """New tokens of the last answer, from the caption under it ("… · 15.2 tokens/s · 32 tokens")."""
+    captions = [item.body for item in render.of_kind("markdown") if item.element_type == item.CAPTION]
+    counts = [int(match.group(1)) for caption in captions if (match := _TOKENS.search(caption))]
+    return counts[-1] if counts else 0
+
+
+def _batch_summary(render: Render) -> Answer:
+    """ "10,000 texts": the batch's caption without its timing, and the label counts of its table."""
+    captions = [item.body for item in render.of_kind("markdown") if item.element_type == item.CAPTION]
+    return tuple(caption.split(" in ")[0] for caption in captions if " texts in " in caption)
+
+
 def _metric(render: Render) -> Answer:
     """The headline metric with its score: "Top label=espresso 98.8% confident"."""
     metrics = render.of_kind("metric")
@@ -93,6 +140,15 @@ def _markdown_with(marker: str) -> Callable[[Render], Answer]:
 
 
 PHOTOS = ("chelsea", "coffee", "astronaut", "rocket")  # assets/images
+CHAT = Task("text-generation", CUSTOMER_QUESTIONS, _chat, _last_markdown)
+BIG_JOB_LINES = 10_000
+BIG_JOB = Task(
+    f"sentiment ({BIG_JOB_LINES:,} lines)",
+    ("\n".join(CUSTOMER_QUESTIONS[number % len(CUSTOMER_QUESTIONS)] for number in range(BIG_JOB_LINES)),),
+    lambda session, lines: _type(session, "sa-lines", lines),
+    _batch_summary,
+    page_task="sentiment",
+)
 TASKS = (
     Task(
         "sentiment",
@@ -119,16 +175,7 @@ TASKS = (
         lambda session, text: _type(session, "tr-text", text),
         _texts,
     ),
-    Task(
-        "text-generation",
-        (
-            "How long is the warranty on the frame?",
-            "Are you open on Sunday?",
-            "Do you repair electric bikes?",
-        ),
-        _chat,
-        _last_markdown,
-    ),
+    Task("text-generation", CUSTOMER_QUESTIONS[:3], _chat, _last_markdown),
     _clicking_examples("image-classification", "ic", PHOTOS, _metric),
     _clicking_examples("object-detection", "od", PHOTOS, _markdown_with(" × ")),
     _clicking_examples("speech-to-text", "st", ("support_call", "weather_report"), _texts),
@@ -147,16 +194,47 @@ TASKS = (
 )
 
 
+@dataclass(frozen=True)
+class Scenario:
+    """Who does what: every visitor cycles through `tasks`; the first may have a big job of its own."""
+
+    name: str
+    tasks: tuple[Task, ...]
+    big_job: Task | None = None
+
+    def tasks_of(self, visitor: int) -> tuple[Task, ...]:
+        return (self.big_job,) if visitor == 0 and self.big_job else self.tasks
+
+    @property
+    def every_task(self) -> tuple[Task, ...]:
+        return self.tasks + ((self.big_job,) if self.big_job else ())
+
+
+SCENARIOS = {
+    "mixed": Scenario("mixed", TASKS, BIG_JOB),
+    "chat": Scenario("chat", (CHAT,)),
+}
+
+
 @dataclass
 class Tally:
     """What the visitors saw, per task."""
 
-    latencies: dict[str, list[float]] = field(default_factory=lambda: {task.name: [] for task in TASKS})
+    latencies: dict[str, list[float]]
+    first_tokens: list[float] = field(default_factory=list)  # the chat's, in seconds
+    chat_tokens: int = 0
     errors: list[str] = field(default_factory=list)
     mixups: list[str] = field(default_factory=list)
 
 
-async def _visit(session: StreamlitSession, task: Task, item: str) -> tuple[Answer, float]:
+@dataclass(frozen=True)
+class Visit:
+    answer: Answer
+    seconds: float
+    render: Render
+
+
+async def _visit(session: StreamlitSession, task: Task, item: str) -> Visit:
     if session.page != task.page:
         await session.go(task.page, TIMEOUT)
     started = time.perf_counter()
@@ -164,19 +242,19 @@ async def _visit(session: StreamlitSession, task: Task, item: str) -> tuple[Answ
     seconds = time.perf_counter() - started
     if render.errors():
         raise RuntimeError("; ".join(render.errors()))
-    return task.answer(render), seconds
+    return Visit(task.answer(render), seconds, render)
 
 
-async def references(url: str) -> dict[str, dict[str, Answer]]:
+async def references(url: str, tasks: tuple[Task, ...]) -> Expected:
     """Each input's answer with one visitor at a time: what every concurrent answer must equal."""
     session = StreamlitSession(url, "home")
     await session.open(TIMEOUT)
     try:
-        found: dict[str, dict[str, Answer]] = {}
-        for task in TASKS:
+        found: Expected = {}
+        for task in tasks:
             found[task.name] = {}
             for item in task.inputs:
-                answer, _ = await _visit(session, task, item)
+                answer = (await _visit(session, task, item)).answer
                 if not answer or not any(answer):
                     raise RuntimeError(f"{task.name} gave no answer to {item!r} even with one visitor")
                 found[task.name][item] = answer
@@ -185,31 +263,36 @@ async def references(url: str) -> dict[str, dict[str, Answer]]:
         await session.close()
 
 
-async def visitor(number: int, url: str, expected: dict[str, dict[str, Answer]], deadline: float, tally: Tally) -> None:
-    """One tab: the demos in turn (each visitor starting elsewhere), a different input each time."""
+async def visitor(
+    number: int, url: str, tasks: tuple[Task, ...], expected: Expected, deadline: float, tally: Tally
+) -> None:
+    """One tab: the tasks in turn (each visitor starting elsewhere), a different input each time."""
     session = StreamlitSession(url, "home")
     await session.open(TIMEOUT)
     try:
         turn = 0
         while time.monotonic() < deadline:
-            task = TASKS[(number + turn) % len(TASKS)]
+            task = tasks[(number + turn) % len(tasks)]
             item = task.inputs[(number * 3 + turn) % len(task.inputs)]
             turn += 1
-            where = f"visitor {number}, {task.name}, {item!r}"
+            where = f"visitor {number}, {task.name}, {item[:60]!r}"
             try:
-                answer, seconds = await _visit(session, task, item)
+                visit = await _visit(session, task, item)
             except Exception as error:  # counted and reported; the visitor reconnects and carries on
                 tally.errors.append(f"{where}: {type(error).__name__}: {error}")
                 await session.close()
                 session = StreamlitSession(url, "home")
                 await session.open(TIMEOUT)
                 continue
-            if answer == expected[task.name][item]:
-                tally.latencies[task.name].append(seconds)
-            elif answer in expected[task.name].values():
-                tally.mixups.append(f"{where}: got the answer to another input: {answer}")
+            if visit.answer == expected[task.name][item]:
+                tally.latencies[task.name].append(visit.seconds)
+                if task.name == CHAT.name:
+                    tally.first_tokens.append(first_streamed_text(visit.render) or visit.seconds)
+                    tally.chat_tokens += answer_tokens(visit.render)
+            elif visit.answer in expected[task.name].values():
+                tally.mixups.append(f"{where}: got the answer to another input: {visit.answer}")
             else:
-                tally.errors.append(f"{where}: unexpected answer {answer}")
+                tally.errors.append(f"{where}: unexpected answer {visit.answer}")
     finally:
         await session.close()
 
@@ -242,10 +325,12 @@ class Memory:
 
 @dataclass
 class LoadReport:
+    scenario: str
     sessions: int
     seconds: float
     memory: Memory
     tally: Tally
+    max_batch: str
 
     @property
     def requests(self) -> int:
@@ -260,10 +345,39 @@ class LoadReport:
             [name, str(len(times)), *(f"{np.percentile(times, q):.2f}" if times else "-" for q in (50, 95))]
             for name, times in self.tally.latencies.items()
         ]
+        if self.tally.first_tokens:
+            rows.append(
+                [
+                    "text-generation, first streamed text",
+                    str(len(self.tally.first_tokens)),
+                    *(f"{np.percentile(self.tally.first_tokens, q):.2f}" for q in (50, 95)),
+                ]
+            )
         return markdown_table(["task", "requests", "p50 (s)", "p95 (s)"], rows)
+
+    def as_json(self) -> dict:
+        """The machine-readable report (`--json`)."""
+        tasks = {}
+        for name, times in self.tally.latencies.items():
+            tasks[name] = {"requests": len(times), **_percentiles(times, "")}
+            if name == CHAT.name and self.tally.first_tokens:
+                tasks[name] |= _percentiles(self.tally.first_tokens, "first_token_")
+                tasks[name]["tokens_per_s"] = self.tally.chat_tokens / self.seconds
+        return {
+            "scenario": self.scenario,
+            "sessions": self.sessions,
+            "seconds": self.seconds,
+            "max_batch": self.max_batch,
+            "errors": len(self.tally.errors),
+            "mixups": len(self.tally.mixups),
+            "rss_peak_mb": self.memory.peak,
+            "rss_all_loaded_mb": self.memory.all_loaded,
+            "tasks": tasks,
+        }
 
     def summary(self) -> str:
         return (
+            f"Scenario {self.scenario!r}, SHOWROOM_MAX_BATCH={self.max_batch}: "
             f"{self.sessions} sessions for {self.seconds:.0f} s: {self.requests} requests served, "
             f"{len(self.tally.errors)} errors, {len(self.tally.mixups)} mix-ups. Server RSS: "
             f"{self.memory.fresh:.0f} MB fresh, {self.memory.all_loaded:.0f} MB with every page run and every "
@@ -273,15 +387,21 @@ class LoadReport:
         )
 
 
-async def _load(url: str, pid: int, sessions: int, seconds: float) -> LoadReport:
+def _percentiles(times: list[float], prefix: str) -> dict[str, float | None]:
+    return {f"{prefix}p{q}_s": float(np.percentile(times, q)) if times else None for q in (50, 95)}
+
+
+async def _load(url: str, pid: int, scenario: Scenario, sessions: int, seconds: float) -> tuple[Memory, Tally, float]:
     start = resident_mb(pid)
-    expected = await references(url)
+    expected = await references(url, scenario.every_task)
     await _through_the_home_page(url, "home-warm-model", "home-warm", DEFAULT_MODELS)  # the ones no page used
     warm = resident_mb(pid)
-    tally = Tally()
+    tally = Tally({task.name: [] for task in scenario.every_task})
     began = time.monotonic()
     deadline = began + seconds
-    visitors = asyncio.gather(*(visitor(number, url, expected, deadline, tally) for number in range(sessions)))
+    visitors = asyncio.gather(
+        *(visitor(number, url, scenario.tasks_of(number), expected, deadline, tally) for number in range(sessions))
+    )
     samples: list[float] = []
     after_warmup = 0.0
     while not visitors.done():
@@ -294,24 +414,37 @@ async def _load(url: str, pid: int, sessions: int, seconds: float) -> LoadReport
     seconds_loaded = time.monotonic() - began
     await _through_the_home_page(url, "home-unload-model", "home-unload", DEFAULT_MODELS)
     memory = Memory(start, warm, after_warmup or end, end, max(samples), resident_mb(pid))
-    return LoadReport(sessions, seconds_loaded, memory, tally)
+    return memory, tally, seconds_loaded
 
 
-def run_load(sessions: int = 16, seconds: float = 300) -> LoadReport:
-    """Start a server, load it, stop it; the report of what the visitors saw."""
-    with serve() as server:
-        return asyncio.run(_load(server.url, server.pid, sessions, seconds))
+def run_load(scenario: str = "mixed", sessions: int = 16, seconds: float = 300, max_batch: str = "") -> LoadReport:
+    """Start a server (with SHOWROOM_MAX_BATCH=`max_batch` when given), load it, stop it; what the visitors saw."""
+    environment = {"SHOWROOM_MAX_BATCH": max_batch} if max_batch else {}
+    with serve(environment=environment) as server:
+        memory, tally, loaded = asyncio.run(_load(server.url, server.pid, SCENARIOS[scenario], sessions, seconds))
+    return LoadReport(scenario, sessions, loaded, memory, tally, max_batch or "default")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenario", choices=list(SCENARIOS), default="mixed")
     parser.add_argument("--sessions", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=300)
+    parser.add_argument("--json", type=Path, help="also write the report as JSON here")
+    parser.add_argument("--baseline", action="store_true", help="run again with SHOWROOM_MAX_BATCH=1 and compare")
     arguments = parser.parse_args()
-    report = run_load(arguments.sessions, arguments.seconds)
-    problems = [f"- {problem}" for problem in [*report.tally.errors, *report.tally.mixups]]
-    save("load.md", "\n".join([report.summary(), "", report.table(), *problems[:50]]) + "\n")
-    if report.tally.errors or report.tally.mixups:
+    reports = [run_load(arguments.scenario, arguments.sessions, arguments.seconds)]
+    if arguments.baseline:
+        reports.append(run_load(arguments.scenario, arguments.sessions, arguments.seconds, max_batch="1"))
+    lines = []
+    for report in reports:
+        problems = [f"- {problem}" for problem in [*report.tally.errors, *report.tally.mixups]]
+        lines += [report.summary(), "", report.table(), *problems[:50], ""]
+    save(f"load-{arguments.scenario}.md", "\n".join(lines))
+    if arguments.json:
+        document = reports[0].as_json() | ({"one_at_a_time": reports[1].as_json()} if arguments.baseline else {})
+        arguments.json.write_text(json.dumps(document, indent=2) + "\n")
+    if any(report.tally.errors or report.tally.mixups for report in reports):
         sys.exit(1)
 
 

@@ -29,14 +29,16 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serve(startup_seconds: float = 60) -> Iterator[Server]:
-    """`streamlit run app.py` on 127.0.0.1, yielded once its health check answers; stopped afterwards."""
+def serve(startup_seconds: float = 60, environment: dict[str, str] | None = None) -> Iterator[Server]:
+    """`streamlit run app.py` on 127.0.0.1, yielded once its health check answers; stopped afterwards.
+
+    `environment` adds to this process's variables (the load test's SHOWROOM_MAX_BATCH=1 baseline)."""
     port = _free_port()
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1"]
     process = subprocess.Popen(
         [*command, "--server.port", str(port), "--server.headless", "true"],
         cwd=ROOT,
-        env=os.environ.copy(),
+        env=os.environ | (environment or {}),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

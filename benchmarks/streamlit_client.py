@@ -9,6 +9,7 @@ elements the page drew, so each simulated visitor can check the answer it got.
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +27,8 @@ class Render:
 
     elements: dict[tuple[int, ...], Any] = field(default_factory=dict)
     finished: str = ""
+    sent_at: float = 0.0  # time.perf_counter() when the rerun that drew it was asked for
+    timeline: list[tuple[float, Any]] = field(default_factory=list)  # every element as it arrived, updates too
 
     def of_kind(self, kind: str) -> list[Any]:
         return [
@@ -81,11 +84,12 @@ class StreamlitSession:
         message = BackMsg()
         message.rerun_script.page_name = self.page
         message.rerun_script.widget_states.widgets.extend([*self.values.values(), *(extra or [])])
+        sent_at = time.perf_counter()
         await self._socket.send(message.SerializeToString())
-        return await asyncio.wait_for(self._read_run(), timeout)
+        return await asyncio.wait_for(self._read_run(sent_at), timeout)
 
-    async def _read_run(self) -> Render:
-        render = Render()
+    async def _read_run(self, sent_at: float) -> Render:
+        render = Render(sent_at=sent_at)
         started = False
         while True:
             message = ForwardMsg()
@@ -93,10 +97,11 @@ class StreamlitSession:
             kind = message.WhichOneof("type")
             if kind == "new_session":
                 started = True
-                render = Render()
+                render = Render(sent_at=sent_at)
             elif kind == "delta" and started and message.delta.WhichOneof("type") == "new_element":
                 element = message.delta.new_element
                 render.elements[tuple(message.metadata.delta_path)] = element
+                render.timeline.append((time.perf_counter(), element))
                 self._remember_id(element)
             elif kind == "script_finished" and started:
                 render.finished = ForwardMsg.ScriptFinishedStatus.Name(message.script_finished)

@@ -5,7 +5,7 @@ import streamlit as st
 
 from pages.demos import DEMOS
 from pipelines.catalog import default_model, has_pipeline
-from pipelines.loader import get_pipeline, loaded_models, unload
+from pipelines.loader import load, loaded_models, unload
 from pipelines.memory import resident_mb
 from pipelines.provision import model_statuses
 
@@ -33,8 +33,8 @@ to_warm = warm_column.selectbox(
 )
 if button_column.button("Warm up", disabled=not ready, width="stretch", key="home-warm") and to_warm:
     with st.status(f"Loading {to_warm}…", expanded=False) as progress:
-        served = get_pipeline(to_warm)
-        progress.update(label=f"{to_warm} is loaded ({served.load_seconds:.1f} s)", state="complete")
+        loaded_model = load(to_warm)
+        progress.update(label=f"{to_warm} is loaded ({loaded_model.load_seconds:.1f} s)", state="complete")
 
 unload_column, unload_button_column = st.columns([3, 1], vertical_alignment="bottom")
 to_unload = unload_column.selectbox(

@@ -32,8 +32,8 @@ with single:
     ui.example_buttons(EXAMPLES, state_key="sa-text", key_prefix="sa")
     text = st.text_area("Text", key="sa-text", height=110, placeholder="Type or paste a review, a tweet, an email…")
     if text:
-        with st.spinner("Scoring… (the first text also loads the model)"):
-            analysed = ui.run_engine(analyse_sentiment, [text], model.name)
+        with ui.place_in_line("Scoring") as on_wait:
+            analysed = ui.run_engine(analyse_sentiment, [text], model.name, on_wait)
         if analysed is not None:
             result = analysed.results[0]
             for notice in result.notices:
@@ -70,8 +70,8 @@ def label_distribution(table: pd.DataFrame) -> alt.Chart:
 with batch:
     texts = ui.batch_texts("sa", ui.ASSETS / "text" / "reviews.csv", "customer reviews").texts
     if texts:
-        with st.spinner(f"Scoring {len(texts):,} texts…"):
-            analysed = ui.run_engine(analyse_sentiment, texts, model.name)
+        with ui.place_in_line(f"Scoring {len(texts):,} texts") as on_wait:
+            analysed = ui.run_engine(analyse_sentiment, texts, model.name, on_wait)
         if analysed is not None:
             table = results_table(texts, analysed)
             st.caption(

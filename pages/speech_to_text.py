@@ -51,11 +51,8 @@ def cached_transcript(data: bytes) -> Transcript | None:
     key = (hashlib.sha256(data).hexdigest(), spec.name, chosen, timestamps)
     cache = st.session_state.setdefault("st-transcripts", {})
     if key not in cache:
-        bar = st.progress(0.0, text="Transcribing… (the first run of a model also loads it)")
-        result = ui.run_engine(
-            transcribe, data, spec.name, timestamps, chosen, lambda done: bar.progress(done, text="Transcribing…")
-        )
-        bar.empty()
+        with ui.place_in_line("Transcribing") as on_wait:
+            result = ui.run_engine(transcribe, data, spec.name, timestamps, chosen, on_wait)
         if result is None:
             return None
         cache.clear()  # keep only the latest recording: transcripts of long talks are not small

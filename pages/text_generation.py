@@ -67,6 +67,8 @@ def stream_reply(reply: StreamedReply) -> None:
     for notice in reply.prompt.notices:
         st.info(notice, icon=":material/content_cut:")
     st.button("Stop", icon=":material/stop_circle:", key="tg-stop")  # its click interrupts this run
+    with ui.place_in_line("Reading the conversation") as on_wait:
+        reply.wait_for_first_token(on_wait)
     st.write_stream(keep_partial(reply))
     st.session_state.pop(PARTIAL, None)
     st.session_state.pop(RUNNING, None)
@@ -98,7 +100,7 @@ def chat_page(preset: ChatPreset, context: str | None, settings: GenerationSetti
         st.markdown(prompt)
     with st.chat_message("assistant"):
         conversation = [ChatMessage(message["role"], message["content"]) for message in history]
-        with st.spinner("Reading the conversation… (the first answer also loads the model)"):
+        with st.spinner("Starting… (the first answer also loads the model)"):
             reply = ui.run_engine(stream_chat, conversation, preset.system_prompt(context), model, settings)
         if reply is None:
             history.pop()  # nothing was asked: the refused message does not stay in the conversation
@@ -123,7 +125,7 @@ def completion_page(settings: GenerationSettings, model: str) -> None:
         return
     history[:] = [{"role": "user", "content": text}]
     with st.container(border=True):
-        with st.spinner("Reading the text… (the first run also loads the model)"):
+        with st.spinner("Starting… (the first run also loads the model)"):
             reply = ui.run_engine(stream_completion, text, model, settings)
         if reply is None:
             history.clear()

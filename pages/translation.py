@@ -62,8 +62,8 @@ with single:
     )
     output_column.markdown(f"**{language_name(target)}**")
     if text.strip():
-        with output_column, st.spinner("Translating… (the first text also loads the model)"):
-            translated = ui.run_engine(translate, [text], source, target)
+        with output_column, ui.place_in_line("Translating") as on_wait:
+            translated = ui.run_engine(translate, [text], source, target, on_wait=on_wait)
         if translated is not None:
             result = translated.results[0]
             st.session_state["tr-output"] = result.text
@@ -92,8 +92,8 @@ with batch:
     example_file, example_label = EXAMPLE_CSVS.get(source, EXAMPLE_CSVS["en"])
     picked = ui.batch_texts(f"tr-batch-{source}", ui.ASSETS / "text" / example_file, example_label)
     if picked.texts:
-        with st.spinner(f"Translating {len(picked.texts):,} texts…"):
-            translated = ui.run_engine(translate, picked.texts, source, target)
+        with ui.place_in_line(f"Translating {len(picked.texts):,} texts") as on_wait:
+            translated = ui.run_engine(translate, picked.texts, source, target, on_wait=on_wait)
         if translated is not None:
             st.caption(
                 f"{len(picked.texts):,} texts ({translated.pieces:,} sentence pieces) in "

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -19,6 +20,7 @@ from pipelines.catalog import ModelSpec, models_for_task
 from pipelines.errors import ShowroomError
 from pipelines.images import UPLOAD_TYPES
 from pipelines.provision import model_dir
+from pipelines.serving import WaitCallback, Waiting
 from pipelines.text_tables import MAX_CSV_BYTES, guess_text_column, read_csv, texts_in_column
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
@@ -33,6 +35,30 @@ def run_engine(call: Callable[..., Result], *args: object, **kwargs: object) -> 
     except ShowroomError as error:
         st.error(str(error), icon=":material/error:")
         return None
+
+
+@contextmanager
+def place_in_line(doing: str) -> Iterator[WaitCallback]:
+    """A spinner, and a callback for an engine call's wait: the visitor's place in line, then the progress
+    of a big job.
+
+    It writes to the page every 0.2 s while the request waits, so a visitor who leaves or clicks
+    elsewhere interrupts the wait there, which cancels the request and frees its slot."""
+
+    def show(waiting: Waiting) -> None:
+        if ahead := waiting.ahead():
+            slot.caption(f":material/hourglass_top: {doing}: {ahead} request{'s' if ahead > 1 else ''} ahead of yours…")
+        elif waiting.progress > 0:
+            slot.progress(waiting.progress, text=f"{doing}… {waiting.progress:.0%}")
+        else:
+            slot.caption(f"{doing}…")
+
+    with st.spinner(f"{doing}… (the first request to a model also loads it)"):
+        slot = st.empty()
+        try:
+            yield show
+        finally:
+            slot.empty()
 
 
 def model_label(spec: ModelSpec) -> str:
@@ -77,9 +103,9 @@ def run_per_model(
 ) -> list[tuple[ModelSpec, Result]]:
     """One engine call per model on the same input; an error sentence stops the page there."""
     results = []
-    with st.spinner("Running… (the first run of a model also loads it)"):
+    with place_in_line("Running") as on_wait:
         for spec in specs:
-            result = run_engine(call, data, spec.name, *args)
+            result = run_engine(call, data, spec.name, *args, on_wait=on_wait)
             if result is None:
                 st.stop()
             results.append((spec, result))

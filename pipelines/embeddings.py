@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipelines.loader import get_pipeline
+from pipelines.loader import get_server
 
 TASK = "feature-extraction"
 ENCODER = "minilm-l6"
@@ -16,10 +16,5 @@ ENCODER = "minilm-l6"
 
 def embed(texts: list[str], encoder: str = ENCODER) -> np.ndarray:
     """One unit-length vector per text, [len(texts), dimensions], float32."""
-    served = get_pipeline(encoder, TASK)
-    vectors = []
-    for text in texts:  # one at a time: no padding tokens to mask out of the mean
-        tokens = np.asarray(served(text, truncation=True), dtype=np.float32)[0]
-        vectors.append(tokens.mean(axis=0))
-    matrix = np.stack(vectors)
+    matrix = np.stack(get_server(encoder, TASK).run(texts))
     return matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)

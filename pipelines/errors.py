@@ -15,3 +15,11 @@ class ModelNotAvailable(ShowroomError):
 
 class ProvisioningError(ShowroomError):
     """Fetching, verifying or converting a model's source packages failed."""
+
+
+class ServerBusy(ShowroomError):
+    """A model's queue is full: the visitor is told at once instead of waiting without end."""
+
+
+class RequestCancelled(ShowroomError):
+    """The visitor stopped the request (or left the page) before it was answered."""

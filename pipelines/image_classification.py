@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 from pipelines.errors import InputError
 from pipelines.image_task import run_image_task
 from pipelines.images import ImageSource, PreparedImage
+from pipelines.serving import WaitCallback
 
 TASK = "image-classification"
 MAX_TOP_K = 20
@@ -36,10 +37,12 @@ class Classification:
         return [asdict(score) for score in self.scores]
 
 
-def classify_image(image: ImageSource, model: str | None = None, top_k: int = 5) -> Classification:
+def classify_image(
+    image: ImageSource, model: str | None = None, top_k: int = 5, on_wait: WaitCallback | None = None
+) -> Classification:
     """Classify one image with a catalog model, a local folder or (if allowed) a hub id."""
     if not 1 <= top_k <= MAX_TOP_K:
         raise InputError(f"top_k must be between 1 and {MAX_TOP_K}; got {top_k}.")
-    run = run_image_task(TASK, image, model, top_k=top_k)
+    run = run_image_task(TASK, image, model, (top_k,), on_wait)
     scores = sorted((ClassScore(item["label"], float(item["score"])) for item in run.raw), key=lambda s: -s.score)
     return Classification(run.model, scores, run.seconds, run.image)

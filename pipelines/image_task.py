@@ -1,4 +1,4 @@
-"""The steps every image task shares: normalise the upload, then time one call of the task's cached pipeline."""
+"""The steps every image task shares: normalise the upload, then time its answer from the model's owner."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from typing import Any
 
 from pipelines.catalog import default_model
 from pipelines.images import ImageSource, PreparedImage, prepare_image
-from pipelines.loader import get_pipeline
+from pipelines.loader import get_server
+from pipelines.serving import WaitCallback
 
 
 @dataclass(frozen=True)
@@ -16,14 +17,18 @@ class ImageRun:
     model: str
     image: PreparedImage
     raw: Any  # the pipeline's own answer
-    seconds: float  # the pipeline call alone, without decoding the upload
+    seconds: float  # waiting for and running the model, without decoding the upload
 
 
-def run_image_task(task: str, image: ImageSource, model: str | None, **call_kwargs: Any) -> ImageRun:
-    """Run `task` on one image with a catalog model, a local folder or (if allowed) a hub id."""
+def run_image_task(
+    task: str, image: ImageSource, model: str | None, options: tuple, on_wait: WaitCallback | None = None
+) -> ImageRun:
+    """Run `task` on one image with a catalog model, a local folder or (if allowed) a hub id.
+
+    `options` are the task's call settings (top-k, threshold): images with the same ones share a batch."""
     name = model or default_model(task).name
     prepared = prepare_image(image)
-    served = get_pipeline(name, task)
+    server = get_server(name, task)
     started = time.perf_counter()
-    raw = served(prepared.image, **call_kwargs)
+    [raw] = server.run([prepared.image], options, on_wait)
     return ImageRun(name, prepared, raw, time.perf_counter() - started)

@@ -1,21 +1,24 @@
 """The one cached model loader every task and page shares.
 
-`get_pipeline` builds each transformers pipeline once per process, lazily, on first use, and
-hands every caller (Streamlit sessions, CLI, benchmarks) the same object.
+`get_server` builds each transformers pipeline once per process, lazily, on first use, and puts it
+behind its owner (`pipelines.serving`, `pipelines.chat_serving`): every caller (Streamlit sessions,
+CLI, benchmarks) submits requests to that same owner and never touches the pipeline itself.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from pipelines.batch_calls import BATCH_CALLS
 from pipelines.catalog import CATALOG, ModelSpec, has_pipeline, pipeline_task
+from pipelines.chat_serving import ChatServer
 from pipelines.errors import ModelNotAvailable
 from pipelines.memory import limit_heap_arenas, release_freed_memory
 from pipelines.provision import model_dir, model_state
+from pipelines.serving import ModelServer, ServingLimits
 from pipelines.settings import Settings, load_settings
 
 
@@ -28,26 +31,18 @@ class ModelLocation:
     location: str
 
 
-@dataclass
-class ServedPipeline:
-    """A loaded pipeline plus the lock that serialises calls into it."""
+Server = ModelServer | ChatServer
 
-    name: str
-    task: str
-    pipeline: Any
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A model's owner and what loading it cost."""
+
+    server: Server
     load_seconds: float
-    # NOTE: one lock per model, not per process. Fast (Rust) tokenizers are not thread-safe
-    # ("Already borrowed" panics) and a pipeline keeps per-call state on itself, so two
-    # Streamlit sessions must never run the same pipeline at once. Different models still run
-    # in parallel, and copying a pipeline per session would multiply memory by the user count.
-    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        with self.lock:
-            return self.pipeline(*args, **kwargs)
 
 
-_served: dict[str, ServedPipeline] = {}
+_served: dict[str, LoadedModel] = {}
 _load_locks: dict[str, threading.Lock] = {}
 _registry_lock = threading.Lock()
 
@@ -81,11 +76,16 @@ def resolve_model(name: str, task: str | None = None, settings: Settings | None 
     raise ModelNotAvailable(f"Unknown model '{name}': not in the catalog and not a folder. Known models: {known}.")
 
 
-def get_pipeline(name: str, task: str | None = None) -> ServedPipeline:
-    """The process-wide pipeline for `name`, built on first use; later calls return the same object."""
+def get_server(name: str, task: str | None = None) -> Server:
+    """The process-wide owner of `name`'s pipeline, built on first use; later calls return the same one."""
+    return load(name, task).server
+
+
+def load(name: str, task: str | None = None) -> LoadedModel:
+    """Load `name` unless it is loaded already (the home page's "Warm up" shows how long it took)."""
     settings = load_settings()
     served = _served.get(_catalog_location(name, settings) or name)
-    if served is not None and task in (None, served.task):  # the hot path: no disk access
+    if served is not None and task in (None, served.server.task):  # the hot path: no disk access
         return served
     model = resolve_model(name, task, settings)
     if not has_pipeline(model.task):
@@ -115,25 +115,25 @@ def _catalog_location(name: str, settings: Settings) -> str | None:
 
 def loaded_models() -> list[str]:
     """Names of the models loaded in this process, in load order."""
-    return [served.name for served in _served.values()]
+    return [served.server.name for served in _served.values()]
 
 
 def unload(name: str) -> bool:
     """Drop a loaded model so its memory goes back to the system; False if it was not loaded.
 
-    A session still running the model keeps its own reference and finishes normally; the next request
-    loads the model again.
+    Requests already queued are still answered; the next request loads the model again.
     """
     with _registry_lock:
-        keys = [key for key, served in _served.items() if name in (served.name, key)]
-        for key in keys:
-            del _served[key]
-    if keys:
+        keys = [key for key, served in _served.items() if name in (served.server.name, key)]
+        dropped = [_served.pop(key) for key in keys]
+    for served in dropped:
+        served.server.close()
+    if dropped:
         release_freed_memory()
-    return bool(keys)
+    return bool(dropped)
 
 
-def _load(model: ModelLocation, settings: Settings) -> ServedPipeline:
+def _load(model: ModelLocation, settings: Settings) -> LoadedModel:
     import torch
     from transformers import pipeline
 
@@ -143,4 +143,13 @@ def _load(model: ModelLocation, settings: Settings) -> ServedPipeline:
     limit_heap_arenas()  # before the first model's tensors, so they and every later request share two arenas
     started = time.perf_counter()
     loaded = pipeline(pipeline_task(model.task), model=model.location, device="cpu")
-    return ServedPipeline(model.name, model.task, loaded, time.perf_counter() - started)
+    limits = ServingLimits(settings.max_batch, settings.queue_size, settings.batch_window_seconds)
+    spec = _catalog_spec(model.name)
+    label = spec.display_name if spec else model.name
+    if model.task == "text-generation":
+        server: Server = ChatServer(
+            model.name, label, loaded, limits, settings.chat_prefix_sharing, settings.chat_dtype
+        )
+    else:
+        server = ModelServer(model.name, model.task, label, loaded, BATCH_CALLS[model.task], limits)
+    return LoadedModel(server, time.perf_counter() - started)

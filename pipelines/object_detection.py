@@ -14,6 +14,7 @@ from PIL import Image, ImageDraw, ImageFont
 from pipelines.errors import InputError
 from pipelines.image_task import run_image_task
 from pipelines.images import ImageSource, PreparedImage
+from pipelines.serving import WaitCallback
 
 TASK = "object-detection"
 DEFAULT_THRESHOLD = 0.3  # these detectors' scores mostly land between 0.4 and 0.7; 0.5 drops true objects
@@ -60,11 +61,16 @@ class Detections:
         return dict(sorted(tally.items(), key=lambda item: (-item[1], item[0])))
 
 
-def detect_objects(image: ImageSource, model: str | None = None, threshold: float = DEFAULT_THRESHOLD) -> Detections:
+def detect_objects(
+    image: ImageSource,
+    model: str | None = None,
+    threshold: float = DEFAULT_THRESHOLD,
+    on_wait: WaitCallback | None = None,
+) -> Detections:
     """Find objects in one image with a catalog model, a local folder or (if allowed) a hub id."""
     if not 0.0 < threshold < 1.0:
         raise InputError(f"The score threshold must be between 0 and 1 (exclusive); got {threshold}.")
-    run = run_image_task(TASK, image, model, threshold=threshold)
+    run = run_image_task(TASK, image, model, (threshold,), on_wait)
     found = sorted((_detection(item, run.image) for item in run.raw), key=lambda found: found.score, reverse=True)
     return Detections(run.model, found, run.seconds, run.image)
 

@@ -12,13 +12,13 @@ from pathlib import Path
 from pipelines.catalog import default_model
 from pipelines.errors import InputError, ModelNotAvailable
 from pipelines.languages import COMMON_WORDS
-from pipelines.loader import get_pipeline, resolve_model
+from pipelines.loader import get_server, resolve_model
+from pipelines.serving import WaitCallback
 from pipelines.unicode_text import well_formed
 
 TASK = "sentiment"
 LABELS = ("negative", "neutral", "positive")
 REPORT_FILE = "evaluation.json"
-_BATCH = 32
 _WORD = re.compile(r"[^\W\d_]", re.UNICODE)  # any letter, in any script
 
 
@@ -43,21 +43,24 @@ class SentimentBatch:
     model: str
 
 
-def analyse_sentiment(texts: list[str], model: str | None = None) -> SentimentBatch:
-    """Score every text, in order; texts the model cannot read are refused with a sentence."""
+def analyse_sentiment(
+    texts: list[str], model: str | None = None, on_wait: WaitCallback | None = None
+) -> SentimentBatch:
+    """Score every text, in order; texts the model cannot read are refused with a sentence.
+
+    A long batch is served in slices that take turns with other visitors' requests; `on_wait` is called
+    while it waits (with the ticket: its place in line and progress)."""
     if not texts:
         raise InputError("There is no text to analyse. Type a sentence, paste lines, or upload a CSV.")
     texts = [well_formed(text) for text in texts]
     for position, text in enumerate(texts, start=1):
         _check_readable(text, position if len(texts) > 1 else None)
     name = model or default_model(TASK).name
-    served = get_pipeline(name, TASK)
+    server = get_server(name, TASK)
     started = time.perf_counter()
-    raw = served(texts, top_k=None, truncation=True, batch_size=_BATCH)
+    scored = server.run(texts, on_wait=on_wait)
     seconds = time.perf_counter() - started
-    limit = served.pipeline.tokenizer.model_max_length
-    lengths = [len(ids) for ids in served.pipeline.tokenizer(texts)["input_ids"]]
-    results = [_sentiment(*item, limit) for item in zip(texts, raw, lengths, strict=True)]
+    results = [_sentiment(text, *answer) for text, answer in zip(texts, scored, strict=True)]
     return SentimentBatch(results, seconds, name)
 
 

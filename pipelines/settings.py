@@ -12,8 +12,15 @@ def _default_home() -> Path:
     return Path(cache) / "showroom"
 
 
-def _flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+def _flag(name: str, default: bool = False) -> bool:
+    return os.environ.get(name, "1" if default else "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _choice(name: str, allowed: tuple[str, ...]) -> str:
+    value = os.environ.get(name, allowed[0]).strip().lower()
+    if value not in allowed:
+        raise ValueError(f"{name} is {value!r}; it must be one of {', '.join(allowed)}.")
+    return value
 
 
 @dataclass(frozen=True)
@@ -27,6 +34,11 @@ class Settings:
     max_image_side: int
     chat_context_tokens: int
     max_audio_seconds: float
+    max_batch: int
+    queue_size: int
+    batch_window_seconds: float
+    chat_prefix_sharing: bool
+    chat_dtype: str
 
     @property
     def models_dir(self) -> Path:
@@ -53,4 +65,15 @@ def load_settings() -> Settings:
         chat_context_tokens=int(os.environ.get("SHOWROOM_CHAT_CONTEXT_TOKENS", "2048")),
         # Longer recordings are refused before they are decoded: ten minutes take a few minutes to transcribe.
         max_audio_seconds=float(os.environ.get("SHOWROOM_MAX_AUDIO_SECONDS", "600")),
+        # Items (texts, images, audio windows, chat answers) one model call serves at once; 1 serves
+        # one at a time, which is what the load test compares batching with.
+        max_batch=int(os.environ.get("SHOWROOM_MAX_BATCH", "16")),
+        # Requests a model holds (running and waiting) before the next visitor is told it is busy.
+        queue_size=int(os.environ.get("SHOWROOM_QUEUE_SIZE", "32")),
+        # How long an idle model waits after a request for others to join its batch.
+        batch_window_seconds=float(os.environ.get("SHOWROOM_BATCH_WINDOW_MS", "5")) / 1000,
+        # Chat answers that start with the same tokens (a preset's system prompt) share their cache pages.
+        chat_prefix_sharing=_flag("SHOWROOM_CHAT_PREFIX_SHARING", default=True),
+        # The precision the chat model is served in (why float32: pipelines/chat_serving.py).
+        chat_dtype=_choice("SHOWROOM_CHAT_DTYPE", ("float32", "bfloat16", "float16")),
     )

@@ -9,7 +9,6 @@ Silent recordings are answered "no speech" without running the model, which woul
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,15 +16,14 @@ import numpy as np
 from pipelines.audio import SAMPLE_RATE, AudioSource, PreparedAudio, prepare_audio
 from pipelines.catalog import default_model
 from pipelines.errors import InputError
-from pipelines.loader import get_pipeline, resolve_model
+from pipelines.loader import get_server, resolve_model
+from pipelines.serving import WaitCallback
 
 TASK = "speech-to-text"
 WINDOW_SECONDS = 30.0
 _PAUSE_SEARCH_SECONDS = 8.0  # where to look for the quietest moment: the last 8 s of a window
 _PAUSE_FRAME = SAMPLE_RATE // 10  # 100 ms
 NO_SPEECH = "No speech detected: the recording is silent or too quiet to transcribe."
-
-Progress = Callable[[float], None]
 
 
 @dataclass(frozen=True)
@@ -62,12 +60,16 @@ def languages(model: str | None = None) -> list[str]:
 
     Read from the model's generation config, not the loaded model, so a page can list them without
     loading Whisper."""
-    from transformers import GenerationConfig
-
-    config = GenerationConfig.from_pretrained(resolve_model(model or default_model(TASK).name, TASK).location)
+    config = _generation_config(resolve_model(model or default_model(TASK).name, TASK).location)
     if not getattr(config, "is_multilingual", False):
         return []
     return [token.strip("<|>") for token in config.lang_to_id]
+
+
+def _generation_config(location: str):
+    from transformers import GenerationConfig
+
+    return GenerationConfig.from_pretrained(location)
 
 
 def transcribe(
@@ -75,29 +77,31 @@ def transcribe(
     model: str | None = None,
     timestamps: bool = False,
     language: str | None = None,
-    progress: Progress | None = None,
+    on_wait: WaitCallback | None = None,
 ) -> Transcript:
-    """Transcribe one recording; `language` (multilingual models only) skips automatic detection."""
+    """Transcribe one recording; `language` (multilingual models only) skips automatic detection.
+
+    Its windows are one request to the model's owner: served in batches, a slice at a time for a long
+    recording, taking turns with other visitors; `on_wait` sees the ticket's progress meanwhile."""
     name = model or default_model(TASK).name
     audio = prepare_audio(source)
     if not audio.has_sound:
         return Transcript("", [], name, audio, 0.0, (NO_SPEECH,))
-    served = get_pipeline(name, TASK)
-    options = _generate_options(served.pipeline.model.generation_config, language)
+    location = resolve_model(name, TASK).location
+    options = _generate_options(_generation_config(location), language)
     windows = split_at_pauses(audio.samples)
-    texts, segments = [], []
+    server = get_server(name, TASK)
     started = time.perf_counter()
-    for number, (start, end) in enumerate(windows, start=1):
-        answer = served(
-            {"raw": audio.samples[start:end], "sampling_rate": SAMPLE_RATE},
-            return_timestamps=timestamps,
-            generate_kwargs=options,
-        )
+    answers = server.run(
+        [{"raw": audio.samples[start:end], "sampling_rate": SAMPLE_RATE} for start, end in windows],
+        (timestamps, tuple(sorted(options.items()))),
+        on_wait,
+    )
+    seconds = time.perf_counter() - started
+    texts, segments = [], []
+    for answer, (start, end) in zip(answers, windows, strict=True):
         texts.append(answer["text"].strip())
         segments += _shifted(answer.get("chunks", []), start / SAMPLE_RATE, end / SAMPLE_RATE)
-        if progress:
-            progress(number / len(windows))
-    seconds = time.perf_counter() - started
     text = " ".join(part for part in texts if part)
     return Transcript(text, segments, name, audio, seconds, () if text else (NO_SPEECH,))
 

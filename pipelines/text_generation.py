@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -11,13 +10,16 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.catalog import default_model
-from pipelines.chat_prompt import ChatMessage, FittedPrompt, as_dicts, fit_text_to_window, fit_to_window
+from pipelines.chat_prompt import ChatMessage, FittedPrompt
+from pipelines.chat_serving import ChatServer, ChatStream
 from pipelines.errors import InputError
-from pipelines.loader import ServedPipeline, get_pipeline, resolve_model
+from pipelines.loader import get_server, resolve_model
+from pipelines.serving import WaitCallback
 from pipelines.settings import load_settings
 
 TASK = "text-generation"
 MAX_NEW_TOKENS = 1024
+_WAIT_POLL_SECONDS = 0.2
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,7 @@ class GenerationSettings:
 
 @dataclass
 class GenerationStats:
-    """Timing of one answer, measured from the call to generate."""
+    """Timing of one answer, measured from the moment it was submitted (waiting in line included)."""
 
     first_token_seconds: float | None = None
     new_tokens: int = 0
@@ -76,26 +78,48 @@ class StreamedReply:
 
     prompt: FittedPrompt
     model: str
-    stop_event: threading.Event
+    stream: ChatStream
     text: str = ""
     stats: GenerationStats = field(default_factory=GenerationStats)
-    _chunks: Iterator[str] | None = None
+    _started: bool = False
 
     def stop(self) -> None:
-        """End generation after the current token; safe to call at any time, from any thread."""
-        self.stop_event.set()
+        """End generation after the current token and free the visitor's slot; safe at any time, from any thread."""
+        self.stream.cancel()
+
+    def ahead(self) -> int:
+        """Answers the model starts before this one (0 once this one is being generated)."""
+        return self.stream.ahead()
+
+    @property
+    def progress(self) -> float:
+        return 0.0  # an answer's length is not known in advance
+
+    def wait_for_first_token(self, on_wait: WaitCallback) -> None:
+        """Call `on_wait(self)` every 0.2 s until the first token is ready; if it raises (Streamlit stopping
+        a page whose visitor left), the reply stops and frees its slot."""
+        try:
+            while not self.stream.started(_WAIT_POLL_SECONDS):
+                on_wait(self)
+        except BaseException:
+            self.stop()
+            raise
 
     def __iter__(self) -> Iterator[str]:
-        assert self._chunks is not None, "a reply can be streamed once"
-        chunks, self._chunks = self._chunks, None
-        for chunk in chunks:
-            self.text += chunk
-            yield chunk
-
-
-def is_chat_model(served: ServedPipeline) -> bool:
-    """Instruction-tuned models ship a chat template; base models only continue text."""
-    return served.pipeline.tokenizer.chat_template is not None
+        assert not self._started, "a reply can be streamed once"
+        self._started = True
+        finished = False
+        try:
+            for chunk in self.stream:
+                self.text += chunk
+                yield chunk
+            finished = not self.stream.cancelled
+        finally:
+            self.stop()  # an abandoned stream (a closed page, a rerun) must not keep a slot
+            self.stats.first_token_seconds = self.stream.first_token_seconds
+            self.stats.new_tokens = self.stream.new_tokens
+            self.stats.seconds = time.perf_counter() - self.stream.submitted
+            self.stats.stopped_early = not finished
 
 
 def chats(model: str | None = None) -> bool:
@@ -106,31 +130,31 @@ def chats(model: str | None = None) -> bool:
     name = model or default_model(TASK).name
     folder = Path(resolve_model(name, TASK).location)
     if not folder.is_dir():  # a hub id: only the loaded tokenizer can tell
-        return is_chat_model(get_pipeline(name, TASK))
+        return _server(name).is_chat
     config = folder / "tokenizer_config.json"
     in_config = config.is_file() and "chat_template" in json.loads(config.read_text(encoding="utf-8"))
     return in_config or (folder / "chat_template.jinja").is_file()
 
 
-def _served(model: str | None, settings: GenerationSettings) -> ServedPipeline:
-    settings.validate()
-    return get_pipeline(model or default_model(TASK).name, TASK)
+def _server(model: str | None) -> ChatServer:
+    server = get_server(model or default_model(TASK).name, TASK)
+    assert isinstance(server, ChatServer)
+    return server
 
 
-def _prompt_budget(served: ServedPipeline, settings: GenerationSettings) -> int:
-    window = min(served.pipeline.model.config.max_position_embeddings, load_settings().chat_context_tokens)
-    return window - settings.max_new_tokens
+def _prompt_budget(server: ChatServer, settings: GenerationSettings) -> int:
+    return min(server.context_window, load_settings().chat_context_tokens) - settings.max_new_tokens
 
 
 def _chat_prompt(
-    served: ServedPipeline, system: str | None, history: list[ChatMessage], settings: GenerationSettings
+    server: ChatServer, system: str | None, history: list[ChatMessage], settings: GenerationSettings
 ) -> FittedPrompt:
-    if not is_chat_model(served):
+    if not server.is_chat:
         raise InputError(
-            f"{served.name} is a base model that continues text and has no chat format. "
+            f"{server.name} is a base model that continues text and has no chat format. "
             'Use it in "Continue a text" mode, or pick a chat model.'
         )
-    return fit_to_window(system, history, served.pipeline.tokenizer, _prompt_budget(served, settings))
+    return server.fit_conversation(system, history, _prompt_budget(server, settings))
 
 
 def stream_chat(
@@ -141,79 +165,26 @@ def stream_chat(
 ) -> StreamedReply:
     """Start answering the conversation; the returned reply yields text as tokens are generated.
 
-    `reply.stop()`, or abandoning the iteration, ends generation early and frees the model.
+    `reply.stop()`, or abandoning the iteration, ends generation early and frees the visitor's slot.
+    A full queue refuses at once with a sentence (`ServerBusy`).
     """
     settings = settings or GenerationSettings()
-    served = _served(model, settings)
-    prompt = _chat_prompt(served, system, history, settings)
-    return _start_stream(served, as_dicts(prompt.messages), prompt, settings)
+    settings.validate()
+    server = _server(model)
+    return _start(server, _chat_prompt(server, system, history, settings), settings)
 
 
 def stream_completion(text: str, model: str | None = None, settings: GenerationSettings | None = None) -> StreamedReply:
     """Continue `text` with a base model, streaming; the start of an over-long text is cut."""
     settings = settings or GenerationSettings()
-    served = _served(model, settings)
-    prompt = fit_text_to_window(text, served.pipeline.tokenizer, _prompt_budget(served, settings))
-    return _start_stream(served, prompt.messages[0].content, prompt, settings)
+    settings.validate()
+    server = _server(model)
+    return _start(server, server.fit_text(text, _prompt_budget(server, settings)), settings)
 
 
-def _start_stream(
-    served: ServedPipeline, inputs: object, prompt: FittedPrompt, settings: GenerationSettings
-) -> StreamedReply:
-    """Run generate in a worker thread that feeds a token streamer the caller iterates."""
-    from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
-
-    reply = StreamedReply(prompt, served.name, threading.Event())
-
-    class CountingStreamer(TextIteratorStreamer):
-        """Counts new tokens and notes when the first one arrives."""
-
-        def put(self, value: Any) -> None:
-            if not self.next_tokens_are_prompt:
-                reply.stats.new_tokens += value.numel()
-                if reply.stats.first_token_seconds is None:
-                    reply.stats.first_token_seconds = time.perf_counter() - started
-            super().put(value)
-
-    class StopWhenAsked(StoppingCriteria):
-        def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> bool:
-            return reply.stop_event.is_set()
-
-    streamer = CountingStreamer(served.pipeline.tokenizer, skip_prompt=True, skip_special_tokens=True)
-    failure: list[BaseException] = []
-
-    def generate() -> None:
-        try:
-            served(
-                inputs,
-                streamer=streamer,
-                stopping_criteria=StoppingCriteriaList([StopWhenAsked()]),
-                **settings.generate_kwargs(),
-            )
-        except BaseException as error:  # surfaced in the consuming thread below
-            failure.append(error)
-            streamer.end()
-
-    def chunks() -> Iterator[str]:
-        finished = False
-        try:
-            for chunk in streamer:
-                if chunk:
-                    yield chunk
-            finished = not reply.stop_event.is_set()
-        finally:
-            reply.stop()  # an abandoned stream (a closed page, a rerun) must not keep the model busy
-            worker.join()
-            reply.stats.seconds = time.perf_counter() - started
-            reply.stats.stopped_early = not finished
-        if failure:
-            raise failure[0]
-
-    started = time.perf_counter()
-    worker = threading.Thread(target=generate, name=f"generate-{served.name}", daemon=True)
-    worker.start()
-    reply._chunks = chunks()
-    return reply
+def _start(server: ChatServer, prompt: FittedPrompt, settings: GenerationSettings) -> StreamedReply:
+    stream = server.submit(server.prompt_ids(prompt), asdict(settings))
+    return StreamedReply(prompt, server.name, stream)
 
 
 def generate_reply(
@@ -224,11 +195,10 @@ def generate_reply(
 ) -> str:
     """One answer (chat models) or continuation (base models) of one prompt, not streamed: the CLI's."""
     settings = settings or GenerationSettings()
-    served = _served(model, settings)
-    if not is_chat_model(served):
-        fitted = fit_text_to_window(prompt, served.pipeline.tokenizer, _prompt_budget(served, settings))
-        output = served(fitted.messages[0].content, return_full_text=False, **settings.generate_kwargs())
-        return output[0]["generated_text"]
-    fitted = _chat_prompt(served, system, [ChatMessage("user", prompt)], settings)
-    output = served(as_dicts(fitted.messages), **settings.generate_kwargs())
-    return output[0]["generated_text"][-1]["content"]
+    settings.validate()
+    server = _server(model)
+    if server.is_chat:
+        reply = _start(server, _chat_prompt(server, system, [ChatMessage("user", prompt)], settings), settings)
+    else:
+        reply = _start(server, server.fit_text(prompt, _prompt_budget(server, settings)), settings)
+    return "".join(reply)

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from pipelines.catalog import CATALOG, ModelSpec
 from pipelines.errors import InputError
 from pipelines.languages import guess_language, language_name
-from pipelines.loader import get_pipeline
+from pipelines.loader import get_server
+from pipelines.serving import WaitCallback
 from pipelines.text_layout import Layout, split_text
 from pipelines.unicode_text import well_formed
 
 TASK = "translation"
 MAX_CHARACTERS = 20_000  # per request: about eight pages, translated in a few seconds
-_BATCH = 16
 
 
 @dataclass(frozen=True)
@@ -64,15 +64,20 @@ def model_for_pair(source: str, target: str) -> ModelSpec:
     raise InputError(f"{describe_pair(source, target)} is not available. Available pairs: {available}.")
 
 
-def translate(texts: list[str], source: str, target: str, model: str | None = None) -> TranslationBatch:
-    """Translate each text; `model` (a catalog name, folder or hub id) overrides the pair's default."""
+def translate(
+    texts: list[str], source: str, target: str, model: str | None = None, on_wait: WaitCallback | None = None
+) -> TranslationBatch:
+    """Translate each text; `model` (a catalog name, folder or hub id) overrides the pair's default.
+
+    A long batch is served in slices that take turns with other visitors' requests; `on_wait` is called
+    while it waits (with the ticket: its place in line and progress)."""
     name = model or model_for_pair(source, target).name
     _check(texts, source)
     texts = [well_formed(text) for text in texts]
     layouts = [split_text(text) for text in texts]
     pieces = [piece for layout in layouts for piece in layout.pieces]
     started = time.perf_counter()
-    translated = iter(_translate_pieces(pieces, name))
+    translated = iter(_translate_pieces(pieces, name, on_wait))
     seconds = time.perf_counter() - started
     results = [
         Translation(layout.join([next(translated) for _ in layout.pieces]), _notices(text, layout, source, target))
@@ -92,15 +97,16 @@ def _check(texts: list[str], source: str) -> None:
         )
 
 
-def _translate_pieces(pieces: list[str], name: str) -> list[str]:
-    """Translate in batches of similar length, so little of each batch is padding; return in input order."""
+def _translate_pieces(pieces: list[str], name: str, on_wait: WaitCallback | None) -> list[str]:
+    """Submitted shortest first, so each batch holds pieces of similar length and little padding;
+    returned in input order."""
     if not pieces:
         return []
     order = sorted(range(len(pieces)), key=lambda index: len(pieces[index]))
-    outputs = get_pipeline(name, TASK)([pieces[index] for index in order], batch_size=_BATCH)
+    outputs = get_server(name, TASK).run([pieces[index] for index in order], on_wait=on_wait)
     translations = [""] * len(pieces)
     for index, output in zip(order, outputs, strict=True):
-        translations[index] = output["translation_text"]
+        translations[index] = output
     return translations
 
 

@@ -1,4 +1,4 @@
-"""A short version of `python -m benchmarks.load`: 16 visitors on a real server, every answer their own."""
+"""Short versions of `python -m benchmarks.load`: 16 visitors on a real server, every answer their own."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ MEMORY_BUDGET_MB = 2048  # every default model loaded and every page run: the bu
 
 
 def test_sixteen_concurrent_sessions_get_their_own_answers_without_errors(provisioned: Path) -> None:
-    report = run_load(sessions=16, seconds=45)
+    report = run_load("mixed", sessions=16, seconds=45)
     problems = report.tally.errors + report.tally.mixups
     assert not problems, problems[:10]
     assert all(report.tally.latencies[task.name] for task in TASKS), report.table()  # every demo was served
@@ -19,3 +19,11 @@ def test_sixteen_concurrent_sessions_get_their_own_answers_without_errors(provis
     # started (that growth also holds torch, transformers and the sessions, which stay): 55-65% in runs so far.
     memory = report.memory
     assert memory.end - memory.unloaded > 0.4 * (memory.all_loaded - memory.fresh), report.summary()
+
+
+def test_sixteen_visitors_chatting_at_once_each_get_their_own_answer(provisioned: Path) -> None:
+    report = run_load("chat", sessions=16, seconds=30)
+    problems = report.tally.errors + report.tally.mixups
+    assert not problems, problems[:10]
+    assert len(report.tally.first_tokens) >= 16 and report.tally.chat_tokens > 0, report.table()
+    assert report.as_json()["tasks"]["text-generation"]["first_token_p50_s"] is not None

@@ -12,8 +12,9 @@ import pytest
 
 from pipelines import loader
 from pipelines.errors import ModelNotAvailable
-from pipelines.loader import get_pipeline, loaded_models
+from pipelines.loader import get_server, loaded_models
 from pipelines.memory import resident_mb
+from pipelines.text_generation import GenerationSettings, generate_reply
 from tests.conftest import CAT_PHOTO
 
 
@@ -29,7 +30,7 @@ def test_a_cold_model_asked_for_by_many_threads_loads_once(
 
     def fetch(_: int) -> object:
         barrier.wait()
-        return get_pipeline(str(folder), "image-classification")
+        return get_server(str(folder), "image-classification")
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         served = list(pool.map(fetch, range(8)))
@@ -38,58 +39,56 @@ def test_a_cold_model_asked_for_by_many_threads_loads_once(
     assert loaded_models().count(str(folder.resolve())) == 1
 
 
-def test_concurrent_calls_into_one_pipeline_agree(provisioned: Path) -> None:
+def test_concurrent_calls_into_one_model_agree(provisioned: Path) -> None:
     from PIL import Image
 
-    served = get_pipeline("mobilenet-v2")
+    server = get_server("mobilenet-v2")
     image = Image.open(CAT_PHOTO).convert("RGB")
     with ThreadPoolExecutor(max_workers=4) as pool:
-        outputs = list(pool.map(lambda _: served(image, top_k=1)[0]["label"], range(8)))
+        outputs = list(pool.map(lambda _: server.run([image], (1,))[0][0]["label"], range(8)))
     assert set(outputs) == {"Egyptian Mau"}
 
 
 def test_unknown_name_lists_the_known_models() -> None:
     with pytest.raises(ModelNotAvailable, match=r"Known models: .*mobilenet-v2"):
-        get_pipeline("resnet-9000", "image-classification")
+        get_server("resnet-9000", "image-classification")
 
 
 def test_unprovisioned_model_names_the_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SHOWROOM_HOME", str(tmp_path))
     with pytest.raises(ModelNotAvailable, match=r"python -m pipelines models pull mobilenet-v2"):
-        get_pipeline("mobilenet-v2")
+        get_server("mobilenet-v2")
 
 
 def test_hub_id_is_refused_offline(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SHOWROOM_ALLOW_HUB", raising=False)
     with pytest.raises(ModelNotAvailable, match="hub is switched off"):
-        get_pipeline("google/vit-base-patch16-224", "image-classification")
+        get_server("google/vit-base-patch16-224", "image-classification")
 
 
 def test_model_of_another_task_is_refused() -> None:
     with pytest.raises(ModelNotAvailable, match="image-classification model"):
-        get_pipeline("mobilenet-v2", "text-generation")
+        get_server("mobilenet-v2", "text-generation")
 
 
 def test_a_local_folder_loads_like_a_catalog_name(provisioned: Path) -> None:
     folder = provisioned / "models" / "efficientnet-lite0"
-    served = get_pipeline(str(folder), "image-classification")
-    assert served.pipeline.model.config.model_type == "efficientnet_lite"
-    assert served is get_pipeline(str(folder), "image-classification")
+    server = get_server(str(folder), "image-classification")
+    assert server._pipeline.model.config.model_type == "efficientnet_lite"
+    assert server is get_server(str(folder), "image-classification")
 
 
 def test_an_unloaded_model_gives_its_memory_back_and_loads_again(provisioned: Path) -> None:
-    get_pipeline("mobilenet-v2")  # torch and transformers imported first: only the model's own memory is measured
+    get_server("mobilenet-v2")  # torch and transformers imported first: only the model's own memory is measured
     loader.unload("smollm2-135m-instruct")
     before = resident_mb()
-    served = get_pipeline("smollm2-135m-instruct")
-    served("Hello", max_new_tokens=2)
+    assert generate_reply("Hello", settings=GenerationSettings(max_new_tokens=2))
     loaded = resident_mb()
-    model = weakref.ref(served.pipeline.model)
-    del served
+    model = weakref.ref(get_server("smollm2-135m-instruct")._manager.model)
     assert loader.unload("smollm2-135m-instruct") and "smollm2-135m-instruct" not in loaded_models()
     after = resident_mb()
     assert model() is None  # nothing in Showroom kept a reference to it
     assert loaded - before > 200  # 135M parameters
     assert loaded - after > 0.7 * (loaded - before), (before, loaded, after)
     assert not loader.unload("smollm2-135m-instruct")  # already gone
-    assert get_pipeline("smollm2-135m-instruct").pipeline.model is not None  # the next request loads it again
+    assert generate_reply("Hello", settings=GenerationSettings(max_new_tokens=2))  # the next request loads it again

@@ -12,7 +12,7 @@ from PIL import Image
 
 from pipelines.catalog import find_model
 from pipelines.errors import InputError
-from pipelines.loader import get_pipeline
+from pipelines.loader import get_server
 from pipelines.object_detection import Box, Detections, annotate, detect_objects
 from pipelines.provision import model_dir
 from tests import bad_images
@@ -180,7 +180,7 @@ def test_cli_prints_boxes_per_image(provisioned: Path) -> None:
 def test_graph_activations_are_freed_once_no_later_node_reads_them(provisioned: Path, model: str) -> None:
     """Keeping every activation until the end cost ~300 MB per CenterNet image (seen in the load test)."""
     detect_objects(CAT_PHOTO, model)
-    executor = get_pipeline(model).pipeline.model.graph
+    executor = get_server(model)._pipeline.model.graph
     ((steps, last_uses),) = executor._plans.values()
     live = peak = 0
     for freed in last_uses:

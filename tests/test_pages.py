@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from pages.demos import DEMOS
-from pipelines.loader import get_pipeline, loaded_models
+from pipelines.loader import get_server, loaded_models
 from tests import bad_images
 from tests.conftest import CAT_PHOTO, ROOT
 
@@ -72,7 +72,7 @@ def test_home_page_lists_every_model_and_warms_one(provisioned: Path) -> None:
 
 
 def test_home_page_unloads_a_model(provisioned: Path) -> None:
-    get_pipeline("mobilenet-v2")
+    get_server("mobilenet-v2")
     app = open_page("pages/home.py")
     app.selectbox(key="home-unload-model").set_value("mobilenet-v2").run()
     app.button(key="home-unload").click().run()

@@ -11,7 +11,7 @@ import pytest
 from pipelines.chat_presets import PRESETS
 from pipelines.chat_prompt import ChatMessage, count_prompt_tokens, fit_to_window
 from pipelines.errors import InputError
-from pipelines.loader import get_pipeline
+from pipelines.loader import get_server
 from pipelines.text_generation import GenerationSettings, generate_reply, stream_chat
 
 CAPITAL = "What is the capital of France?"
@@ -23,7 +23,7 @@ def ask(text: str) -> list[ChatMessage]:
 
 @pytest.fixture(scope="module")
 def tokenizer(provisioned: Path) -> object:
-    return get_pipeline("smollm2-135m-instruct").pipeline.tokenizer
+    return get_server("smollm2-135m-instruct")._tokenizer
 
 
 def test_capital_of_france_is_paris(provisioned: Path) -> None:
@@ -61,13 +61,14 @@ def test_stop_ends_generation_early_and_frees_the_model(provisioned: Path) -> No
     assert "Paris" in generate_reply(CAPITAL)  # the model is free again
 
 
-def test_abandoned_stream_frees_the_model(provisioned: Path) -> None:
+def test_abandoned_stream_frees_its_slot(provisioned: Path) -> None:
+    server = get_server("smollm2-135m-instruct")
     reply = stream_chat(ask("Count from one to one hundred in words."), settings=GenerationSettings(max_new_tokens=400))
     iterator = iter(reply)
     next(iterator)
+    assert server.holding() == 1
     iterator.close()  # what a Streamlit rerun does to a page's stream
-    assert get_pipeline("smollm2-135m-instruct").lock.acquire(timeout=10)
-    get_pipeline("smollm2-135m-instruct").lock.release()
+    assert server.holding() == 0 and reply.stats.stopped_early
 
 
 @pytest.mark.parametrize("text", ["", "   \n\t "])

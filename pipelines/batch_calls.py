@@ -1,0 +1,63 @@
+"""How each task answers a batch of visitors' items with one call of its pipeline.
+
+Only a model's owner (`pipelines.serving.ModelServer`) calls these, from its worker thread, with items
+that share one set of options. Each returns one result per item, in order: exactly what the pipeline
+would have answered for that item alone (the tests compare both).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from typing import Any
+
+import numpy as np
+
+from pipelines.serving import RunBatch
+
+
+def _sentiment(pipe: Any, texts: list[str], options: Hashable) -> list[tuple[list[dict], int, int]]:
+    """(class scores, token count, the model's token limit) per text: the count says whether it was cut."""
+    scores = pipe(texts, top_k=None, truncation=True, batch_size=len(texts))
+    lengths = [len(ids) for ids in pipe.tokenizer(texts)["input_ids"]]
+    return [(item, length, pipe.tokenizer.model_max_length) for item, length in zip(scores, lengths, strict=True)]
+
+
+def _translation(pipe: Any, pieces: list[str], options: Hashable) -> list[str]:
+    return [output["translation_text"] for output in pipe(pieces, batch_size=len(pieces))]
+
+
+def _keyword_call(*names: str) -> RunBatch:
+    """A pipeline call whose options tuple holds the values of these keyword arguments, in this order."""
+
+    def run(pipe: Any, items: list[Any], options: Hashable) -> list[Any]:
+        keywords = dict(zip(names, options, strict=True))  # type: ignore[call-overload]
+        return list(pipe(items, batch_size=len(items), **keywords))
+
+    return run
+
+
+def _speech_windows(pipe: Any, windows: list[dict], options: Hashable) -> list[dict]:
+    """Whisper over 30-second windows; options are (timestamps, generate_kwargs as sorted pairs)."""
+    timestamps, generate_kwargs = options  # type: ignore[misc]
+    fresh = [dict(window) for window in windows]  # the pipeline pops "raw" out of each dict it reads
+    return list(pipe(fresh, batch_size=len(fresh), return_timestamps=timestamps, generate_kwargs=dict(generate_kwargs)))
+
+
+def _mean_embeddings(pipe: Any, texts: list[str], options: Hashable) -> list[np.ndarray]:
+    """Each text's token vectors averaged over its own tokens only, never over another text's padding."""
+    lengths = [len(ids) for ids in pipe.tokenizer(texts, truncation=True)["input_ids"]]
+    outputs = pipe(texts, truncation=True, batch_size=len(texts))
+    return [
+        np.asarray(tokens, dtype=np.float32)[0][:length].mean(axis=0)
+        for tokens, length in zip(outputs, lengths, strict=True)
+    ]
+
+
+BATCH_CALLS: dict[str, Callable[..., list[Any]]] = {
+    "sentiment": _sentiment,
+    "translation": _translation,
+    "image-classification": _keyword_call("top_k"),
+    "object-detection": _keyword_call("threshold"),
+    "speech-to-text": _speech_windows,
+    "feature-extraction": _mean_embeddings,
+}

@@ -1,0 +1,250 @@
+"""The chat model's owner: every visitor's answer generated together, by continuous batching.
+
+transformers' `ContinuousBatchingManager` keeps one batch of all running answers and adds a new request
+at the next decoding step instead of waiting for the batch to finish, so a visitor's first token comes
+in a fraction of a second however many others are answering (see README, "Serving many visitors").
+Its paged cache is sized explicitly (by default it would reserve a share of free memory) in pages of
+32 tokens, so the customer-service preset's system prompt, the same for every visitor, is computed
+once and shared by every request that starts with it (prefix sharing works on whole pages).
+
+Each request brings its own settings: greedy or sampled (with its temperature and top-p), and its own
+repetition penalty (`pipelines.cb_processors`).
+
+The chat model is served in float32, although its folder holds float16: on a CPU
+batched float16 is slow (no float16 matrix instructions: a decoding step for 16 answers takes 273 ms, 121 ms
+in float32, one thread, SmolLM2), and bfloat16, faster still here (53 ms, on AVX512-BF16), rounds so coarsely
+that a greedy answer changes with the other answers in its batch ("open Monday to Saturday" became
+"Monday to Wednesday"), so two visitors asking the same question could be told different things. float32
+answers do not depend on the batch (tests/test_serving.py), at twice the memory (540 MB).
+"""
+
+from __future__ import annotations
+
+import itertools
+import queue
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from pipelines.chat_prompt import ChatMessage, FittedPrompt, fit_text_to_window, fit_to_window
+from pipelines.errors import ModelNotAvailable, ServerBusy
+from pipelines.serving import ServingLimits, busy_sentence
+
+CACHE_TOKENS = 4096  # KV cache for every running answer together: 189 MB for SmolLM2 in float32
+PAGE_TOKENS = 32  # prefix sharing reuses whole pages, so a page must be much shorter than a system prompt
+STEP_TOKENS = 256  # tokens per forward pass: a long prompt is read in slices between other answers' steps
+SAMPLING_TOP_K = 50  # what `generate()` uses by default when sampling
+_FINISHED_STATUSES = ("FINISHED", "FAILED")
+
+
+class ChatStream:
+    """One visitor's answer as it is generated: iterate it for text chunks."""
+
+    def __init__(self, server: ChatServer, request_id: str) -> None:
+        self.request_id = request_id
+        self.submitted = time.perf_counter()
+        self.first_token_seconds: float | None = None
+        self.new_tokens = 0
+        self.cancelled = False
+        self._server = server
+        self._outputs: queue.Queue[Any] = queue.Queue()
+        self._answered = threading.Event()  # the first output (or the end) has arrived
+        self._finished = False
+
+    def ahead(self) -> int:
+        """Answers submitted before this one that are still waiting for their first token."""
+        return self._server.waiting_ahead_of(self)
+
+    def cancel(self) -> None:
+        """Stop generating after the current step; the slot is free at once."""
+        self._server.cancel(self)
+
+    def started(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds for the first token; whether it (or the end) has come."""
+        return self._answered.wait(timeout)
+
+    def __iter__(self) -> Iterator[str]:
+        """Text as it is decoded; a token that ends mid-character waits for the next one."""
+        sent = ""
+        while not self._finished:
+            output = self._outputs.get()
+            if output is None:  # cancelled, or the server closed
+                break
+            if self.first_token_seconds is None:
+                self.first_token_seconds = time.perf_counter() - self.submitted
+            self.new_tokens = len(output.generated_tokens)
+            if output.status.name == "FAILED":
+                raise RuntimeError(f"Generation failed: {output.error}")
+            self._finished = output.status.name in _FINISHED_STATUSES
+            text = self._server.decode(output.generated_tokens)
+            if text.startswith(sent) and len(text) > len(sent) and not text.endswith("\ufffd"):
+                yield text[len(sent) :]
+                sent = text
+
+    def _deliver(self, output: Any) -> None:
+        self._outputs.put(output)
+        self._answered.set()
+
+
+class ChatServer:
+    """The owner of a loaded text-generation pipeline: prompt fitting, admission and batched generation."""
+
+    def __init__(
+        self,
+        name: str,
+        label: str,
+        pipeline: Any,
+        limits: ServingLimits,
+        share_prefix: bool = True,
+        dtype: str = "float32",
+    ) -> None:
+        self.name = name
+        self.task = "text-generation"
+        self.label = label
+        self.limits = limits
+        # NOTE: the tokenizer is shared by every visitor's prompt fitting and decoding, and fast
+        # tokenizers are not thread-safe: every use of it holds this lock. The model itself is only
+        # run by the manager's generation thread.
+        self._tokenizer = pipeline.tokenizer
+        self._tokenizer_lock = threading.Lock()
+        self.context_window: int = pipeline.model.config.max_position_embeddings
+        self.is_chat = self._tokenizer.chat_template is not None
+        self._streams: dict[str, ChatStream] = {}
+        self._streams_lock = threading.Lock()
+        self._ids = itertools.count()
+        self._closed = False
+        import torch
+
+        self.dtype = dtype  # float32 unless an operator chooses otherwise; see the module's docstring
+        pipeline.model.to(getattr(torch, dtype))
+        self._manager = _start_manager(pipeline.model, limits.max_batch, share_prefix)
+        self._router = threading.Thread(target=self._route, name=f"route-{name}", daemon=True)
+        self._router.start()
+
+    # Prompts: everything that reads the tokenizer happens here, under its lock.
+
+    def fit_conversation(self, system: str | None, history: list[ChatMessage], budget: int) -> FittedPrompt:
+        with self._tokenizer_lock:
+            return fit_to_window(system, history, self._tokenizer, budget)
+
+    def fit_text(self, text: str, budget: int) -> FittedPrompt:
+        with self._tokenizer_lock:
+            return fit_text_to_window(text, self._tokenizer, budget)
+
+    def prompt_ids(self, prompt: FittedPrompt) -> list[int]:
+        """The token ids the model reads: the chat template applied, or the plain text for base models."""
+        with self._tokenizer_lock:
+            if not self.is_chat:
+                return self._tokenizer(prompt.messages[0].content)["input_ids"]
+            rendered = self._tokenizer.apply_chat_template(
+                [{"role": m.role, "content": m.content} for m in prompt.messages],
+                add_generation_prompt=True,
+                tokenize=True,
+            )
+            return list(rendered if isinstance(rendered, list) else rendered["input_ids"])
+
+    def decode(self, tokens: list[int]) -> str:
+        with self._tokenizer_lock:
+            return self._tokenizer.decode(tokens, skip_special_tokens=True)
+
+    # Requests.
+
+    def submit(self, prompt_ids: list[int], decoding: dict[str, Any]) -> ChatStream:
+        """Start an answer; `decoding` holds max_new_tokens, sample, temperature, top_p, repetition_penalty."""
+        with self._streams_lock:
+            if self._closed:
+                raise ModelNotAvailable(f"{self.label} was just unloaded by the operator; try again.")
+            if len(self._streams) >= self.limits.queue_size:
+                raise ServerBusy(busy_sentence(self.label, len(self._streams)))
+            stream = ChatStream(self, f"{self.name}-{next(self._ids)}")
+            self._streams[stream.request_id] = stream
+        sampled = decoding["sample"]
+        self._manager.add_request(
+            prompt_ids,
+            request_id=stream.request_id,
+            max_new_tokens=decoding["max_new_tokens"],
+            streaming=True,
+            temperature=float(decoding["temperature"]) if sampled else 1.0,
+            top_p=float(decoding["top_p"]) if sampled else 1.0,
+            repetition_penalty=float(decoding["repetition_penalty"]),
+            greedy=not sampled,
+        )
+        return stream
+
+    def waiting_ahead_of(self, stream: ChatStream) -> int:
+        with self._streams_lock:
+            earlier = itertools.takewhile(lambda other: other is not stream, self._streams.values())
+            return sum(other.first_token_seconds is None for other in earlier)
+
+    def holding(self) -> int:
+        with self._streams_lock:
+            return len(self._streams)
+
+    def cancel(self, stream: ChatStream) -> None:
+        with self._streams_lock:
+            if self._streams.pop(stream.request_id, None) is None:
+                return
+        stream.cancelled = True
+        self._manager.cancel_request(stream.request_id)
+        stream._deliver(None)
+
+    def close(self) -> None:
+        """Stop the generation thread; answers still running end where they are."""
+        with self._streams_lock:
+            self._closed = True
+            streams = list(self._streams.values())
+            self._streams.clear()
+        for stream in streams:
+            stream._deliver(None)
+        self._manager.stop(block=True, timeout=30)
+
+    def _route(self) -> None:
+        """Hand each output of the manager to its visitor's stream (one shared queue comes out of it)."""
+        while not self._closed:
+            output = self._manager.get_result(timeout=0.1)
+            if output is None:
+                continue
+            with self._streams_lock:
+                stream = self._streams.get(output.request_id)
+                if stream is not None and output.status.name in _FINISHED_STATUSES:
+                    del self._streams[output.request_id]
+            if stream is not None:
+                stream._deliver(output)
+
+
+def _start_manager(model: Any, max_batch: int, share_prefix: bool) -> Any:
+    from transformers import GenerationConfig
+    from transformers.generation.configuration_utils import ContinuousBatchingConfig
+
+    from pipelines import cb_processors
+
+    eos = model.generation_config.eos_token_id
+    # The manager samples, with no warpers of its own: each request's settings are applied by
+    # pipelines.cb_processors, which also makes greedy requests exact.
+    config = GenerationConfig(do_sample=True, top_k=None, eos_token_id=eos, pad_token_id=eos)
+    batching = ContinuousBatchingConfig(
+        page_size=PAGE_TOKENS,
+        num_blocks=CACHE_TOKENS // PAGE_TOKENS,
+        max_batch_tokens=STEP_TOKENS,
+        max_requests_per_batch=max_batch,
+        allow_block_sharing=share_prefix,
+        use_cuda_graph=False,
+        use_async_batching=False,
+    )
+    manager = model.init_continuous_batching(generation_config=config, continuous_batching_config=batching)
+    cb_processors.install(manager, SAMPLING_TOP_K)
+    # NOTE: a thread inherits its daemon flag and the manager its inference mode from the thread that
+    # starts it: started from this daemon thread, the generation loop runs without autograd and never
+    # keeps a finished CLI or test process from exiting.
+    starter = threading.Thread(target=_start_in_inference_mode, args=(manager,), daemon=True)
+    starter.start()
+    starter.join()
+    return manager
+
+
+def _start_in_inference_mode(manager: Any) -> None:
+    import torch
+
+    with torch.inference_mode():
+        manager.start()
