@@ -37,13 +37,16 @@ test: models chromium lint
 bench: models
 	$(PY) -m benchmarks.bench_models
 	$(PY) -m benchmarks.bench_text_generation
+	$(PY) -m benchmarks.bench_chat_serving
 	$(PY) -m benchmarks.bench_translation
 	$(PY) -m benchmarks.bench_speech_to_text
 	$(PY) -m benchmarks.bench_recommender
 
-## 16 simulated visitors on a real loopback server for 5 minutes (benchmarks/load.py; --sessions, --seconds).
+## 16 simulated visitors on a real loopback server, both scenarios, batched and one at a time (benchmarks/load.py).
+LOAD_SECONDS ?= 300
 load: models
-	$(PY) -m benchmarks.load
+	$(PY) -m benchmarks.load --scenario chat --seconds $(LOAD_SECONDS) --baseline --json benchmarks/results/load-chat.json
+	$(PY) -m benchmarks.load --scenario mixed --seconds $(LOAD_SECONDS) --baseline --json benchmarks/results/load-mixed.json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache benchmarks/results

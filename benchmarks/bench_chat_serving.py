@@ -6,9 +6,14 @@ Each variant runs in a fresh process (its settings are environment variables, re
 customer-service questions (a different one each, greedy, the preset's settings), one submitted every
 0.25 s from its own thread through the engine (`stream_chat`), each streamed to the end. Reported:
 time to first token and to the whole answer (p50 and max, from each visitor's submission) and the
-tokens per second of all answers together. Variants: continuous batching (the default), the same
-without prefix sharing, and one answer at a time (SHOWROOM_MAX_BATCH=1); each with the default facts
-and with a long facts box (the facts written out five times, as a presenter pasting a long FAQ).
+tokens per second of all answers together, and whether each answer is word for word what one visitor
+alone is told. Variants: continuous batching (the default), the same without prefix sharing, in
+bfloat16, with two torch threads, and one answer at a time (SHOWROOM_MAX_BATCH=1); each with the
+default facts and with a long facts box (the facts written out five times, as a presenter pasting a
+long FAQ).
+
+Precision: one model forward pass for 16 answers' next tokens (a decoding step) and for a 64-token
+prompt, in float32, bfloat16 and float16, one thread.
 
 Also, the reason the engine applies a repetition penalty inside continuous batching: greedy answers
 to the free-form and "ten-year-old" presets' examples with their penalty and without, and the share of
@@ -31,11 +36,15 @@ from benchmarks.questions import CUSTOMER_QUESTIONS
 from benchmarks.report import markdown_table, save
 
 ROOT = Path(__file__).resolve().parent.parent
+BASELINE = "one at a time (SHOWROOM_MAX_BATCH=1)"
 VARIANTS = {
     "continuous batching": {},
     "continuous batching, no prefix sharing": {"SHOWROOM_CHAT_PREFIX_SHARING": "0"},
-    "one at a time (SHOWROOM_MAX_BATCH=1)": {"SHOWROOM_MAX_BATCH": "1"},
+    "continuous batching, bfloat16": {"SHOWROOM_CHAT_DTYPE": "bfloat16"},
+    "continuous batching, 2 torch threads": {"SHOWROOM_TORCH_THREADS": "2"},
+    BASELINE: {"SHOWROOM_MAX_BATCH": "1"},
 }
+PRECISIONS = ("float32", "bfloat16", "float16")
 LONG_FACTS_REPEATS = 5
 
 
@@ -57,7 +66,7 @@ def room(requests: int, interval: float, new_tokens: int, long_facts: bool) -> d
     system = preset.system_prompt(facts(long_facts))
     settings = GenerationSettings(new_tokens, repetition_penalty=preset.settings.repetition_penalty)
     generate_reply(CUSTOMER_QUESTIONS[0], system, settings=settings)  # load and warm
-    answers: list[dict] = []
+    answers: dict[int, dict] = {}  # by visitor
     began = time.perf_counter()
 
     def visitor(number: int) -> None:
@@ -65,14 +74,12 @@ def room(requests: int, interval: float, new_tokens: int, long_facts: bool) -> d
         question = CUSTOMER_QUESTIONS[number % len(CUSTOMER_QUESTIONS)]
         reply = stream_chat([ChatMessage("user", question)], system, settings=settings)
         text = "".join(reply)
-        answers.append(
-            {
-                "first_token_s": reply.stats.first_token_seconds,
-                "answer_s": reply.stats.seconds,
-                "tokens": reply.stats.new_tokens,
-                "text": text,
-            }
-        )
+        answers[number] = {
+            "first_token_s": reply.stats.first_token_seconds,
+            "answer_s": reply.stats.seconds,
+            "tokens": reply.stats.new_tokens,
+            "text": text,
+        }
 
     threads = [threading.Thread(target=visitor, args=(number,)) for number in range(requests)]
     for thread in threads:
@@ -80,15 +87,42 @@ def room(requests: int, interval: float, new_tokens: int, long_facts: bool) -> d
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - began
-    first, whole = [a["first_token_s"] for a in answers], [a["answer_s"] for a in answers]
+    first, whole = [a["first_token_s"] for a in answers.values()], [a["answer_s"] for a in answers.values()]
     return {
         "first_token_p50_s": statistics.median(first),
         "first_token_max_s": max(first),
         "answer_p50_s": statistics.median(whole),
         "answer_max_s": max(whole),
-        "tokens_per_s": sum(a["tokens"] for a in answers) / elapsed,
-        "texts": sorted(a["text"] for a in answers),
+        "tokens_per_s": sum(a["tokens"] for a in answers.values()) / elapsed,
+        "texts": [answers[number]["text"] for number in sorted(answers)],
     }
+
+
+def precision_steps() -> list[list[str]]:
+    """Milliseconds of one forward pass per precision: 16 sequences' next token, and one 64-token prompt."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    from pipelines.catalog import default_model
+    from pipelines.provision import model_dir
+
+    torch.set_num_threads(1)
+    rows = []
+    for precision in PRECISIONS:
+        model = AutoModelForCausalLM.from_pretrained(model_dir(default_model("text-generation")), dtype=precision)
+        timings = []
+        for shape in ((16, 1), (1, 64)):
+            tokens = torch.randint(100, 1000, shape)
+            with torch.inference_mode():
+                model(tokens)  # warm-up
+                runs = []
+                for _ in range(3):
+                    started = time.perf_counter()
+                    model(tokens)
+                    runs.append(time.perf_counter() - started)
+            timings.append(statistics.median(runs) * 1000)
+        rows.append([precision, f"{timings[0]:.0f}", f"{timings[1]:.0f}", f"{64 / timings[1] * 1000:.0f}"])
+    return rows
 
 
 def repetition(new_tokens: int) -> list[dict]:
@@ -124,6 +158,12 @@ def in_fresh_process(variant: str, long_facts: bool, args: argparse.Namespace) -
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def _child(flag: str) -> list:
+    command = [sys.executable, "-m", "benchmarks.bench_chat_serving", flag]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=16)
@@ -132,6 +172,7 @@ def main() -> int:
     parser.add_argument("--variant", choices=list(VARIANTS), help=argparse.SUPPRESS)
     parser.add_argument("--long-facts", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--repetition", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--precision", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.variant:  # the child process of one variant
         print(json.dumps(room(args.requests, args.interval, args.new_tokens, args.long_facts)))
@@ -139,49 +180,45 @@ def main() -> int:
     if args.repetition:
         print(json.dumps(repetition(args.new_tokens)))
         return 0
-    results = {}
-    rows = []
+    if args.precision:
+        print(json.dumps(precision_steps()))
+        return 0
+    results, rows = {}, []
     for long_facts in (False, True):
-        for variant in VARIANTS:
-            measured = in_fresh_process(variant, long_facts, args)
-            results[f"{variant}{', long facts' if long_facts else ''}"] = measured
+        measured = {variant: in_fresh_process(variant, long_facts, args) for variant in VARIANTS}
+        alone = measured[BASELINE]["texts"]
+        for variant, figures in measured.items():
+            results[f"{variant}{', long facts' if long_facts else ''}"] = figures
             rows.append(
                 [
                     variant,
                     "long (×5)" if long_facts else "default",
-                    f"{measured['first_token_p50_s']:.2f} / {measured['first_token_max_s']:.2f}",
-                    f"{measured['answer_p50_s']:.2f} / {measured['answer_max_s']:.2f}",
-                    f"{measured['tokens_per_s']:.1f}",
+                    f"{figures['first_token_p50_s']:.2f} / {figures['first_token_max_s']:.2f}",
+                    f"{figures['answer_p50_s']:.2f} / {figures['answer_max_s']:.2f}",
+                    f"{figures['tokens_per_s']:.1f}",
+                    f"{sum(a == b for a, b in zip(figures['texts'], alone, strict=True))}/{len(alone)}",
                 ]
             )
     headers = ["variant", "facts", "first token p50 / max (s)", "answer p50 / max (s)", "tokens/s (all)"]
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.bench_chat_serving", "--repetition"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    loops = json.loads(done.stdout.strip().splitlines()[-1])
+    headers.append("answers as told alone")
+    loops = _child("--repetition")
+    steps = _child("--precision")
     loop_rows = [
         [row["preset"], row["question"]]
         + [f"{row[key]['tokens']} tokens, {row[key]['repeated_4grams']:.0%}" for key in list(row)[2:]]
         for row in loops
     ]
-    texts_agree = all(
-        results[f"{variant}{suffix}"]["texts"] == results[f"continuous batching{suffix}"]["texts"]
-        for variant in VARIANTS
-        for suffix in ("", ", long facts")
-    )
     report = (
         f"{args.requests} customer-service questions, one every {args.interval} s, {args.new_tokens} new tokens, "
-        f"greedy; same answers in every variant: {texts_agree}\n\n"
+        "greedy\n\n"
         + markdown_table(headers, rows)
+        + "\nOne forward pass, one thread (ms):\n\n"
+        + markdown_table(["precision", "16 answers' next tokens", "a 64-token prompt", "prompt tokens/s"], steps)
         + "\nRepetition penalty inside continuous batching (greedy; repeated 4-grams of words):\n\n"
         + markdown_table(["preset", "question", "with the preset's penalty", "penalty 1.0"], loop_rows)
     )
     save("chat_serving.md", report)
-    save("chat_serving.json", json.dumps({"rooms": results, "repetition": loops}, indent=2))
+    save("chat_serving.json", json.dumps({"rooms": results, "repetition": loops, "precision": steps}, indent=2))
     return 0
 
 
