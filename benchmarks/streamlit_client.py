@@ -97,7 +97,7 @@ class StreamlitSession:
             kind = message.WhichOneof("type")
             if kind == "new_session":
                 started = True
-                render = Render(sent_at=sent_at)
+                render = Render(sent_at=sent_at, timeline=render.timeline)  # a page's st.rerun() starts over
             elif kind == "delta" and started and message.delta.WhichOneof("type") == "new_element":
                 element = message.delta.new_element
                 render.elements[tuple(message.metadata.delta_path)] = element

@@ -10,12 +10,13 @@ once and shared by every request that starts with it (prefix sharing works on wh
 Each request brings its own settings: greedy or sampled (with its temperature and top-p), and its own
 repetition penalty (`pipelines.cb_processors`).
 
-The chat model is served in float32, although its folder holds float16: on a CPU
-batched float16 is slow (no float16 matrix instructions: a decoding step for 16 answers takes 273 ms, 121 ms
-in float32, one thread, SmolLM2), and bfloat16, faster still here (53 ms, on AVX512-BF16), rounds so coarsely
-that a greedy answer changes with the other answers in its batch ("open Monday to Saturday" became
-"Monday to Wednesday"), so two visitors asking the same question could be told different things. float32
-answers do not depend on the batch (tests/test_serving.py), at twice the memory (540 MB).
+The chat model is served in float32, although its folder holds float16: on a CPU batched float16 is
+slow (no float16 matrix instructions: a decoding step for 16 answers takes 246 ms, 126 ms in float32,
+one thread, SmolLM2), and bfloat16, faster still here (49 ms, on AVX512-BF16), rounds so coarsely that
+a greedy answer changes with the other answers in its batch ("open Monday to Saturday" became "Monday
+to Wednesday"), so two visitors asking the same question could be told different things. float32
+answers do not depend on the batch (tests/test_serving.py), at twice the memory (540 MB). Figures:
+`python -m benchmarks.bench_chat_serving`.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ class ChatStream:
         """Text as it is decoded; a token that ends mid-character waits for the next one."""
         sent = ""
         while not self._finished:
-            output = self._outputs.get()
+            output = self._latest_output()
             if output is None:  # cancelled, or the server closed
                 break
             if self.first_token_seconds is None:
@@ -81,6 +82,14 @@ class ChatStream:
             if text.startswith(sent) and len(text) > len(sent) and not text.endswith("\ufffd"):
                 yield text[len(sent) :]
                 sent = text
+
+    def _latest_output(self) -> Any:
+        """The newest output waiting (each holds every token so far), so a reader that fell behind
+        decodes and draws once, not once per token: under load that is most of the page's work."""
+        output = self._outputs.get()
+        while output is not None and not self._outputs.empty():
+            output = self._outputs.get_nowait()
+        return output
 
     def _deliver(self, output: Any) -> None:
         self._outputs.put(output)

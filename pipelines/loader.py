@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipelines.batch_calls import BATCH_CALLS
+from pipelines.batch_calls import BATCH_CALLS, BATCH_CAPS
 from pipelines.catalog import CATALOG, ModelSpec, has_pipeline, pipeline_task
 from pipelines.chat_serving import ChatServer
 from pipelines.errors import ModelNotAvailable
@@ -143,7 +143,8 @@ def _load(model: ModelLocation, settings: Settings) -> LoadedModel:
     limit_heap_arenas()  # before the first model's tensors, so they and every later request share two arenas
     started = time.perf_counter()
     loaded = pipeline(pipeline_task(model.task), model=model.location, device="cpu")
-    limits = ServingLimits(settings.max_batch, settings.queue_size, settings.batch_window_seconds)
+    max_batch = min(settings.max_batch, BATCH_CAPS.get(model.task, settings.max_batch))
+    limits = ServingLimits(max_batch, settings.queue_size, settings.batch_window_seconds)
     spec = _catalog_spec(model.name)
     label = spec.display_name if spec else model.name
     if model.task == "text-generation":
