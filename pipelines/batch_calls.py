@@ -7,7 +7,7 @@ would have answered for that item alone (the tests compare both).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Hashable
 from typing import Any
 
 import numpy as np
@@ -53,7 +53,7 @@ def _mean_embeddings(pipe: Any, texts: list[str], options: Hashable) -> list[np.
     ]
 
 
-BATCH_CALLS: dict[str, Callable[..., list[Any]]] = {
+BATCH_CALLS: dict[str, RunBatch] = {
     "sentiment": _sentiment,
     "translation": _translation,
     "image-classification": _keyword_call("top_k"),

@@ -98,10 +98,14 @@ def fit_text_to_window(text: str, tokenizer: Any, budget: int) -> FittedPrompt:
     return FittedPrompt([ChatMessage("user", kept)], budget, truncated_tokens=len(ids) - budget, cut_from="start")
 
 
-def count_prompt_tokens(messages: list[ChatMessage], tokenizer: Any) -> int:
-    """Tokens of the prompt exactly as the model will receive it, chat template included."""
+def prompt_token_ids(messages: list[ChatMessage], tokenizer: Any) -> list[int]:
+    """The prompt exactly as the model will receive it, chat template included."""
     rendered = tokenizer.apply_chat_template(as_dicts(messages), add_generation_prompt=True, tokenize=True)
-    return len(rendered if isinstance(rendered, list) else rendered["input_ids"])
+    return list(rendered if isinstance(rendered, list) else rendered["input_ids"])
+
+
+def count_prompt_tokens(messages: list[ChatMessage], tokenizer: Any) -> int:
+    return len(prompt_token_ids(messages, tokenizer))
 
 
 def as_dicts(messages: list[ChatMessage]) -> list[dict[str, str]]:

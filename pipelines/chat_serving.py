@@ -28,7 +28,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from pipelines.chat_prompt import ChatMessage, FittedPrompt, fit_text_to_window, fit_to_window
+from pipelines.chat_prompt import ChatMessage, FittedPrompt, fit_text_to_window, fit_to_window, prompt_token_ids
 from pipelines.errors import ModelNotAvailable, ServerBusy
 from pipelines.serving import ServingLimits, busy_sentence
 
@@ -146,12 +146,7 @@ class ChatServer:
         with self._tokenizer_lock:
             if not self.is_chat:
                 return self._tokenizer(prompt.messages[0].content)["input_ids"]
-            rendered = self._tokenizer.apply_chat_template(
-                [{"role": m.role, "content": m.content} for m in prompt.messages],
-                add_generation_prompt=True,
-                tokenize=True,
-            )
-            return list(rendered if isinstance(rendered, list) else rendered["input_ids"])
+            return prompt_token_ids(prompt.messages, self._tokenizer)
 
     def decode(self, tokens: list[int]) -> str:
         with self._tokenizer_lock:
@@ -184,7 +179,7 @@ class ChatServer:
     def waiting_ahead_of(self, stream: ChatStream) -> int:
         with self._streams_lock:
             earlier = itertools.takewhile(lambda other: other is not stream, self._streams.values())
-            return sum(other.first_token_seconds is None for other in earlier)
+            return sum(not other.started(0) for other in earlier)
 
     def holding(self) -> int:
         with self._streams_lock:

@@ -8,6 +8,7 @@ Silent recordings are answered "no speech" without running the model, which woul
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass
 
@@ -66,6 +67,7 @@ def languages(model: str | None = None) -> list[str]:
     return [token.strip("<|>") for token in config.lang_to_id]
 
 
+@functools.cache  # read once per model folder, not on every recording
 def _generation_config(location: str):
     from transformers import GenerationConfig
 
