@@ -106,7 +106,6 @@ class ChatServer:
         pipeline: Any,
         limits: ServingLimits,
         share_prefix: bool = True,
-        dtype: str = "float32",
     ) -> None:
         self.name = name
         self.task = "text-generation"
@@ -123,10 +122,6 @@ class ChatServer:
         self._streams_lock = threading.Lock()
         self._ids = itertools.count()
         self._closed = False
-        import torch
-
-        self.dtype = dtype  # float32 unless an operator chooses otherwise; see the module's docstring
-        pipeline.model.to(getattr(torch, dtype))
         self._manager = _start_manager(pipeline.model, limits.max_batch, share_prefix)
         self._router = threading.Thread(target=self._route, name=f"route-{name}", daemon=True)
         self._router.start()
