@@ -3,6 +3,8 @@
 import streamlit as st
 
 from pages import ui
+from pipelines.assistant import GroundedReply, answer_from_facts
+from pipelines.assistant_report import load_report
 from pipelines.chat_presets import COMPLETION_EXAMPLES, COMPLETION_SETTINGS, PRESETS, ChatPreset
 from pipelines.chat_prompt import ChatMessage
 from pipelines.chat_transcript import stats_line, transcript_json, transcript_markdown
@@ -62,8 +64,8 @@ def keep_partial(reply: StreamedReply):
         reply.stop()
 
 
-def stream_reply(reply: StreamedReply) -> None:
-    """Notices, a Stop button and the streamed text; once done, the reply joins the history."""
+def stream_reply(reply: StreamedReply) -> dict:
+    """Notices, a Stop button and the streamed text; the answer, for the history, once done."""
     for notice in reply.prompt.notices:
         st.info(notice, icon=":material/content_cut:")
     st.button("Stop", icon=":material/stop_circle:", key="tg-stop")  # its click interrupts this run
@@ -73,8 +75,33 @@ def stream_reply(reply: StreamedReply) -> None:
     st.session_state.pop(PARTIAL, None)
     st.session_state.pop(RUNNING, None)
     # The notices stay with the answer: the rerun that follows redraws the page from the history.
-    answer = {"role": "assistant", "content": reply.text, "stats": reply.stats.as_dict()}
-    history.append(answer | {"notices": reply.prompt.notices})
+    return {"role": "assistant", "content": reply.text, "stats": reply.stats.as_dict(), "notices": reply.prompt.notices}
+
+
+def grounded_answer(grounded: GroundedReply) -> dict:
+    """Stream the model's answer, then keep what passed the guard: the rerun redraws the message with the
+    checked text, and a note when the model's words were replaced by the fact they got wrong."""
+    answer = stream_reply(grounded.reply) if grounded.reply is not None else {"role": "assistant"}
+    grounded.settle()
+    answer |= {"content": grounded.text, "sources": grounded.source_texts}
+    if grounded.replaced:
+        answer["note"] = (
+            f'The model answered "{grounded.reply.text.strip()}", which the facts do not support '
+            f"({' '.join(grounded.problems)}), so the fact itself is shown."
+        )
+    if grounded.declined:
+        answer["note"] = "No fact is close enough to the question, so the model was not asked to make one up."
+    return answer
+
+
+def show_sources(message: dict) -> None:
+    if note := message.get("note"):
+        st.caption(note)
+    if sources := message.get("sources"):
+        label = "Answered from 1 fact" if len(sources) == 1 else f"Answered from {len(sources)} facts"
+        with st.expander(label, icon=":material/fact_check:"):
+            for source in sources:
+                st.markdown(f"> {source}")
 
 
 def example_buttons(examples: tuple[str, ...]) -> None:
@@ -82,12 +109,38 @@ def example_buttons(examples: tuple[str, ...]) -> None:
     ui.example_buttons(examples, state_key=PENDING, key_prefix="tg")
 
 
+def assistant_report() -> None:
+    """How the grounded assistant did on the project's question sets, measured at set-up."""
+    report = load_report()
+    with st.expander("Model report", icon=":material/analytics:"):
+        if report is None:
+            st.caption("Not measured yet: `make models` (or `python -m pipelines.assistant_report`) writes it.")
+            return
+        st.caption(
+            f"Greedy, on the project's question sets (assets/text); declines below similarity "
+            f"{report['threshold']}, chosen on the {report['threshold_chosen_on']} set."
+        )
+        for item, column in zip(report["sets"], st.columns(len(report["sets"])), strict=True):
+            column.markdown(f"**{item['shop']}**")
+            column.metric(f"Answerable right (of {item['answerable']})", f"{item['answerable_right']:.0%}")
+            column.metric(f"Unanswerable declined (of {item['unanswerable']})", f"{item['unanswerable_declined']:.0%}")
+        misses = [{"shop": item["shop"], **miss} for item in report["sets"] for miss in item["misses"]]
+        st.dataframe(
+            [{key: miss[key] for key in ("shop", "question", "answer", "score")} for miss in misses],
+            hide_index=True,
+            width="stretch",
+        )
+
+
 def chat_page(preset: ChatPreset, context: str | None, settings: GenerationSettings, model: str) -> None:
+    if preset.grounded:
+        assistant_report()
     for message in history:
         with st.chat_message(message["role"]):
             for notice in message.get("notices", ()):
                 st.info(notice, icon=":material/content_cut:")
             st.markdown(message["content"])
+            show_sources(message)
             if stats := message.get("stats"):
                 st.caption(stats_line(stats))
     if not history:
@@ -101,11 +154,14 @@ def chat_page(preset: ChatPreset, context: str | None, settings: GenerationSetti
     with st.chat_message("assistant"):
         conversation = [ChatMessage(message["role"], message["content"]) for message in history]
         with st.spinner("Starting… (the first answer also loads the model)"):
-            reply = ui.run_engine(stream_chat, conversation, preset.system_prompt(context), model, settings)
+            if preset.grounded:
+                reply = ui.run_engine(answer_from_facts, conversation, preset.facts(context), model, settings)
+            else:
+                reply = ui.run_engine(stream_chat, conversation, preset.system_prompt(context), model, settings)
         if reply is None:
             history.pop()  # nothing was asked: the refused message does not stay in the conversation
             return
-        stream_reply(reply)
+        history.append(grounded_answer(reply) if preset.grounded else stream_reply(reply))
     st.rerun()
 
 
@@ -130,7 +186,7 @@ def completion_page(settings: GenerationSettings, model: str) -> None:
         if reply is None:
             history.clear()
             return
-        stream_reply(reply)
+        history.append(stream_reply(reply))
     st.rerun()
 
 

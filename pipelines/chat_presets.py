@@ -1,9 +1,10 @@
 """System-prompt presets for the chat assistant, each with the decoding settings that suit it.
 
-A 135M-parameter model needs help to stay on task: the customer-service preset puts the company's
-facts in the system prompt and decodes greedily with no repetition penalty, because the penalty
-also punishes the tokens of the facts and pushes the model to invent ("a 20% discount") instead
-of quoting them. The free-form preset keeps a mild penalty against the model's repeated lines.
+A 135M-parameter model needs help to stay on task: the customer-service preset hands it only the
+facts retrieved for each question (`pipelines.assistant`), checks its answer against them, and decodes
+greedily with no repetition penalty, because the penalty also punishes the tokens of the facts and
+pushes the model to invent ("a 20% discount") instead of quoting them. The free-form preset keeps a
+mild penalty against the model's repeated lines.
 """
 
 from __future__ import annotations
@@ -26,13 +27,17 @@ class ChatPreset:
     settings: GenerationSettings
     examples: tuple[str, ...]
     default_context: str | None = None
+    grounded: bool = False  # answers from the facts retrieved for each question, checked (pipelines.assistant)
+
+    def facts(self, context: str | None) -> str:
+        """The editable context box, or the preset's own when the box was emptied."""
+        return context if context is not None and context.strip() else self.default_context or ""
 
     def system_prompt(self, context: str | None = None) -> str:
         """The system prompt with the user's context (or the default one) filled in."""
         if self.default_context is None:
             return self.system
-        filled = context if context is not None and context.strip() else self.default_context
-        return self.system.replace("{context}", filled.strip())
+        return self.system.replace("{context}", self.facts(context).strip())
 
 
 PRESETS: tuple[ChatPreset, ...] = (
@@ -40,9 +45,9 @@ PRESETS: tuple[ChatPreset, ...] = (
         key="customer-service",
         label="Customer service (Northwind Bikes)",
         system=(
-            "You are the customer-service assistant of Northwind Bikes, a bicycle shop. Answer the customer "
-            "in one or two friendly sentences, using only these facts. If the facts do not answer the "
-            "question, say so and offer to pass it to a colleague.\n\nFacts:\n{context}"
+            "You are a friendly customer-service assistant. Answer the customer in one or two sentences, using "
+            "only the facts below and repeating their figures exactly. If they do not answer the question, say "
+            "you don't know.\n\nFacts:\n{context}"
         ),
         settings=GenerationSettings(max_new_tokens=96, repetition_penalty=1.0),
         examples=(
@@ -51,6 +56,7 @@ PRESETS: tuple[ChatPreset, ...] = (
             "Are you open on Sunday?",
         ),
         default_context=DEFAULT_FAQ,
+        grounded=True,
     ),
     ChatPreset(
         key="free-form",
@@ -71,11 +77,14 @@ PRESETS: tuple[ChatPreset, ...] = (
         examples=("Why is the sky blue?", "What is electricity?", "How do planes fly?"),
     ),
 )
+CUSTOMER_SERVICE = PRESETS[0]
 
 # Base models (no chat template) continue a text; sampling lightly keeps continuations from looping.
 COMPLETION_SETTINGS = GenerationSettings(
     max_new_tokens=96, sample=True, temperature=0.7, top_p=0.9, repetition_penalty=1.1
 )
+
+
 COMPLETION_EXAMPLES = (
     "Once upon a time, in a small village by the sea,",
     "The three most important things to know about bicycles are",

@@ -93,11 +93,34 @@ def _recommend(args: argparse.Namespace) -> object:
 def _chat(args: argparse.Namespace) -> object:
     from pipelines.text_generation import GenerationSettings, generate_reply
 
+    if args.preset == "customer-service":
+        return _grounded(args)
     sampling = args.temperature is not None
     settings = GenerationSettings(
         max_new_tokens=args.max_new_tokens, sample=sampling, temperature=args.temperature if sampling else 0.7
     )
     return {"generated_text": generate_reply(args.prompt, args.system, args.model, settings)}
+
+
+def _grounded(args: argparse.Namespace) -> object:
+    """The customer-service assistant as the chat page runs it: retrieved facts, the guard, sources."""
+    from pathlib import Path
+
+    from pipelines.assistant import answer_from_facts
+    from pipelines.chat_presets import CUSTOMER_SERVICE
+    from pipelines.chat_prompt import ChatMessage
+
+    facts = CUSTOMER_SERVICE.default_context or ""
+    if args.facts:
+        path = Path(args.facts)
+        if not path.is_file():
+            raise InputError(f"There is no file at {path}. Give a text file with the facts, one per line or paragraph.")
+        facts = path.read_text(encoding="utf-8", errors="replace")
+    answer = answer_from_facts([ChatMessage("user", args.prompt)], facts, args.model)
+    if answer.reply is not None:
+        "".join(answer.reply)
+    answer.settle()
+    return {"generated_text": answer.text, "sources": answer.source_texts, "declined": answer.declined}
 
 
 def _texts(args: argparse.Namespace) -> list[str]:
@@ -144,6 +167,12 @@ def _add_task_parsers(run: argparse._SubParsersAction) -> None:
     chat.add_argument("--model", help="catalog name, local folder or hub id (default: the task's default)")
     chat.add_argument("--max-new-tokens", type=int, default=256)
     chat.add_argument("--temperature", type=float, help="sample at this temperature instead of greedy decoding")
+    chat.add_argument(
+        "--preset",
+        choices=["customer-service"],
+        help="answer from facts, as the chat page's customer-service assistant (prints sources, declined)",
+    )
+    chat.add_argument("--facts", help="with --preset customer-service: a text file of facts (default: Northwind's)")
     chat.set_defaults(runner=_chat)
     classify = run.add_parser("image-classification", help="label images with ImageNet classes")
     classify.add_argument("images", nargs="+", metavar="IMAGE")

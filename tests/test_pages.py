@@ -8,6 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from pages.demos import DEMOS
+from pipelines.assistant import DECLINED
 from pipelines.loader import get_server, loaded_models
 from tests import bad_images
 from tests.conftest import CAT_PHOTO, ROOT
@@ -102,6 +103,19 @@ def test_chat_example_uses_the_faq_and_clear_empties_the_conversation(provisione
     assert "3 year" in assistant_answers(app)[0].replace("-", " ")
     app.sidebar.button[0].click().run()  # Clear conversation
     assert not app.chat_message
+
+
+def test_customer_service_declines_what_its_facts_do_not_say_and_cites_what_they_do(provisioned: Path) -> None:
+    app = open_page("pages/text_generation.py")
+    app.chat_input[0].set_value("Do you offer student discounts?").run()
+    assert assistant_answers(app)[0] == DECLINED
+    assert "model was not asked" in app.chat_message[1].caption[0].value
+    facts = app.sidebar.text_area(key="tg-customer-service-context")
+    facts.set_value(facts.value.replace("555-0100", "555-0123")).run()
+    app.chat_input[0].set_value("What phone number do I call to book a repair?").run()
+    assert "555-0123" in assistant_answers(app)[1]
+    cited = app.chat_message[3].expander[0]
+    assert cited.label == "Answered from 1 fact" and "555-0123" in cited.markdown[0].value
 
 
 def test_chat_refuses_a_blank_message_and_keeps_working(provisioned: Path) -> None:

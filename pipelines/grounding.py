@@ -1,0 +1,179 @@
+"""The grounding guard: an answer may state only what its facts state.
+
+A 135M model handed the right fact still changes its numbers ("within 24 hours" for "30 days") and
+turns "closed on Sunday" into "open on Sunday". So every answer's checkable content is compared with
+the facts it was given before it is shown as the model's own: numbers (digits or words, prices,
+percentages), times of day, phone numbers, e-mail and web addresses, weekdays and months, ordinals,
+capitalised names, and for each weekday whether it is said to be open or closed. An answer must also
+carry at least one of its fact's figures (a vague "yes, postage is free" hides the 50-euro minimum),
+may say "no" only when the fact does, and must stay short and not repeat itself. Anything that fails
+makes the assistant answer with the fact itself, which by construction invents nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+MONTHS = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
+_SMALL_NUMBERS = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty"
+)
+_TENS = {"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
+_NUMBER_WORDS = {word: value for value, word in enumerate(_SMALL_NUMBERS.split())} | _TENS | {"hundred": 100}
+_ORDINAL_WORDS = "first second third fourth fifth sixth seventh eighth ninth tenth"
+_ORDINALS = {word: value for value, word in enumerate(_ORDINAL_WORDS.split(), 1)}
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_URL = re.compile(r"(?:https?://|www\.)[^\s,;)]+", re.IGNORECASE)
+_PHONE = re.compile(r"\+?\(?\d[\d ().-]{5,}\d")
+_TIME = re.compile(r"\b(\d{1,2})(?:[:.](\d{2}))?\s*([ap])\.?m\.?(?![a-z])|\b(\d{1,2})[:.](\d{2})\b", re.IGNORECASE)
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
+_CLAUSES = re.compile(r"[.;!?]\s+|,\s*(?:but|while|except|and)\s+|\s+(?:but|while|except)\s+", re.IGNORECASE)
+_NEGATIVE = re.compile(r"\b(?:not|no|never|closed|cannot)\b|n't\b", re.IGNORECASE)
+_DAY = "(" + "|".join(WEEKDAYS) + ")"
+_RANGE = re.compile(rf"\b{_DAY}s?\s*(?:to|-|–|through|until|till)\s*{_DAY}s?\b")
+MAX_SENTENCES = 3  # the preset asks for one or two; a longer answer has drifted from its fact
+_NOT_NAMES = frozenset(
+    {"i", "i'm", "i'll", "i've", "i'd", "yes", "no", "sorry", "hello", "hi", "thanks", "thank", "please", "ok", "okay"}
+)
+
+
+@dataclass(frozen=True)
+class Claims:
+    """What a text states that can be checked word for word against facts."""
+
+    items: frozenset[str]  # normalised: "number:30", "time:18:00", "phone:5550100", "day:sunday", "name:trek"
+    days: dict[str, bool]  # weekday → said to be open (True) or closed / not (False)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    grounded: bool
+    problems: list[str]  # one sentence per mismatch, for the note under a replaced answer
+
+
+def claims(text: str) -> Claims:
+    """The checkable content of `text`; each piece is removed once read, so "9:00" is a time, not two numbers."""
+    items: set[str] = set()
+    rest = text
+    for pattern, kind in ((_EMAIL, "email"), (_URL, "web")):
+        items |= {f"{kind}:{match.lower().rstrip('.')}" for match in pattern.findall(rest)}
+        rest = pattern.sub(" ", rest)
+    for match in _PHONE.finditer(rest):
+        digits = re.sub(r"\D", "", match.group())
+        if len(digits) >= 7:
+            items.add(f"phone:{digits}")
+            rest = rest.replace(match.group(), " ")
+    for match in _TIME.finditer(rest):
+        items.add(f"time:{_clock(match)}")
+    rest = _TIME.sub(" ", rest)
+    items |= {f"number:{_number(match)}" for match in _NUMBER.findall(rest)}
+    for position, word in enumerate(_WORD.findall(rest)):
+        lower = word.lower().replace("’", "'")
+        singular = lower.removesuffix("s")
+        if lower in _NUMBER_WORDS:
+            items.add(f"number:{_NUMBER_WORDS[lower]}")
+        elif lower in _ORDINALS:
+            items.add(f"ordinal:{_ORDINALS[lower]}")
+        elif singular in WEEKDAYS or lower in WEEKDAYS:
+            items.add(f"day:{singular if singular in WEEKDAYS else lower}")
+        elif lower in MONTHS:
+            items.add(f"month:{lower}")
+        elif word[0].isupper() and lower not in _NOT_NAMES and not _starts_sentence(rest, word, position):
+            items.add("name:" + lower.removesuffix("'s"))
+    days = _day_polarity(text)  # a range names the days inside it: "Monday to Saturday" says Wednesday
+    return Claims(frozenset(items | {f"day:{day}" for day in days}), days)
+
+
+def unsupported(answer: str, facts: list[str]) -> list[str]:
+    """One sentence for each thing `answer` states that `facts` do not: a figure, a name, a day's state."""
+    said = claims(answer)
+    known = claims("\n".join(facts))
+    known_words = {word.lower().removesuffix("s") for word in _WORD.findall(" ".join(facts))}
+    problems = []
+    for item in sorted(said.items - known.items):
+        kind, value = item.split(":", 1)
+        if kind == "name" and value.removesuffix("s") in known_words:
+            continue  # a name written in lower case in the facts ("Bikes" at a sentence start)
+        problems.append(f'"{_shown(item)}" is not in the facts.')
+    for day, open_ in said.days.items():
+        if day in known.days and known.days[day] != open_:
+            state = "open" if known.days[day] else "closed"
+            problems.append(f"The answer gets {day.capitalize()} wrong: the facts say {state}.")
+    return problems
+
+
+def check(answer: str, facts: list[str]) -> Verdict:
+    """Whether `answer` may be shown as the model wrote it: nothing unsupported, one of the facts'
+    figures at least, no "no" the facts do not say, short and without repeats."""
+    problems = unsupported(answer, facts)
+    known = claims("\n".join(facts)).items
+    if known and not claims(answer).items & known:
+        problems.append("The answer leaves out what the facts say (none of their figures, days or names).")
+    if _NEGATIVE.search(answer) and not _NEGATIVE.search(" ".join(facts)):
+        problems.append("The answer says no where the facts say nothing negative.")
+    sentences = [part.strip().lower() for part in re.split(r"(?<=[.!?])\s+", answer.strip()) if part.strip()]
+    if len(sentences) > MAX_SENTENCES or len(set(sentences)) < len(sentences):
+        problems.append(f"The answer runs past {MAX_SENTENCES} sentences or repeats itself.")
+    return Verdict(not problems, problems)
+
+
+def _clock(match: re.Match) -> str:
+    if match.group(4) is not None:
+        return f"{int(match.group(4))}:{match.group(5)}"
+    hour, minutes = int(match.group(1)) % 12, match.group(2) or "00"
+    return f"{hour + 12 if match.group(3).lower() == 'p' else hour}:{minutes}"
+
+
+def _number(text: str) -> str:
+    """ "1,000" and "1000" are the same figure; "50.00" and "50" too."""
+    thousands = "," in text and len(text.split(",")[-1]) == 3
+    value = float(text.replace(",", "") if thousands else text.replace(",", "."))
+    return f"{value:g}"
+
+
+def _starts_sentence(text: str, word: str, position: int) -> bool:
+    """Whether this occurrence of a capitalised word opens a sentence (so is no sign of a name)."""
+    if position == 0:
+        return True
+    for match in re.finditer(rf"\b{re.escape(word)}\b", text):
+        before = text[: match.start()].rstrip()
+        if not before or before[-1] in ".!?:\n\"'(" or before.endswith(("-", "*")):
+            return True
+    return False
+
+
+def _day_polarity(text: str) -> dict[str, bool]:
+    """Each weekday a text names (ranges spelled out) and whether its clause says open or closed."""
+    days: dict[str, bool] = {}
+    for clause in _CLAUSES.split(text.lower()):
+        named = set()
+        for start, end in _RANGE.findall(clause):
+            first, last = WEEKDAYS.index(start), WEEKDAYS.index(end)
+            named |= {WEEKDAYS[(first + step) % 7] for step in range((last - first) % 7 + 1)}
+        named |= {day for day in WEEKDAYS if re.search(rf"\b{day}s?\b", clause)}
+        open_ = not _NEGATIVE.search(clause)
+        for day in named:
+            days.setdefault(day, open_)
+    return days
+
+
+def _shown(item: str) -> str:
+    kind, value = item.split(":", 1)
+    return value.capitalize() if kind in ("day", "month", "name") else value
