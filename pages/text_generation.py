@@ -64,10 +64,14 @@ def keep_partial(reply: StreamedReply):
         reply.stop()
 
 
-def stream_reply(reply: StreamedReply) -> dict:
-    """Notices, a Stop button and the streamed text; the answer, for the history, once done."""
-    for notice in reply.prompt.notices:
+def show_notices(notices: list[str]) -> None:
+    for notice in notices:
         st.info(notice, icon=":material/content_cut:")
+
+
+def stream_reply(reply: StreamedReply, notices: list[str]) -> dict:
+    """Notices, a Stop button and the streamed text; the answer, for the history, once done."""
+    show_notices(notices)
     st.button("Stop", icon=":material/stop_circle:", key="tg-stop")  # its click interrupts this run
     with ui.place_in_line("Reading the conversation") as on_wait:
         reply.wait_for_first_token(on_wait)
@@ -75,13 +79,17 @@ def stream_reply(reply: StreamedReply) -> dict:
     st.session_state.pop(PARTIAL, None)
     st.session_state.pop(RUNNING, None)
     # The notices stay with the answer: the rerun that follows redraws the page from the history.
-    return {"role": "assistant", "content": reply.text, "stats": reply.stats.as_dict(), "notices": reply.prompt.notices}
+    return {"role": "assistant", "content": reply.text, "stats": reply.stats.as_dict(), "notices": notices}
 
 
 def grounded_answer(grounded: GroundedReply) -> dict:
     """Stream the model's answer, then keep what passed the guard: the rerun redraws the message with the
     checked text, and a note when the model's words were replaced by the fact they got wrong."""
-    answer = stream_reply(grounded.reply) if grounded.reply is not None else {"role": "assistant"}
+    if grounded.reply is not None:
+        answer = stream_reply(grounded.reply, grounded.notices)
+    else:
+        show_notices(grounded.notices)
+        answer = {"role": "assistant", "notices": grounded.notices}
     grounded.settle()
     answer |= {"content": grounded.text, "sources": grounded.source_texts}
     if grounded.replaced:
@@ -137,8 +145,7 @@ def chat_page(preset: ChatPreset, context: str | None, settings: GenerationSetti
         assistant_report()
     for message in history:
         with st.chat_message(message["role"]):
-            for notice in message.get("notices", ()):
-                st.info(notice, icon=":material/content_cut:")
+            show_notices(message.get("notices", []))
             st.markdown(message["content"])
             show_sources(message)
             if stats := message.get("stats"):
@@ -161,7 +168,7 @@ def chat_page(preset: ChatPreset, context: str | None, settings: GenerationSetti
         if reply is None:
             history.pop()  # nothing was asked: the refused message does not stay in the conversation
             return
-        history.append(grounded_answer(reply) if preset.grounded else stream_reply(reply))
+        history.append(grounded_answer(reply) if preset.grounded else stream_reply(reply, reply.prompt.notices))
     st.rerun()
 
 
@@ -186,7 +193,7 @@ def completion_page(settings: GenerationSettings, model: str) -> None:
         if reply is None:
             history.clear()
             return
-        history.append(stream_reply(reply))
+        history.append(stream_reply(reply, reply.prompt.notices))
     st.rerun()
 
 

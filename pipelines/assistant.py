@@ -25,6 +25,10 @@ DECLINED = (
     "I'm sorry, I don't know that from the information I have. Shall I pass your question to a colleague who can help?"
 )
 FALLBACK = "Here is what I can tell you: {fact}"
+# A question, not a document: the retriever's similarity falls as a question grows (the hours question
+# scores 0.51 alone and 0.26 written out 111 times, under the threshold), and the question sets' longest
+# is 60 characters. Longer messages keep their last characters, where a question usually ends.
+QUESTION_LIMIT = 500
 
 
 @dataclass
@@ -41,6 +45,7 @@ class GroundedReply:
     replaced: bool = False
     problems: list[str] = field(default_factory=list)
     text: str = ""
+    notices: list[str] = field(default_factory=list)
 
     def settle(self) -> None:
         """Check the streamed answer (once `reply` has been iterated to its end) and set `text`: the
@@ -73,8 +78,23 @@ def answer_from_facts(
 ) -> GroundedReply:
     """Start the assistant's answer to the conversation's last question, from `facts` only."""
     validate_conversation(history)
-    sources = retrieve(history[-1].content, facts)
+    question, notices = question_sized(history[-1].content)
+    sources = retrieve(question, facts)
     if not sources:
-        return GroundedReply(sources, declined=True, text=DECLINED)
+        return GroundedReply(sources, declined=True, text=DECLINED, notices=notices)
     system = CUSTOMER_SERVICE.system_prompt("\n".join(source.fact.text for source in sources))
-    return GroundedReply(sources, stream_chat(history, system, model, settings or CUSTOMER_SERVICE.settings))
+    asked = [*history[:-1], ChatMessage("user", question)]
+    reply = stream_chat(asked, system, model, settings or CUSTOMER_SERVICE.settings)
+    return GroundedReply(sources, reply, notices=notices + reply.prompt.notices)
+
+
+def question_sized(message: str) -> tuple[str, list[str]]:
+    """The message as the assistant reads it, and a notice when it was cut to QUESTION_LIMIT characters."""
+    if len(message) <= QUESTION_LIMIT:
+        return message, []
+    kept = message[-QUESTION_LIMIT:]
+    kept = kept[kept.find(" ") + 1 :] if " " in kept else kept  # from a word's start, not mid-word
+    return kept, [
+        f"Your message is {len(message):,} characters long; the assistant read its last {len(kept):,} "
+        f"to find the facts and answer, and the rest was cut."
+    ]

@@ -120,7 +120,12 @@ def _grounded(args: argparse.Namespace) -> object:
     if answer.reply is not None:
         "".join(answer.reply)
     answer.settle()
-    return {"generated_text": answer.text, "sources": answer.source_texts, "declined": answer.declined}
+    return {
+        "generated_text": answer.text,
+        "sources": answer.source_texts,
+        "declined": answer.declined,
+        "notices": answer.notices,
+    }
 
 
 def _texts(args: argparse.Namespace) -> list[str]:

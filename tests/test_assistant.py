@@ -119,6 +119,14 @@ def test_an_answer_cites_its_fact_and_follows_an_edited_box(provisioned: Path) -
     assert "7" in answer.text and "3" not in answer.text  # it reads the box, not a memorised answer
 
 
+def test_a_pasted_wall_of_text_is_read_from_its_end_and_says_so(provisioned: Path) -> None:
+    answer, _ = ask("Lorem ipsum dolor sit amet. " * 2_000 + "Is the shop open on Sunday?")
+    assert answer.source_texts == [HOURS] and "Sunday" in answer.text
+    assert len(answer.notices) == 1 and "56,027 characters" in answer.notices[0]
+    short, _ = ask("Is the shop open on Sunday?")
+    assert short.notices == []
+
+
 @pytest.fixture(scope="module")
 def reports(provisioned: Path) -> list[tuple[assistant_report.QuestionSet, dict]]:
     sets = [assistant_report.load_set(name) for name in assistant_report.QUESTION_SETS]
@@ -139,7 +147,7 @@ def test_the_question_sets_stay_at_their_measured_quality(reports: list) -> None
     assert bookshop["answerable_right"] >= 0.85 and bookshop["unanswerable_declined"] >= 0.40
 
 
-def test_cli_prints_the_answer_its_sources_and_whether_it_declined(provisioned: Path, tmp_path: Path) -> None:
+def test_cli_prints_the_answer_its_sources_whether_it_declined_and_notices(provisioned: Path, tmp_path: Path) -> None:
     facts = tmp_path / "facts.md"
     facts.write_text(HOURS + "\n", encoding="utf-8")
     command = [sys.executable, "-m", "pipelines", "run", "text-generation", "--preset", "customer-service"]
@@ -148,6 +156,6 @@ def test_cli_prints_the_answer_its_sources_and_whether_it_declined(provisioned: 
     )
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
-    assert set(result) == {"generated_text", "sources", "declined"}
+    assert set(result) == {"generated_text", "sources", "declined", "notices"}
     assert result["sources"] == [HOURS] and result["declined"] is False
     assert "sunday" in result["generated_text"].lower() and unsupported(result["generated_text"], [HOURS]) == []
