@@ -4,8 +4,8 @@
 
 On the committed espeak-ng clips (tests/data/audio, assets/audio): for each provisioned Whisper model, the
 raw transformers pipeline in float32, float16 and bfloat16 (same text? how fast?), then Showroom's
-engine in the saved precision. Real-time factor = transcription seconds / audio seconds (below 1 is
-faster than real time); one torch thread, as the app runs.
+engine in its serving precision (`pipelines.loader.serving_dtype`). Real-time factor = transcription
+seconds / audio seconds (below 1 is faster than real time); one torch thread, as the app runs.
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ import pipelines  # noqa: F401  (quiets transformers before it is imported)
 from benchmarks.report import markdown_table, save
 from pipelines.audio import SAMPLE_RATE, prepare_audio
 from pipelines.catalog import find_model, models_for_task
+from pipelines.loader import serving_dtype
 from pipelines.provision import model_dir, model_state
+from pipelines.settings import load_settings
 from pipelines.speech_to_text import TASK, transcribe
 from pipelines.transcript_quality import word_error_rate
 
@@ -72,7 +74,7 @@ def main() -> int:
             continue
         transcribe(CLIPS["passage"], spec.name)  # load the engine's copy outside the timings
         variants = {f"raw pipeline, {dtype}": raw_run(spec.name, dtype) for dtype in ("float32", "float16", "bfloat16")}
-        variants["engine (saved precision)"] = engine_run(spec.name)
+        variants[f"engine ({serving_dtype(TASK, load_settings())})"] = engine_run(spec.name)
         baseline = variants["raw pipeline, float32"]["texts"]
         for variant, run in variants.items():
             rows.append(

@@ -14,6 +14,7 @@ from pipelines import loader
 from pipelines.errors import ModelNotAvailable
 from pipelines.loader import get_server, loaded_models
 from pipelines.memory import resident_mb
+from pipelines.settings import load_settings
 from pipelines.text_generation import GenerationSettings, generate_reply
 from tests.conftest import CAT_PHOTO
 
@@ -92,3 +93,13 @@ def test_an_unloaded_model_gives_its_memory_back_and_loads_again(provisioned: Pa
     assert loaded - after > 0.7 * (loaded - before), (before, loaded, after)
     assert not loader.unload("smollm2-135m-instruct")  # already gone
     assert generate_reply("Hello", settings=GenerationSettings(max_new_tokens=2))  # the next request loads it again
+
+
+def test_whisper_computes_in_bfloat16_only_where_the_cpu_has_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = load_settings()
+    monkeypatch.setattr(loader, "cpu_has_bfloat16", lambda: True)
+    assert loader.serving_dtype("speech-to-text", settings) == "bfloat16"
+    assert loader.serving_dtype("sentiment", settings) == "float32"
+    assert loader.serving_dtype("text-generation", settings) == settings.chat_dtype
+    monkeypatch.setattr(loader, "cpu_has_bfloat16", lambda: False)
+    assert loader.serving_dtype("speech-to-text", settings) == "float32"
