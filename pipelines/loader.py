@@ -170,7 +170,8 @@ def _load(model: ModelLocation, settings: Settings) -> LoadedModel:
     dtype = serving_dtype(model.task, settings)
     loaded = pipeline(pipeline_task(model.task), model=model.location, device="cpu", dtype=dtype)
     max_batch = min(settings.max_batch, BATCH_CAPS.get(model.task, settings.max_batch))
-    limits = ServingLimits(max_batch, settings.queue_size, settings.batch_window_seconds)
+    nice = 0 if model.task == "text-generation" else settings.batch_nice  # the streamed chat goes first
+    limits = ServingLimits(max_batch, settings.queue_size, settings.batch_window_seconds, nice)
     spec = _catalog_spec(model.name)
     label = spec.display_name if spec else model.name
     if model.task == "text-generation":

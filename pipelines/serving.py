@@ -13,6 +13,7 @@ else's requests take turns with it instead of waiting for all of it.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections import deque
@@ -40,16 +41,31 @@ _CLOSE_WAIT_SECONDS = 5.0  # an operator's "Unload" waits this long at most for 
 
 @dataclass(frozen=True)
 class ServingLimits:
-    """How a model batches: at most `max_batch` items a call, `queue_size` requests held, `window` seconds."""
+    """How a model batches: at most `max_batch` items a call, `queue_size` requests held, `window` seconds;
+    its worker thread runs at Linux nice value `nice` (0: as the rest of the process)."""
 
     max_batch: int
     queue_size: int
     window_seconds: float
+    nice: int = 0
 
 
 def busy_sentence(label: str, holding: int) -> str:
     people = "1 person" if holding == 1 else f"{holding} people"
     return f"The {label} model is answering {people} right now; try again in a moment."
+
+
+def lower_priority(nice: int) -> None:
+    """Lower the calling thread to nice value `nice`: Linux schedules each thread by its own value, and
+    any process may lower its threads' priority. A thread already as low, or another system, is left as is."""
+    if nice <= 0 or not hasattr(os, "setpriority"):
+        return
+    thread = threading.get_native_id()
+    try:
+        if os.getpriority(os.PRIO_PROCESS, thread) < nice:
+            os.setpriority(os.PRIO_PROCESS, thread, nice)
+    except OSError:
+        pass
 
 
 class Ticket:
@@ -175,6 +191,7 @@ class ModelServer:
         self._worker.join(timeout=_CLOSE_WAIT_SECONDS)
 
     def _serve(self) -> None:
+        lower_priority(self.limits.nice)
         while (batch := self._next_batch()) is not None:
             self._answer(batch)
         self._pipeline = None

@@ -37,6 +37,7 @@ class Settings:
     max_batch: int
     queue_size: int
     batch_window_seconds: float
+    batch_nice: int
     chat_prefix_sharing: bool
     chat_dtype: str
 
@@ -72,6 +73,9 @@ def load_settings() -> Settings:
         queue_size=int(os.environ.get("SHOWROOM_QUEUE_SIZE", "32")),
         # How long an idle model waits after a request for others to join its batch.
         batch_window_seconds=float(os.environ.get("SHOWROOM_BATCH_WINDOW_MS", "5")) / 1000,
+        # The nice value of the threads serving every model but the chat: on a busy CPU a streaming
+        # answer's next token goes first, since a visitor is watching it arrive (README, "Load and memory").
+        batch_nice=int(os.environ.get("SHOWROOM_BATCH_NICE", "5")),
         # Chat answers that start with the same tokens (a preset's system prompt) share their cache pages.
         chat_prefix_sharing=_flag("SHOWROOM_CHAT_PREFIX_SHARING", default=True),
         # The precision the chat model is served in (why float32: pipelines/chat_serving.py).

@@ -3,6 +3,7 @@ their own answer, a full queue says so at once, a cancelled request frees its sl
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -200,6 +201,23 @@ def test_a_single_request_is_answered_while_a_ten_thousand_row_batch_runs(provis
     assert small.result()[0][0]
     assert not big.done and 0 < big.progress < 1
     big.cancel()
+
+
+@pytest.mark.skipif(not hasattr(os, "getpriority"), reason="per-thread nice values are Linux's")
+def test_a_niced_model_serves_from_a_lower_priority_thread_and_leaves_the_callers_alone(provisioned: Path) -> None:
+    from transformers import pipeline
+
+    pipe = pipeline("text-classification", model=str(provisioned / "models" / "minilm-sentiment"), device="cpu")
+    limits = ServingLimits(max_batch=4, queue_size=2, window_seconds=0.005, nice=5)
+    server = ModelServer("minilm-sentiment", "sentiment", "MiniLM sentiment", pipe, BATCH_CALLS["sentiment"], limits)
+    try:
+        (scores,) = [item[0] for item in server.run(REVIEWS[:1])]
+        assert max(scores, key=lambda score: score["score"])["label"] == "positive"
+        own = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        assert os.getpriority(os.PRIO_PROCESS, server._worker.native_id) == max(own, 5)
+        assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == own
+    finally:
+        server.close()
 
 
 def test_a_full_chat_queue_answers_with_a_sentence_and_stopping_frees_the_slot(provisioned: Path) -> None:
