@@ -5,7 +5,9 @@ one arena is not reused by another. A Streamlit server runs every session's scri
 under load the resident size crept up by ~30% in 45 seconds (`python -m benchmarks.load`); two arenas
 held it to ~4%. And a model dropped from the loader is freed by Python, but glibc keeps the pages for
 reuse, so the resident size would not move; `malloc_trim` returns them, which is what an operator
-unloading a model from the home page expects to see.
+unloading a model from the home page expects to see. Each model's owner also returns them whenever its
+queue runs empty, so a batch's working memory does not stay resident after the batch (README, "Load and
+memory": the mixed load run ended 494 MB lower).
 """
 
 from __future__ import annotations
@@ -48,8 +50,14 @@ def limit_heap_arenas() -> None:
 
 
 def release_freed_memory() -> None:
-    """Collect unreachable objects, then give glibc's free heap pages back (a no-op on other C libraries)."""
+    """Collect unreachable objects, then give glibc's free heap pages back."""
     gc.collect()
+    return_free_heap()
+
+
+def return_free_heap() -> None:
+    """Give glibc's free heap pages back to the system (a no-op on other C libraries). ctypes releases
+    the GIL for the call, so other threads run while it walks the heap."""
     libc = _glibc()
     if libc is not None:
         libc.malloc_trim(0)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from pipelines.errors import ModelNotAvailable, RequestCancelled, ServerBusy
+from pipelines.memory import return_free_heap
 
 RunBatch = Callable[[Any, list[Any], Hashable], list[Any]]
 
@@ -194,6 +195,8 @@ class ModelServer:
         lower_priority(self.limits.nice)
         while (batch := self._next_batch()) is not None:
             self._answer(batch)
+            if not self._waiting:
+                return_free_heap()  # a batch's working memory goes back before the model idles
         self._pipeline = None
 
     def _next_batch(self) -> list[tuple[Ticket, int, int]] | None:
