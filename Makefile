@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed-requirements
 
-.PHONY: run test bench load models npm chromium lint clean
+.PHONY: run test bench load models npm chromium lint clean serve
 
 $(INSTALLED): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ chromium:
 
 run: models
 	$(VENV)/bin/streamlit run app.py
+
+## The models on Ray Serve, on loopback, until Ctrl-C (point a dashboard at it with SHOWROOM_SERVE_URL).
+serve: models
+	$(PY) -m pipelines serve start --foreground
 
 lint: $(INSTALLED)
 	$(PY) -m ruff check .

@@ -3,6 +3,7 @@
 python -m pipelines models pull [NAME ...]
 python -m pipelines models list [--json]
 python -m pipelines run image-classification [--model NAME] IMAGE... [--top-k K]
+python -m pipelines serve start [--host 127.0.0.1] [--port 8000] | status [--json] | stop
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 
@@ -207,6 +209,55 @@ def _add_task_parsers(run: argparse._SubParsersAction) -> None:
     recommend.set_defaults(runner=_recommend)
 
 
+def _serve_start(args: argparse.Namespace) -> int:
+    from pipelines import serve_cluster
+
+    state = serve_cluster.start(args.host, args.port)
+    print(f"Serving at {state.url}; point the dashboard at it with SHOWROOM_SERVE_URL={state.url}")
+    if not args.foreground:
+        return 0
+    try:
+        while True:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        return _serve_stop(args)
+
+
+def _serve_status(args: argparse.Namespace) -> int:
+    from pipelines import serve_cluster
+
+    report = serve_cluster.status()
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    print(f"Serving at {report['url']}")
+    for row in report["deployments"]:
+        print(f"  {row['name']:<24} {row['state']:<10} {row['replicas']} replica(s) running")
+    return 0
+
+
+def _serve_stop(args: argparse.Namespace) -> int:
+    from pipelines import serve_cluster
+
+    stopped = serve_cluster.stop()
+    print(f"Stopped the model server ({len(stopped)} Ray processes)." if stopped else "No model server was running.")
+    return 0
+
+
+def _add_serve_parsers(serve: argparse._SubParsersAction) -> None:
+    start = serve.add_parser("start", help="start Ray on loopback and serve every provisioned model but the chat")
+    start.add_argument("--host", default="127.0.0.1", help="where the HTTP proxy listens (default 127.0.0.1)")
+    start.add_argument("--port", type=int, default=8000, help="the HTTP proxy's port (default 8000)")
+    start.add_argument("--foreground", action="store_true", help="keep running until Ctrl-C, then stop")
+    start.set_defaults(handler=_serve_start)
+    status = serve.add_parser("status", help="the deployments: model, replicas running, state")
+    status.add_argument("--json", action="store_true")
+    status.set_defaults(handler=_serve_status)
+    serve.add_parser("stop", help="stop the application and the Ray processes it started").set_defaults(
+        handler=_serve_stop
+    )
+
+
 def _run(args: argparse.Namespace) -> int:
     print(json.dumps(args.runner(args), indent=2, default=asdict, ensure_ascii=False))
     return 0
@@ -228,6 +279,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_task_parsers(run)
     for task_parser in run.choices.values():
         task_parser.set_defaults(handler=_run)
+    serve = commands.add_parser("serve", help="serve the models on Ray Serve (SHOWROOM_SERVE_URL)")
+    _add_serve_parsers(serve.add_subparsers(dest="action", required=True))
     return parser
 
 

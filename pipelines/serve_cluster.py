@@ -1,0 +1,207 @@
+"""`python -m pipelines serve start|status|stop`: the Serve application (`pipelines.serve_app`) on a local
+Ray instance bound to loopback.
+
+`start` launches a supervisor process of its own (`python -m pipelines.serve_cluster`) that starts Ray
+with node IP 127.0.0.1 and a temp dir of its own, deploys every model, and then keeps the application's
+status in SHOWROOM_HOME/serve/status.json until it is told to stop. A separate driver cannot attach
+instead: Ray rewrites a 127.0.0.1 address to the machine's own IP before connecting, where a
+loopback-only Ray does not listen. `stop` asks the supervisor to shut Ray down, then stops by process id
+whatever is left of the processes started under its temp dir (never `ray stop`, which would stop every
+Ray on the machine).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from pipelines.errors import ModelNotAvailable
+from pipelines.settings import load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+LOOPBACK = "127.0.0.1"
+START_TIMEOUT_SECONDS = 600.0  # every replica loads its model before `start` returns
+_STATUS_EVERY_SECONDS = 2.0
+_STOP_GRACE_SECONDS = 20.0
+
+
+@dataclass(frozen=True)
+class ServeState:
+    """Where the application runs: its HTTP URL, its supervisor's process id, and Ray's temp dir."""
+
+    url: str
+    supervisor: int
+    temp_dir: str
+
+
+def serve_dir() -> Path:
+    return load_settings().home / "serve"
+
+
+def read_state() -> ServeState | None:
+    path = serve_dir() / "state.json"
+    return ServeState(**json.loads(path.read_text(encoding="utf-8"))) if path.is_file() else None
+
+
+def start(host: str = LOOPBACK, port: int = 8000) -> ServeState:
+    """Start the supervisor and return once every replica has loaded its model (or say why not)."""
+    if (running := read_state()) is not None and running(running.supervisor):
+        raise ModelNotAvailable(f"The model server already runs at {running.url}; stop it first (`serve stop`).")
+    serve_dir().mkdir(parents=True, exist_ok=True)
+    for name in ("state.json", "status.json"):
+        (serve_dir() / name).unlink(missing_ok=True)
+    log = serve_dir() / "serve.log"
+    environment = os.environ | {"PYTHONPATH": str(ROOT), "SHOWROOM_HOME": str(load_settings().home)}
+    environment.pop("SHOWROOM_SERVE_URL", None)  # the replicas serve; they are nobody's clients
+    with log.open("w", encoding="utf-8") as output:
+        supervisor = subprocess.Popen(
+            [sys.executable, "-m", "pipelines.serve_cluster", host, str(port)],
+            env=environment,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # a Ctrl-C in the shell that ran `start` does not reach it
+        )
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while (state := read_state()) is None:
+        if supervisor.poll() is not None or time.monotonic() > deadline:
+            supervisor.kill()
+            tail = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-1:]
+            raise ModelNotAvailable(f"The model server did not start ({' '.join(tail) or 'no output'}); see {log}.")
+        time.sleep(0.5)
+    return state
+
+
+def status() -> dict:
+    """The application's deployments (name, model, replicas running, state), as the supervisor last saw them."""
+    state = read_state()
+    path = serve_dir() / "status.json"
+    if state is None or not running(state.supervisor) or not path.is_file():
+        raise ModelNotAvailable("The model server is not running. Start it with `python -m pipelines serve start`.")
+    return {"url": state.url, **json.loads(path.read_text(encoding="utf-8"))}
+
+
+def stop() -> list[int]:
+    """Stop the application and the processes it started, and only those; their process ids."""
+    state = read_state()
+    if state is None:
+        return []
+    processes = ray_processes(Path(state.temp_dir)) | ({state.supervisor} if running(state.supervisor) else set())
+    _signal(state.supervisor, signal.SIGTERM)  # it shuts Serve and Ray down in order
+    deadline = time.monotonic() + _STOP_GRACE_SECONDS
+    while running(state.supervisor) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    # Agents orphaned by the raylet's exit no longer descend from it: the set taken before counts them.
+    leftovers = {pid for pid in processes | ray_processes(Path(state.temp_dir)) if running(pid)}
+    for pid in leftovers:
+        _signal(pid, signal.SIGKILL)  # what did not stop in time
+    deadline = time.monotonic() + _STOP_GRACE_SECONDS
+    while any(running(pid) for pid in leftovers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    for name in ("state.json", "status.json"):
+        (serve_dir() / name).unlink(missing_ok=True)
+    return sorted(processes)
+
+
+def ray_processes(temp_dir: Path) -> set[int]:
+    """Ray's processes for `temp_dir`: those that name it on their command line, and their descendants
+    (workers rename themselves, "ray::ServeReplica", but stay the raylet's children)."""
+    command = ["ps", "-ww", "-eo", "pid=,ppid=,args="]  # -ww: whole command lines, whatever COLUMNS says
+    listing = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    parents: dict[int, int] = {}
+    found: set[int] = set()
+    for line in listing.splitlines():
+        pid, ppid, *args = line.split(maxsplit=2)
+        parents[int(pid)] = int(ppid)
+        if args and str(temp_dir) in args[0]:
+            found.add(int(pid))
+    while children := {pid for pid, ppid in parents.items() if ppid in found and pid not in found}:
+        found |= children
+    return {pid for pid in found if running(pid)}
+
+
+def supervise(host: str, port: int) -> None:
+    """The supervisor: Ray and the application up, the status file kept fresh, all down on SIGTERM."""
+    import ray
+    from ray import serve
+
+    from pipelines.serve_app import deploy, served_models
+
+    models = served_models()
+    if not models:
+        raise SystemExit("No model is provisioned to serve. Run `python -m pipelines models pull` first.")
+    temp_dir = Path(tempfile.mkdtemp(prefix="showroom-ray-"))  # short: Ray's socket paths must fit 107 bytes
+    stopping = False
+
+    def request_stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, request_stop)
+    ray.init(
+        _node_ip_address=LOOPBACK,
+        _temp_dir=str(temp_dir),
+        include_dashboard=False,
+        num_cpus=len(models) + 1,  # logical CPUs, one per replica: each runs one torch thread
+        logging_level="ERROR",
+    )
+    try:
+        serve.start(http_options={"host": host, "port": port})
+        deploy(models)
+        _write("status.json", _deployments(serve.status()))
+        _write("state.json", asdict(ServeState(f"http://{host}:{port}", os.getpid(), str(temp_dir))))
+        print(f"serving {len(models)} models at http://{host}:{port}", flush=True)
+        while not stopping:
+            time.sleep(_STATUS_EVERY_SECONDS)
+            _write("status.json", _deployments(serve.status()))
+    finally:
+        serve.shutdown()
+        ray.shutdown()
+
+
+def _deployments(serve_status: object) -> dict:
+    return {
+        "deployments": [
+            {
+                "name": name,
+                "model": application_name,
+                "replicas": deployment.replica_states.get("RUNNING", 0),
+                "state": str(deployment.status.value),
+            }
+            for application_name, application in serve_status.applications.items()  # type: ignore[attr-defined]
+            for name, deployment in application.deployments.items()
+        ]
+    }
+
+
+def _write(name: str, content: dict) -> None:
+    """Atomically: a reader never sees half a file."""
+    path = serve_dir() / name
+    partial = path.with_suffix(".partial")
+    partial.write_text(json.dumps(content), encoding="utf-8")
+    partial.replace(path)
+
+
+def _signal(pid: int, number: int) -> None:
+    with contextlib.suppress(ProcessLookupError):  # it ended meanwhile
+        os.kill(pid, number)
+
+
+def running(pid: int) -> bool:
+    """Running, not merely a zombie waiting for its parent to read its exit status."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "State:\tZ" not in status
+
+
+if __name__ == "__main__":
+    supervise(sys.argv[1], int(sys.argv[2]))

@@ -1,0 +1,149 @@
+"""The Ray Serve application, started for real on loopback once for this module: every task through
+SHOWROOM_SERVE_URL answers what the in-process engine answers, the app refuses malformed requests in
+one sentence, and a server that is not there is one sentence too, at once. No Ray process outlives it."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pipelines import serve_cluster
+from pipelines.embeddings import embed
+from pipelines.errors import InputError, ModelNotAvailable
+from pipelines.image_classification import classify_image
+from pipelines.object_detection import detect_objects
+from pipelines.sentiment import analyse_sentiment
+from pipelines.speech_to_text import transcribe
+from pipelines.translation import translate
+from tests.conftest import CAT_PHOTO, ROOT
+
+REVIEWS = ["I absolutely love this bike, best purchase of the year!", "The delivery was late again."]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def serve_url(provisioned: Path) -> Iterator[str]:
+    """`serve start` on a free loopback port for this module; `serve stop` after it, leaving no process."""
+    state = serve_cluster.start(port=free_port())
+    try:
+        assert serve_cluster.ray_processes(Path(state.temp_dir))  # so the check below can fail
+        yield state.url
+    finally:
+        stopped = serve_cluster.stop()
+        assert len(stopped) > 1 and not [pid for pid in stopped if serve_cluster.running(pid)]
+        assert not serve_cluster.ray_processes(Path(state.temp_dir))
+
+
+def both_ways(monkeypatch: pytest.MonkeyPatch, url: str, call):
+    """The call's answer in this process, then through the Serve application."""
+    monkeypatch.delenv("SHOWROOM_SERVE_URL", raising=False)
+    local = call()
+    monkeypatch.setenv("SHOWROOM_SERVE_URL", url)
+    return local, call()
+
+
+def test_every_task_through_serve_gives_the_in_process_result(serve_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    local, remote = both_ways(monkeypatch, serve_url, lambda: analyse_sentiment(REVIEWS).results)
+    assert [item.label for item in remote] == [item.label for item in local] == ["positive", "negative"]
+    assert np.allclose([item.score for item in remote], [item.score for item in local], atol=1e-5)
+
+    local, remote = both_ways(monkeypatch, serve_url, lambda: translate(["Where is the station?"], "en", "pt"))
+    assert remote.results == local.results and "estação" in remote.results[0].text
+
+    local, remote = both_ways(monkeypatch, serve_url, lambda: classify_image(CAT_PHOTO))
+    assert [score.label for score in remote.scores] == [score.label for score in local.scores]
+    assert np.allclose([s.score for s in remote.scores], [s.score for s in local.scores], atol=1e-5)
+
+    local, remote = both_ways(monkeypatch, serve_url, lambda: detect_objects(CAT_PHOTO))
+    assert [(found.label, found.box) for found in remote.found] == [(found.label, found.box) for found in local.found]
+    assert "cat" in {found.label for found in remote.found}
+
+    clip = ROOT / "assets" / "audio" / "weather_report.wav"
+    local, remote = both_ways(monkeypatch, serve_url, lambda: transcribe(clip))
+    assert remote.text == local.text and "sunny" in remote.text
+
+    local, remote = both_ways(monkeypatch, serve_url, lambda: embed(REVIEWS))
+    assert np.allclose(remote, local, atol=1e-5)
+
+
+def test_bad_input_gets_the_engines_sentence_through_serve(serve_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHOWROOM_SERVE_URL", serve_url)
+    with pytest.raises(InputError, match="There is no text to analyse"):
+        analyse_sentiment([])
+    request = urllib.request.Request(f"{serve_url}/models/minilm-sentiment", data=b"{not json", method="POST")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    answer = json.loads(refused.value.read())
+    assert refused.value.code == 422 and answer["kind"] == "InputError" and answer["error"].endswith(".")
+
+
+def test_a_model_the_app_does_not_serve_is_one_sentence(serve_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHOWROOM_SERVE_URL", serve_url)
+    with pytest.raises(ModelNotAvailable, match="does not serve 'facebook/detr-resnet-50'"):
+        detect_objects(CAT_PHOTO, model="facebook/detr-resnet-50")
+
+
+def test_status_lists_every_deployment_with_its_replicas(serve_url: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "pipelines", "serve", "status", "--json"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    rows = {row["name"]: row for row in report["deployments"]}
+    assert report["url"] == serve_url and {"minilm-sentiment", "whisper-tiny-en", "bergamot-en-pt"} <= set(rows)
+    assert all(row["state"] == "HEALTHY" and row["replicas"] == 1 for row in rows.values())
+
+
+def test_the_cli_prints_the_same_json_through_serve(serve_url: str) -> None:
+    command = [sys.executable, "-m", "pipelines", "run", "translation", "Where is the station?", "--source", "en"]
+    command += ["--target", "pt"]
+    local = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=_without_serve_url())
+    remote = subprocess.run(
+        command, cwd=ROOT, capture_output=True, text=True, env=_without_serve_url() | {"SHOWROOM_SERVE_URL": serve_url}
+    )
+    assert local.returncode == remote.returncode == 0, remote.stderr
+    assert json.loads(remote.stdout) == json.loads(local.stdout)
+
+
+def test_the_cli_exits_2_with_a_sentence_when_the_server_is_not_there() -> None:
+    command = [sys.executable, "-m", "pipelines", "run", "sentiment", "I love it"]
+    environment = _without_serve_url() | {"SHOWROOM_SERVE_URL": f"http://127.0.0.1:{free_port()}"}
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=environment)
+    assert done.returncode == 2 and done.stderr.startswith("error: The model server at http://127.0.0.1:")
+
+
+def test_without_a_serve_url_ray_is_never_imported() -> None:
+    script = "import sys; from pipelines.sentiment import analyse_sentiment; analyse_sentiment(['Great!']); "
+    script += "print('ray' in sys.modules)"
+    command = [sys.executable, "-c", script]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=_without_serve_url())
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"
+
+
+def _without_serve_url() -> dict[str, str]:
+    return {key: value for key, value in os.environ.items() if key != "SHOWROOM_SERVE_URL"}
+
+
+def test_a_server_that_is_not_there_is_one_sentence_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHOWROOM_SERVE_URL", f"http://127.0.0.1:{free_port()}")
+    started = time.perf_counter()
+    with pytest.raises(ModelNotAvailable, match=r"^The model server at http://127\.0\.0\.1:\d+ did not answer"):
+        analyse_sentiment(REVIEWS)
+    assert time.perf_counter() - started < 5
