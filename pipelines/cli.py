@@ -3,7 +3,7 @@
 python -m pipelines models pull [NAME ...]
 python -m pipelines models list [--json]
 python -m pipelines run image-classification [--model NAME] IMAGE... [--top-k K]
-python -m pipelines serve start [--host 127.0.0.1] [--port 8000] | status [--json] | stop
+python -m pipelines serve start [--host 127.0.0.1] [--port 8000] | status [--json] | stop | config
 """
 
 from __future__ import annotations
@@ -244,6 +244,22 @@ def _serve_stop(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve_config(args: argparse.Namespace) -> int:
+    import yaml
+
+    from pipelines.serve_app import serve_config
+
+    print(CONFIG_HEADER + yaml.safe_dump(serve_config(), sort_keys=False), end="")
+    return 0
+
+
+CONFIG_HEADER = """\
+# Ray Serve config for Showroom's models, written by `python -m pipelines serve config > serve.yaml`.
+# On a cluster: every node has this repository on PYTHONPATH and the models in SHOWROOM_HOME
+# (`make models`); then `serve deploy serve.yaml` (a test checks it against Ray's own schema).
+"""
+
+
 def _add_serve_parsers(serve: argparse._SubParsersAction) -> None:
     start = serve.add_parser("start", help="start Ray on loopback and serve every provisioned model but the chat")
     start.add_argument("--host", default="127.0.0.1", help="where the HTTP proxy listens (default 127.0.0.1)")
@@ -255,6 +271,9 @@ def _add_serve_parsers(serve: argparse._SubParsersAction) -> None:
     status.set_defaults(handler=_serve_status)
     serve.add_parser("stop", help="stop the application and the Ray processes it started").set_defaults(
         handler=_serve_stop
+    )
+    serve.add_parser("config", help="print the Ray Serve config file for a cluster (serve.yaml)").set_defaults(
+        handler=_serve_config
     )
 
 

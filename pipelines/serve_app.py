@@ -17,10 +17,11 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from ray import serve
+from ray.serve import Application
 from starlette.requests import Request
 from starlette.responses import JSONResponse, StreamingResponse
 
-from pipelines.catalog import CATALOG, has_pipeline
+from pipelines.catalog import CATALOG, find_model, has_pipeline
 from pipelines.errors import InputError, ModelNotAvailable, ServerBusy, ShowroomError
 from pipelines.loader import load
 from pipelines.provision import model_state
@@ -32,17 +33,56 @@ POLL_SECONDS = 0.2
 _STATUS = {InputError: 422, ServerBusy: 503, ModelNotAvailable: 503}
 
 
-def served_models() -> list[tuple[str, str]]:
-    """(name, task) of every provisioned default model with a pipeline, the chat excepted for now."""
-    settings = load_settings()
+# Per task, when to add a replica (requests in flight per replica) and how many at most: a Whisper or
+# detection request keeps a core busy for seconds, a sentiment or translation one for milliseconds.
+_AUTOSCALING: dict[str, tuple[int, int]] = {"speech-to-text": (2, 4), "object-detection": (2, 4)}
+_DEFAULT_AUTOSCALING = (8, 2)
+
+
+def servable_models() -> list[tuple[str, str]]:
+    """(name, task) of every default model with a pipeline, the chat excepted for now."""
     return [
         (spec.name, spec.task)
         for spec in CATALOG
-        if spec.pulled_by_default
-        and has_pipeline(spec.task)
-        and spec.task != "text-generation"
-        and model_state(spec, settings) == "ready"
+        if spec.pulled_by_default and has_pipeline(spec.task) and spec.task != "text-generation"
     ]
+
+
+def served_models() -> list[tuple[str, str]]:
+    """The servable models provisioned on this machine."""
+    settings = load_settings()
+    return [(name, task) for name, task in servable_models() if model_state(find_model(name), settings) == "ready"]
+
+
+def model_app(args: dict[str, str]) -> Application:
+    """The application of one model, as Ray's config file names it (`import_path`, `args`)."""
+    return ModelReplica.options(name=args["name"]).bind(args["name"], args["task"])
+
+
+def serve_config(host: str = "127.0.0.1", port: int = 8000) -> dict[str, Any]:
+    """A config file for `serve deploy` on a cluster: every servable model, its replicas and CPUs, the
+    engine's batch size. The nodes need the repository on PYTHONPATH and the models in SHOWROOM_HOME."""
+    settings = load_settings()
+    applications = []
+    for name, task in servable_models():
+        target, most = _AUTOSCALING.get(task, _DEFAULT_AUTOSCALING)
+        deployment = {
+            "name": name,
+            "max_ongoing_requests": 64,
+            "ray_actor_options": {"num_cpus": 1},  # one torch thread per replica
+            "autoscaling_config": {"min_replicas": 1, "max_replicas": most, "target_ongoing_requests": target},
+        }
+        applications.append(
+            {
+                "name": name,
+                "route_prefix": f"/models/{name}",
+                "import_path": "pipelines.serve_app:model_app",
+                "args": {"name": name, "task": task},
+                "runtime_env": {"env_vars": {"SHOWROOM_MAX_BATCH": str(settings.max_batch)}},
+                "deployments": [deployment],
+            }
+        )
+    return {"http_options": {"host": host, "port": port}, "applications": applications}
 
 
 def error_event(error: BaseException) -> dict[str, str]:
@@ -98,4 +138,4 @@ def _line(event: dict[str, Any]) -> str:
 def deploy(models: list[tuple[str, str]]) -> None:
     """Run one Serve application per model at /models/<name>; returns when every replica is loaded."""
     for name, task in models:
-        serve.run(ModelReplica.options(name=name).bind(name, task), name=name, route_prefix=f"/models/{name}")
+        serve.run(model_app({"name": name, "task": task}), name=name, route_prefix=f"/models/{name}")

@@ -137,6 +137,23 @@ def test_without_a_serve_url_ray_is_never_imported() -> None:
     assert done.stdout.strip() == "False"
 
 
+def test_the_config_file_is_current_and_valid_for_serve_deploy() -> None:
+    import yaml
+    from ray.serve import Application
+    from ray.serve.schema import ServeDeploySchema
+
+    from pipelines import serve_app
+
+    written = subprocess.run([sys.executable, "-m", "pipelines", "serve", "config"], cwd=ROOT, capture_output=True)
+    assert written.returncode == 0 and written.stdout.decode() == (ROOT / "serve.yaml").read_text(encoding="utf-8")
+    config = ServeDeploySchema.model_validate(yaml.safe_load(written.stdout))  # Ray's own check of the file
+    assert [application.name for application in config.applications] == [n for n, _ in serve_app.servable_models()]
+    for application in config.applications:
+        module, builder = application.import_path.split(":")
+        assert module == "pipelines.serve_app"
+        assert isinstance(getattr(serve_app, builder)(application.args), Application)
+
+
 def _without_serve_url() -> dict[str, str]:
     return {key: value for key, value in os.environ.items() if key != "SHOWROOM_SERVE_URL"}
 
