@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +22,7 @@ import pytest
 
 from pipelines import serve_cluster
 from pipelines.embeddings import embed
-from pipelines.errors import InputError, ModelNotAvailable
+from pipelines.errors import InputError, ModelNotAvailable, ShowroomError
 from pipelines.image_classification import classify_image
 from pipelines.object_detection import detect_objects
 from pipelines.sentiment import analyse_sentiment
@@ -80,6 +82,50 @@ def test_every_task_through_serve_gives_the_in_process_result(serve_url: str, mo
 
     local, remote = both_ways(monkeypatch, serve_url, lambda: embed(REVIEWS))
     assert np.allclose(remote, local, atol=1e-5)
+
+
+def replicas_of(name: str) -> set[int]:
+    """The process ids of `name`'s Serve replicas (Ray titles them "ray::ServeReplica:<app>:<deployment>")."""
+    listing = subprocess.run(["ps", "-ww", "-eo", "pid=,args="], capture_output=True, text=True, check=True).stdout
+    return {int(line.split()[0]) for line in listing.splitlines() if f"ServeReplica:{name}:{name}" in line}
+
+
+def test_a_killed_replica_is_replaced_and_every_visitor_gets_the_answer_or_a_sentence(
+    serve_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SHOWROOM_SERVE_URL", serve_url)
+    expected = [item.label for item in analyse_sentiment(REVIEWS).results]
+    (victim,) = replicas_of("minilm-sentiment")
+
+    def visitor() -> list[object]:
+        outcomes: list[object] = []
+        for _ in range(15):
+            try:
+                outcomes.append([item.label for item in analyse_sentiment(REVIEWS).results])
+            except ShowroomError as error:
+                outcomes.append(str(error))
+            time.sleep(0.05)
+        return outcomes
+
+    with ThreadPoolExecutor(4) as pool:
+        visitors = [pool.submit(visitor) for _ in range(4)]
+        time.sleep(0.3)
+        os.kill(victim, signal.SIGKILL)
+        outcomes = [outcome for done in visitors for outcome in done.result()]
+    sentences = [outcome for outcome in outcomes if isinstance(outcome, str)]
+    assert all(outcome == expected for outcome in outcomes if not isinstance(outcome, str))
+    assert all(sentence.endswith(".") and "Traceback" not in sentence for sentence in sentences)
+    assert not serve_cluster.running(victim)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:  # Serve's controller starts a new replica, which loads the model
+        try:
+            assert [item.label for item in analyse_sentiment(REVIEWS).results] == expected
+            break
+        except ModelNotAvailable:
+            time.sleep(1)
+    else:
+        pytest.fail("no replica answered within 120 s of the kill")
+    assert replicas_of("minilm-sentiment") - {victim}
 
 
 def test_bad_input_gets_the_engines_sentence_through_serve(serve_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
