@@ -1,0 +1,71 @@
+"""`python -m benchmarks.bench_serve`: what the HTTP hop to the Ray Serve application costs, per task.
+
+Starts the application on a free loopback port (`pipelines.serve_cluster`, every provisioned model but
+the chat), then times the same call in this process and through SHOWROOM_SERVE_URL, one after the
+other, on an otherwise idle machine: the median of 7 calls each way after one warm-up call, and their
+ratio (through Serve / in process). Stops the application at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pipelines  # noqa: F401  (quiets transformers before it is imported)
+from benchmarks.report import markdown_table, save
+from pipelines import serve_cluster
+from pipelines.embeddings import embed
+from pipelines.image_classification import classify_image
+from pipelines.object_detection import detect_objects
+from pipelines.sentiment import analyse_sentiment
+from pipelines.speech_to_text import transcribe
+from pipelines.translation import translate
+
+ROOT = Path(__file__).resolve().parent.parent
+CAT = ROOT / "assets" / "images" / "chelsea.jpg"
+CALLS: dict[str, Callable[[], object]] = {
+    "sentiment (one text)": lambda: analyse_sentiment(["The delivery was late again."]),
+    "translation (one sentence)": lambda: translate(["Where is the nearest train station?"], "en", "pt"),
+    "image classification (one photo)": lambda: classify_image(CAT),
+    "object detection (one photo)": lambda: detect_objects(CAT),
+    "speech to text (5.9 s clip)": lambda: transcribe(ROOT / "assets" / "audio" / "weather_report.wav"),
+    "embeddings (five texts)": lambda: embed(["a", "bike shop", "opening hours", "warranty", "returns"]),
+}
+REPEATS = 7
+
+
+def median_seconds(call: Callable[[], object]) -> float:
+    call()  # loads the model (in process) or warms the replica's connection
+    times = []
+    for _ in range(REPEATS):
+        started = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def main() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    state = serve_cluster.start(port=port)
+    rows = []
+    try:
+        for label, call in CALLS.items():
+            os.environ.pop("SHOWROOM_SERVE_URL", None)
+            local = median_seconds(call)
+            os.environ["SHOWROOM_SERVE_URL"] = state.url
+            remote = median_seconds(call)
+            rows.append([label, f"{local * 1000:.0f} ms", f"{remote * 1000:.0f} ms", f"{remote / local:.2f}"])
+    finally:
+        os.environ.pop("SHOWROOM_SERVE_URL", None)
+        serve_cluster.stop()
+    save("serve.md", markdown_table(["task", "in process", "through Serve", "ratio"], rows))
+
+
+if __name__ == "__main__":
+    main()
