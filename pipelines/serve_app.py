@@ -109,7 +109,7 @@ class ModelReplica:
             if not isinstance(items, list):
                 raise InputError("The request's items must be a list.")
             ticket = self._server.submit(items, options)
-        except (KeyError, TypeError, ValueError, json.JSONDecodeError) as error:
+        except (KeyError, TypeError, ValueError) as error:  # JSONDecodeError is a ValueError
             sentence = f"The request is not a JSON object with items and options ({type(error).__name__})."
             return JSONResponse({"error": sentence, "kind": "InputError"}, status_code=422)
         except ShowroomError as error:

@@ -53,8 +53,8 @@ def read_state() -> ServeState | None:
 
 def start(host: str = LOOPBACK, port: int = 8000) -> ServeState:
     """Start the supervisor and return once every replica has loaded its model (or say why not)."""
-    if (running := read_state()) is not None and running(running.supervisor):
-        raise ModelNotAvailable(f"The model server already runs at {running.url}; stop it first (`serve stop`).")
+    if (previous := read_state()) is not None and running(previous.supervisor):
+        raise ModelNotAvailable(f"The model server already runs at {previous.url}; stop it first (`serve stop`).")
     serve_dir().mkdir(parents=True, exist_ok=True)
     for name in ("state.json", "status.json"):
         (serve_dir() / name).unlink(missing_ok=True)

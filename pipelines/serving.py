@@ -13,6 +13,7 @@ else's requests take turns with it instead of waiting for all of it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -62,11 +63,9 @@ def lower_priority(nice: int) -> None:
     if nice <= 0 or not hasattr(os, "setpriority"):
         return
     thread = threading.get_native_id()
-    try:
+    with contextlib.suppress(OSError):
         if os.getpriority(os.PRIO_PROCESS, thread) < nice:
             os.setpriority(os.PRIO_PROCESS, thread, nice)
-    except OSError:
-        pass
 
 
 class Ticket:

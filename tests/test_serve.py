@@ -145,6 +145,11 @@ def test_a_model_the_app_does_not_serve_is_one_sentence(serve_url: str, monkeypa
         detect_objects(CAT_PHOTO, model="facebook/detr-resnet-50")
 
 
+def test_a_second_start_while_it_runs_says_so(serve_url: str) -> None:
+    with pytest.raises(ModelNotAvailable, match=f"^The model server already runs at {serve_url}; stop it first"):
+        serve_cluster.start(port=free_port())
+
+
 def test_status_lists_every_deployment_with_its_replicas(serve_url: str) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "pipelines", "serve", "status", "--json"], cwd=ROOT, capture_output=True, text=True
