@@ -1,7 +1,7 @@
 """`python -m benchmarks.bench_serve`: what the HTTP hop to the Ray Serve application costs, per task.
 
-Starts the application on a free loopback port (`pipelines.serve_cluster`, every provisioned model but
-the chat), then times the same call in this process and through SHOWROOM_SERVE_URL, one after the
+Starts the application on a free loopback port (`pipelines.serve_cluster`, every provisioned model),
+then times the same call in this process and through SHOWROOM_SERVE_URL, one after the
 other, on an otherwise idle machine: the median of 7 calls each way after one warm-up call, and their
 ratio (through Serve / in process). Stops the application at the end.
 """
@@ -9,7 +9,6 @@ ratio (through Serve / in process). Stops the application at the end.
 from __future__ import annotations
 
 import os
-import socket
 import statistics
 import time
 from collections.abc import Callable
@@ -17,12 +16,14 @@ from pathlib import Path
 
 import pipelines  # noqa: F401  (quiets transformers before it is imported)
 from benchmarks.report import markdown_table, save
+from benchmarks.server import free_port
 from pipelines import serve_cluster
 from pipelines.embeddings import embed
 from pipelines.image_classification import classify_image
 from pipelines.object_detection import detect_objects
 from pipelines.sentiment import analyse_sentiment
 from pipelines.speech_to_text import transcribe
+from pipelines.text_generation import GenerationSettings, generate_reply
 from pipelines.translation import translate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,6 +35,7 @@ CALLS: dict[str, Callable[[], object]] = {
     "object detection (one photo)": lambda: detect_objects(CAT),
     "speech to text (5.9 s clip)": lambda: transcribe(ROOT / "assets" / "audio" / "weather_report.wav"),
     "embeddings (five texts)": lambda: embed(["a", "bike shop", "opening hours", "warranty", "returns"]),
+    "chat (a 24-token answer, streamed)": lambda: generate_reply("Say hello.", settings=GenerationSettings(24)),
 }
 REPEATS = 7
 
@@ -49,10 +51,7 @@ def median_seconds(call: Callable[[], object]) -> float:
 
 
 def main() -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    state = serve_cluster.start(port=port)
+    state = serve_cluster.start(port=free_port())
     rows = []
     try:
         for label, call in CALLS.items():

@@ -33,9 +33,10 @@ import numpy as np
 
 from benchmarks.questions import CUSTOMER_QUESTIONS
 from benchmarks.report import markdown_table, save
-from benchmarks.server import serve
+from benchmarks.server import free_port, serve
 from benchmarks.streamlit_client import Render, StreamlitSession
-from pipelines.catalog import CATALOG, has_pipeline
+from pipelines import serve_cluster
+from pipelines.catalog import CATALOG, default_model, has_pipeline
 from pipelines.memory import resident_mb
 
 DEFAULT_MODELS = [spec.name for spec in CATALOG if spec.pulled_by_default and has_pipeline(spec.task)]
@@ -331,6 +332,7 @@ class LoadReport:
     memory: Memory
     tally: Tally
     max_batch: str
+    served_by: str = "the dashboard's process"
 
     @property
     def requests(self) -> int:
@@ -368,6 +370,7 @@ class LoadReport:
             "sessions": self.sessions,
             "seconds": self.seconds,
             "max_batch": self.max_batch,
+            "served_by": self.served_by,
             "errors": len(self.tally.errors),
             "mixups": len(self.tally.mixups),
             "rss_peak_mb": self.memory.peak,
@@ -377,7 +380,7 @@ class LoadReport:
 
     def summary(self) -> str:
         return (
-            f"Scenario {self.scenario!r}, SHOWROOM_MAX_BATCH={self.max_batch}: "
+            f"Scenario {self.scenario!r}, served by {self.served_by}, SHOWROOM_MAX_BATCH={self.max_batch}: "
             f"{self.sessions} sessions for {self.seconds:.0f} s: {self.requests} requests served, "
             f"{len(self.tally.errors)} errors, {len(self.tally.mixups)} mix-ups. Server RSS: "
             f"{self.memory.fresh:.0f} MB fresh, {self.memory.all_loaded:.0f} MB with every page run and every "
@@ -391,11 +394,14 @@ def _percentiles(times: list[float], prefix: str) -> dict[str, float | None]:
     return {f"{prefix}p{q}_s": float(np.percentile(times, q)) if times else None for q in (50, 95)}
 
 
-async def _load(url: str, pid: int, scenario: Scenario, sessions: int, seconds: float) -> tuple[Memory, Tally, float]:
-    start = resident_mb(pid)
+async def _load(
+    url: str, measure: Callable[[], float], scenario: Scenario, sessions: int, seconds: float, remote: bool
+) -> tuple[Memory, Tally, float]:
+    start = measure()
     expected = await references(url, scenario.every_task)
-    await _through_the_home_page(url, "home-warm-model", "home-warm", DEFAULT_MODELS)  # the ones no page used
-    warm = resident_mb(pid)
+    if not remote:  # through Serve every model is loaded already, and the home page offers no loading
+        await _through_the_home_page(url, "home-warm-model", "home-warm", DEFAULT_MODELS)  # the ones no page used
+    warm = measure()
     tally = Tally({task.name: [] for task in scenario.every_task})
     began = time.monotonic()
     deadline = began + seconds
@@ -405,15 +411,16 @@ async def _load(url: str, pid: int, scenario: Scenario, sessions: int, seconds: 
     samples: list[float] = []
     after_warmup = 0.0
     while not visitors.done():
-        samples.append(resident_mb(pid))
+        samples.append(measure())
         if not after_warmup and time.monotonic() - began >= min(60.0, seconds / 10):
             after_warmup = samples[-1]
         await asyncio.sleep(1)
     await visitors
-    end = resident_mb(pid)
+    end = measure()
     seconds_loaded = time.monotonic() - began
-    await _through_the_home_page(url, "home-unload-model", "home-unload", DEFAULT_MODELS)
-    memory = Memory(start, warm, after_warmup or end, end, max(samples), resident_mb(pid))
+    if not remote:
+        await _through_the_home_page(url, "home-unload-model", "home-unload", DEFAULT_MODELS)
+    memory = Memory(start, warm, after_warmup or end, end, max(samples), measure())
     return memory, tally, seconds_loaded
 
 
@@ -421,8 +428,28 @@ def run_load(scenario: str = "mixed", sessions: int = 16, seconds: float = 300, 
     """Start a server (with SHOWROOM_MAX_BATCH=`max_batch` when given), load it, stop it; what the visitors saw."""
     environment = {"SHOWROOM_MAX_BATCH": max_batch} if max_batch else {}
     with serve(environment=environment) as server:
-        memory, tally, loaded = asyncio.run(_load(server.url, server.pid, SCENARIOS[scenario], sessions, seconds))
+        run = _load(server.url, lambda: resident_mb(server.pid), SCENARIOS[scenario], sessions, seconds, remote=False)
+        memory, tally, loaded = asyncio.run(run)
     return LoadReport(scenario, sessions, loaded, memory, tally, max_batch or "default")
+
+
+def run_load_through_serve(scenario: str, sessions: int, seconds: float, chat_replicas: int) -> LoadReport:
+    """The same, with the dashboard pointed at a Serve application started for it on loopback (the chat with
+    `chat_replicas` replicas) and stopped afterwards. Memory is the dashboard's and every Ray process's."""
+    state = serve_cluster.start(port=free_port(), replicas={default_model(CHAT.name).name: chat_replicas})
+    try:
+        ray = Path(state.temp_dir)
+        with serve(environment={"SHOWROOM_SERVE_URL": state.url}) as server:
+
+            def measure() -> float:
+                return resident_mb(server.pid) + sum(map(resident_mb, serve_cluster.ray_processes(ray)))
+
+            run = _load(server.url, measure, SCENARIOS[scenario], sessions, seconds, remote=True)
+            memory, tally, loaded = asyncio.run(run)
+    finally:
+        serve_cluster.stop()
+    label = f"Serve, {chat_replicas} chat replica{'s' if chat_replicas > 1 else ''}"
+    return LoadReport(scenario, sessions, loaded, memory, tally, "default", label)
 
 
 def main() -> None:
@@ -432,10 +459,15 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=300)
     parser.add_argument("--json", type=Path, help="also write the report as JSON here")
     parser.add_argument("--baseline", action="store_true", help="run again with SHOWROOM_MAX_BATCH=1 and compare")
+    parser.add_argument(
+        "--through-serve", type=int, nargs="*", default=[], metavar="N", help="run again through Serve, N chat replicas"
+    )
     arguments = parser.parse_args()
     reports = [run_load(arguments.scenario, arguments.sessions, arguments.seconds)]
     if arguments.baseline:
         reports.append(run_load(arguments.scenario, arguments.sessions, arguments.seconds, max_batch="1"))
+    for replicas in arguments.through_serve:
+        reports.append(run_load_through_serve(arguments.scenario, arguments.sessions, arguments.seconds, replicas))
     lines = []
     for report in reports:
         problems = [f"- {problem}" for problem in [*report.tally.errors, *report.tally.mixups]]
@@ -443,6 +475,7 @@ def main() -> None:
     save(f"load-{arguments.scenario}.md", "\n".join(lines))
     if arguments.json:
         document = reports[0].as_json() | ({"one_at_a_time": reports[1].as_json()} if arguments.baseline else {})
+        document["through_serve"] = [report.as_json() for report in reports[1 + arguments.baseline :]]
         arguments.json.write_text(json.dumps(document, indent=2) + "\n")
     if any(report.tally.errors or report.tally.mixups for report in reports):
         sys.exit(1)

@@ -22,7 +22,7 @@ class Server:
     pid: int
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
@@ -33,7 +33,7 @@ def serve(startup_seconds: float = 60, environment: dict[str, str] | None = None
     """`streamlit run app.py` on 127.0.0.1, yielded once its health check answers; stopped afterwards.
 
     `environment` adds to this process's variables (the load test's SHOWROOM_MAX_BATCH=1 baseline)."""
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1"]
     process = subprocess.Popen(
         [*command, "--server.port", str(port), "--server.headless", "true"],

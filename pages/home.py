@@ -8,6 +8,7 @@ from pipelines.catalog import default_model, has_pipeline
 from pipelines.loader import load, loaded_models, unload
 from pipelines.memory import resident_mb
 from pipelines.provision import model_statuses
+from pipelines.settings import load_settings
 
 st.title("Showroom")
 st.markdown(
@@ -27,25 +28,33 @@ for row_start in range(0, len(DEMOS), 3):
 st.header("Models")
 statuses = model_statuses()
 ready = [status.spec.name for status in statuses if status.state == "ready" and has_pipeline(status.spec.task)]
-warm_column, button_column = st.columns([3, 1], vertical_alignment="bottom")
-to_warm = warm_column.selectbox(
-    "Warm a model (load it now, so its first visitor does not wait)", ready, key="home-warm-model"
-)
-if button_column.button("Warm up", disabled=not ready, width="stretch", key="home-warm") and to_warm:
-    with st.status(f"Loading {to_warm}…", expanded=False) as progress:
-        loaded_model = load(to_warm)
-        progress.update(label=f"{to_warm} is loaded ({loaded_model.load_seconds:.1f} s)", state="complete")
+serve_url = load_settings().serve_url
+if serve_url:
+    st.info(
+        f"The models run on the model server at {serve_url}: this dashboard loads none of them. "
+        "Its operator warms and scales them there (`python -m pipelines serve status`).",
+        icon=":material/dns:",
+    )
+else:
+    warm_column, button_column = st.columns([3, 1], vertical_alignment="bottom")
+    to_warm = warm_column.selectbox(
+        "Warm a model (load it now, so its first visitor does not wait)", ready, key="home-warm-model"
+    )
+    if button_column.button("Warm up", disabled=not ready, width="stretch", key="home-warm") and to_warm:
+        with st.status(f"Loading {to_warm}…", expanded=False) as progress:
+            loaded_model = load(to_warm)
+            progress.update(label=f"{to_warm} is loaded ({loaded_model.load_seconds:.1f} s)", state="complete")
 
-unload_column, unload_button_column = st.columns([3, 1], vertical_alignment="bottom")
-to_unload = unload_column.selectbox(
-    "Unload a model (free its memory; its next visitor loads it again)", loaded_models(), key="home-unload-model"
-)
-if unload_button_column.button("Unload", disabled=not to_unload, width="stretch", key="home-unload") and to_unload:
-    before = resident_mb()
-    if unload(to_unload):
-        st.success(f"{to_unload} is unloaded: {before - resident_mb():,.0f} MB freed.", icon=":material/memory:")
-    else:
-        st.info(f"{to_unload} was not loaded (someone else may have unloaded it).", icon=":material/memory:")
+    unload_column, unload_button_column = st.columns([3, 1], vertical_alignment="bottom")
+    to_unload = unload_column.selectbox(
+        "Unload a model (free its memory; its next visitor loads it again)", loaded_models(), key="home-unload-model"
+    )
+    if unload_button_column.button("Unload", disabled=not to_unload, width="stretch", key="home-unload") and to_unload:
+        before = resident_mb()
+        if unload(to_unload):
+            st.success(f"{to_unload} is unloaded: {before - resident_mb():,.0f} MB freed.", icon=":material/memory:")
+        else:
+            st.info(f"{to_unload} was not loaded (someone else may have unloaded it).", icon=":material/memory:")
 
 loaded = set(loaded_models())
 st.caption(f"This server process holds {resident_mb():,.0f} MB of memory with {len(loaded)} model(s) loaded.")

@@ -212,7 +212,7 @@ def _add_task_parsers(run: argparse._SubParsersAction) -> None:
 def _serve_start(args: argparse.Namespace) -> int:
     from pipelines import serve_cluster
 
-    state = serve_cluster.start(args.host, args.port)
+    state = serve_cluster.start(args.host, args.port, dict(args.replicas))
     print(f"Serving at {state.url}; point the dashboard at it with SHOWROOM_SERVE_URL={state.url}")
     if not args.foreground:
         return 0
@@ -260,11 +260,21 @@ CONFIG_HEADER = """\
 """
 
 
+def _replica_count(text: str) -> tuple[str, int]:
+    name, _, count = text.partition("=")
+    if not count.isdigit() or not 1 <= int(count) <= 16:
+        raise argparse.ArgumentTypeError(f"'{text}' is not MODEL=N with N from 1 to 16")
+    return name, int(count)
+
+
 def _add_serve_parsers(serve: argparse._SubParsersAction) -> None:
-    start = serve.add_parser("start", help="start Ray on loopback and serve every provisioned model but the chat")
+    start = serve.add_parser("start", help="start Ray on loopback and serve every provisioned model")
     start.add_argument("--host", default="127.0.0.1", help="where the HTTP proxy listens (default 127.0.0.1)")
     start.add_argument("--port", type=int, default=8000, help="the HTTP proxy's port (default 8000)")
     start.add_argument("--foreground", action="store_true", help="keep running until Ctrl-C, then stop")
+    start.add_argument(
+        "--replicas", nargs="+", type=_replica_count, default=[], metavar="MODEL=N", help="replicas of a model (1)"
+    )
     start.set_defaults(handler=_serve_start)
     status = serve.add_parser("status", help="the deployments: model, replicas running, state")
     status.add_argument("--json", action="store_true")

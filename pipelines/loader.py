@@ -20,7 +20,7 @@ from pipelines.chat_serving import ChatServer
 from pipelines.errors import ModelNotAvailable
 from pipelines.memory import limit_heap_arenas, release_freed_memory
 from pipelines.provision import model_dir, model_state
-from pipelines.remote import RemoteServer
+from pipelines.remote import RemoteChatServer, RemoteServer
 from pipelines.serving import ModelServer, ServingLimits
 from pipelines.settings import Settings, load_settings
 
@@ -34,7 +34,7 @@ class ModelLocation:
     location: str
 
 
-Server = ModelServer | ChatServer | RemoteServer
+Server = ModelServer | ChatServer | RemoteServer | RemoteChatServer
 
 
 @dataclass(frozen=True)
@@ -81,13 +81,14 @@ def resolve_model(name: str, task: str | None = None, settings: Settings | None 
 
 def get_server(name: str, task: str | None = None) -> Server:
     """The process-wide owner of `name`'s pipeline, built on first use; later calls return the same one.
-    With SHOWROOM_SERVE_URL set, every model but the chat is the Serve application's instead."""
+    With SHOWROOM_SERVE_URL set, it is the Serve application's model instead."""
     settings = load_settings()
     if settings.serve_url:
         spec = _catalog_spec(name)
         served_task = task or (spec.task if spec else None)
-        if served_task != "text-generation":
-            return RemoteServer(settings.serve_url, name, served_task, settings.serve_timeout_seconds)
+        if served_task == "text-generation":
+            return RemoteChatServer(settings.serve_url, name, settings.serve_timeout_seconds)
+        return RemoteServer(settings.serve_url, name, served_task, settings.serve_timeout_seconds)
     return load(name, task).server
 
 

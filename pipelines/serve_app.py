@@ -1,10 +1,16 @@
 """The Ray Serve application: one deployment per provisioned model, each replica owning its model the way
-the in-process engine does (`pipelines.loader`, micro-batching in `pipelines.serving`), over HTTP.
+the in-process engine does (`pipelines.loader`: micro-batching in `pipelines.serving`, continuous
+batching of the chat in `pipelines.chat_serving`), over HTTP.
 
-A request is `POST /models/<name>` with `{"items": ..., "options": ...}` in `pipelines.wire`'s JSON; the
-answer streams as lines of JSON: `{"ahead": N, "progress": P}` every 0.2 s while it waits (the page shows
-its place in line and the progress of a big job), then `{"results": ...}` or `{"error": sentence,
-"kind": class}`. A client that disconnects cancels its request, as a visitor leaving a page does.
+A request is `POST /models/<name>`, its answer a stream of JSON lines. For every model but the chat the
+request is `{"items": ..., "options": ...}` in `pipelines.wire`'s JSON; the answer is `{"ahead": N,
+"progress": P}` every 0.2 s while it waits (the page shows its place in line and the progress of a big
+job), then `{"results": ...}`. For the chat it is `pipelines.text_generation.request_json`; the answer is
+the fitted prompt (what the model will not see, for the page's notices), `{"ahead": N}` until the first
+token, `{"text": chunk, "tokens": n}` as the answer is generated, then `{"end": {}}`. Either may end
+with `{"error": sentence, "kind": class}`. A client that disconnects cancels its request, as a visitor
+leaving a page does. `GET /models/<name>` on the chat says whether it is a chat model and how many
+answers it is generating.
 
 Only `pipelines.remote`'s client side is imported without SHOWROOM_SERVE_URL; this module imports Ray.
 """
@@ -12,9 +18,11 @@ Only `pipelines.remote`'s client side is imported without SHOWROOM_SERVE_URL; th
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-import time
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Callable
+from dataclasses import asdict
 from typing import Any
 
 from ray import serve
@@ -28,26 +36,24 @@ from pipelines.loader import load
 from pipelines.provision import model_state
 from pipelines.serving import Ticket
 from pipelines.settings import load_settings
+from pipelines.text_generation import TASK as CHAT_TASK
+from pipelines.text_generation import StreamedReply, read_request, start_reply
 from pipelines.wire import decode, encode
 
 POLL_SECONDS = 0.2  # how often a waiting client hears its place in line
-CHECK_SECONDS = 0.002  # how often the stream looks whether the answer is ready: the hop's added latency
 _STATUS = {InputError: 422, ServerBusy: 503, ModelNotAvailable: 503}
 
 
 # Per task, when to add a replica (requests in flight per replica) and how many at most: a Whisper or
 # detection request keeps a core busy for seconds, a sentiment or translation one for milliseconds.
-_AUTOSCALING: dict[str, tuple[int, int]] = {"speech-to-text": (2, 4), "object-detection": (2, 4)}
+# The chat batches every answer in one replica, so it adds one only when a replica holds a full batch.
+_AUTOSCALING: dict[str, tuple[int, int]] = {"speech-to-text": (2, 4), "object-detection": (2, 4), CHAT_TASK: (16, 2)}
 _DEFAULT_AUTOSCALING = (8, 2)
 
 
 def servable_models() -> list[tuple[str, str]]:
-    """(name, task) of every default model with a pipeline, the chat excepted for now."""
-    return [
-        (spec.name, spec.task)
-        for spec in CATALOG
-        if spec.pulled_by_default and has_pipeline(spec.task) and spec.task != "text-generation"
-    ]
+    """(name, task) of every default model with a pipeline."""
+    return [(spec.name, spec.task) for spec in CATALOG if spec.pulled_by_default and has_pipeline(spec.task)]
 
 
 def served_models() -> list[tuple[str, str]]:
@@ -57,8 +63,15 @@ def served_models() -> list[tuple[str, str]]:
 
 
 def model_app(args: dict[str, str]) -> Application:
-    """The application of one model, as Ray's config file names it (`import_path`, `args`)."""
-    return ModelReplica.options(name=args["name"]).bind(args["name"], args["task"])
+    """The application of one model, as Ray's config file names it (`import_path`, `args`); the file
+    sets its replicas."""
+    return _application(args["name"], args["task"], {})
+
+
+def _application(name: str, task: str, options: dict[str, Any]) -> Application:
+    if task == CHAT_TASK:
+        return ChatReplica.options(name=name, **options).bind(name)
+    return ModelReplica.options(name=name, **options).bind(name, task)
 
 
 def serve_config(host: str = "127.0.0.1", port: int = 8000) -> dict[str, Any]:
@@ -103,28 +116,71 @@ class ModelReplica:
         self._server = load(name, task).server
 
     async def __call__(self, request: Request) -> StreamingResponse | JSONResponse:
+        return await _answer(request, self._submit, _ticket_events)
+
+    def _submit(self, body: Any) -> Ticket:
         try:
-            body = await request.json()
             items, options = decode(body["items"]), decode(body.get("options", {"$tuple": []}))
-            if not isinstance(items, list):
-                raise InputError("The request's items must be a list.")
-            ticket = self._server.submit(items, options)
-        except (KeyError, TypeError, ValueError) as error:  # JSONDecodeError is a ValueError
+        except (KeyError, TypeError) as error:
             sentence = f"The request is not a JSON object with items and options ({type(error).__name__})."
-            return JSONResponse({"error": sentence, "kind": "InputError"}, status_code=422)
-        except ShowroomError as error:
-            return JSONResponse(error_event(error), status_code=_STATUS.get(type(error), 500))
-        return StreamingResponse(_events(ticket), media_type="application/x-ndjson")
+            raise InputError(sentence) from None
+        if not isinstance(items, list):
+            raise InputError("The request's items must be a list.")
+        return self._server.submit(items, options)
 
 
-async def _events(ticket: Ticket) -> AsyncIterator[str]:
+@serve.deployment(max_ongoing_requests=64)
+class ChatReplica:
+    """One replica of the chat: prompts fitted and answers generated by the engine's own code
+    (`pipelines.text_generation.start_reply`), every answer it holds in one continuous batch."""
+
+    def __init__(self, name: str) -> None:
+        self._server = load(name, CHAT_TASK).server
+
+    async def __call__(self, request: Request) -> StreamingResponse | JSONResponse:
+        if request.method == "GET":
+            return JSONResponse({"is_chat": self._server.is_chat, "answering": self._server.holding()})
+        return await _answer(request, self._start, _reply_events)
+
+    def _start(self, body: Any) -> StreamedReply:
+        return start_reply(self._server, *read_request(body))
+
+
+async def _answer(
+    request: Request, start: Callable[[Any], Any], events: Callable[[Any], AsyncIterator[str]]
+) -> StreamingResponse | JSONResponse:
+    """Start the request off the event loop (fitting a long prompt takes a while), then stream its events;
+    a request that cannot start is one sentence with its HTTP status."""
     try:
-        said = -POLL_SECONDS
+        body = await request.json()
+        started = await asyncio.to_thread(start, body)
+    except ShowroomError as error:  # before ValueError: an InputError is one
+        return JSONResponse(error_event(error), status_code=_STATUS.get(type(error), 500))
+    except ValueError as error:  # a JSONDecodeError
+        sentence = f"The request is not JSON ({type(error).__name__})."
+        return JSONResponse({"error": sentence, "kind": "InputError"}, status_code=422)
+    return StreamingResponse(events(started), media_type="application/x-ndjson")
+
+
+def _waker(event: asyncio.Event) -> Callable[[], None]:
+    """A callable that sets `event` from any thread (a no-op once the replica's loop is gone)."""
+    loop = asyncio.get_running_loop()
+
+    def wake() -> None:
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(event.set)
+
+    return wake
+
+
+async def _ticket_events(ticket: Ticket) -> AsyncIterator[str]:
+    finished = asyncio.Event()
+    ticket.when_done(_waker(finished))
+    try:
         while not ticket.done:
-            if (now := time.monotonic()) - said >= POLL_SECONDS:
-                yield _line({"ahead": ticket.ahead(), "progress": ticket.progress})
-                said = now
-            await asyncio.sleep(CHECK_SECONDS)
+            yield _line({"ahead": ticket.ahead(), "progress": ticket.progress})
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(finished.wait(), POLL_SECONDS)
         try:
             results = ticket.result()
         except Exception as error:  # the engine's sentence, or the class of a model's failure
@@ -136,11 +192,42 @@ async def _events(ticket: Ticket) -> AsyncIterator[str]:
             ticket.cancel()  # the client went away
 
 
+async def _reply_events(reply: StreamedReply) -> AsyncIterator[str]:
+    """The reply's events, read from it by a thread of its own (its stream blocks) and handed to the loop."""
+    loop = asyncio.get_running_loop()
+    events: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+
+    def put(event: dict[str, Any] | None) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop is gone
+            loop.call_soon_threadsafe(events.put_nowait, event)
+
+    def generate() -> None:
+        try:
+            reply.wait_for_first_token(lambda waiting: put({"ahead": waiting.ahead()}))
+            for chunk in reply:
+                put({"text": chunk, "tokens": reply.stream.new_tokens})
+            put({"end": {}})
+        except Exception as error:
+            put(error_event(error))
+        finally:
+            put(None)
+
+    threading.Thread(target=generate, name="chat-reply", daemon=True).start()
+    try:
+        yield _line({"prompt": asdict(reply.prompt)})
+        while (event := await events.get()) is not None:
+            yield _line(event)
+    finally:
+        reply.stop()  # a client that went away frees its slot at once
+
+
 def _line(event: dict[str, Any]) -> str:
     return json.dumps(event) + "\n"
 
 
-def deploy(models: list[tuple[str, str]]) -> None:
-    """Run one Serve application per model at /models/<name>; returns when every replica is loaded."""
+def deploy(models: list[tuple[str, str]], replicas: dict[str, int]) -> None:
+    """Run one Serve application per model at /models/<name>, with `replicas[name]` replicas (1 if not
+    given); returns when every replica is loaded."""
     for name, task in models:
-        serve.run(model_app({"name": name, "task": task}), name=name, route_prefix=f"/models/{name}")
+        options = {"num_replicas": replicas[name]} if name in replicas else {}
+        serve.run(_application(name, task, options), name=name, route_prefix=f"/models/{name}")

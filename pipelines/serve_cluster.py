@@ -51,8 +51,9 @@ def read_state() -> ServeState | None:
     return ServeState(**json.loads(path.read_text(encoding="utf-8"))) if path.is_file() else None
 
 
-def start(host: str = LOOPBACK, port: int = 8000) -> ServeState:
-    """Start the supervisor and return once every replica has loaded its model (or say why not)."""
+def start(host: str = LOOPBACK, port: int = 8000, replicas: dict[str, int] | None = None) -> ServeState:
+    """Start the supervisor and return once every replica has loaded its model (or say why not);
+    `replicas` gives a model more than one (the chat load test compares 1 and 2)."""
     if (previous := read_state()) is not None and running(previous.supervisor):
         raise ModelNotAvailable(f"The model server already runs at {previous.url}; stop it first (`serve stop`).")
     serve_dir().mkdir(parents=True, exist_ok=True)
@@ -63,7 +64,7 @@ def start(host: str = LOOPBACK, port: int = 8000) -> ServeState:
     environment.pop("SHOWROOM_SERVE_URL", None)  # the replicas serve; they are nobody's clients
     with log.open("w", encoding="utf-8") as output:
         supervisor = subprocess.Popen(
-            [sys.executable, "-m", "pipelines.serve_cluster", host, str(port)],
+            [sys.executable, "-m", "pipelines.serve_cluster", host, str(port), json.dumps(replicas or {})],
             env=environment,
             stdout=output,
             stderr=subprocess.STDOUT,
@@ -127,7 +128,7 @@ def ray_processes(temp_dir: Path) -> set[int]:
     return {pid for pid in found if running(pid)}
 
 
-def supervise(host: str, port: int) -> None:
+def supervise(host: str, port: int, replicas: dict[str, int]) -> None:
     """The supervisor: Ray and the application up, the status file kept fresh, all down on SIGTERM."""
     import ray
     from ray import serve
@@ -137,6 +138,8 @@ def supervise(host: str, port: int) -> None:
     models = served_models()
     if not models:
         raise SystemExit("No model is provisioned to serve. Run `python -m pipelines models pull` first.")
+    if unknown := sorted(set(replicas) - {name for name, _ in models}):
+        raise SystemExit(f"{', '.join(unknown)}: not a model this machine serves; see `python -m pipelines list`.")
     temp_dir = Path(tempfile.mkdtemp(prefix="showroom-ray-"))  # short: Ray's socket paths must fit 107 bytes
     stopping = False
 
@@ -149,12 +152,12 @@ def supervise(host: str, port: int) -> None:
         _node_ip_address=LOOPBACK,
         _temp_dir=str(temp_dir),
         include_dashboard=False,
-        num_cpus=len(models) + 1,  # logical CPUs, one per replica: each runs one torch thread
+        num_cpus=sum(replicas.get(name, 1) for name, _ in models) + 1,  # one per replica: one torch thread each
         logging_level="ERROR",
     )
     try:
         serve.start(http_options={"host": host, "port": port})
-        deploy(models)
+        deploy(models, replicas)
         _write("status.json", _deployments(serve.status()))
         _write("state.json", asdict(ServeState(f"http://{host}:{port}", os.getpid(), str(temp_dir))))
         print(f"serving {len(models)} models at http://{host}:{port}", flush=True)
@@ -204,4 +207,4 @@ def running(pid: int) -> bool:
 
 
 if __name__ == "__main__":
-    supervise(sys.argv[1], int(sys.argv[2]))
+    supervise(sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3]))

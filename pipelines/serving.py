@@ -81,6 +81,8 @@ class Ticket:
         self._taken = 0  # items handed to a batch so far
         self._error: BaseException | None = None
         self._finished = threading.Event()
+        self._when_done: list[Callable[[], None]] = []
+        self._when_done_lock = threading.Lock()
 
     @property
     def progress(self) -> float:
@@ -115,9 +117,22 @@ class Ticket:
             raise self._error
         return self._results
 
+    def when_done(self, callback: Callable[[], None]) -> None:
+        """Call `callback` once the request is finished (now, if it is), so an asynchronous caller is
+        woken instead of looking again and again. It runs on the model's worker thread: keep it quick."""
+        with self._when_done_lock:
+            if not self._finished.is_set():
+                self._when_done.append(callback)
+                return
+        callback()
+
     def _finish(self, error: BaseException | None = None) -> None:
         self._error = error
-        self._finished.set()
+        with self._when_done_lock:
+            self._finished.set()
+            callbacks, self._when_done = self._when_done, []
+        for callback in callbacks:
+            callback()
 
 
 class ModelServer:

@@ -82,8 +82,8 @@ def load_settings() -> Settings:
         chat_prefix_sharing=_flag("SHOWROOM_CHAT_PREFIX_SHARING", default=True),
         # The precision the chat model is served in (why float32: pipelines/chat_serving.py).
         chat_dtype=_choice("SHOWROOM_CHAT_DTYPE", ("float32", "bfloat16", "float16")),
-        # A Ray Serve application of Showroom's models (`pipelines.serve_app`): set, every model but the
-        # chat is served there instead of in this process; unset (the default), Ray is never imported.
+        # A Ray Serve application of Showroom's models (`pipelines.serve_app`): set, every model is
+        # served there instead of in this process; unset (the default), Ray is never imported.
         serve_url=os.environ.get("SHOWROOM_SERVE_URL", "").strip(),
         # How long a request to that application may go without a word (it sends one every 0.2 s).
         serve_timeout_seconds=float(os.environ.get("SHOWROOM_SERVE_TIMEOUT_S", "30")),

@@ -14,6 +14,7 @@ from pipelines.chat_prompt import ChatMessage, FittedPrompt
 from pipelines.chat_serving import ChatServer, ChatStream
 from pipelines.errors import InputError
 from pipelines.loader import get_server, resolve_model
+from pipelines.remote import RemoteChatServer, RemoteChatStream
 from pipelines.serving import WaitCallback
 from pipelines.settings import load_settings
 
@@ -78,7 +79,7 @@ class StreamedReply:
 
     prompt: FittedPrompt
     model: str
-    stream: ChatStream
+    stream: ChatStream | RemoteChatStream
     text: str = ""
     stats: GenerationStats = field(default_factory=GenerationStats)
     _started: bool = False
@@ -136,25 +137,70 @@ def chats(model: str | None = None) -> bool:
     return in_config or (folder / "chat_template.jinja").is_file()
 
 
-def _server(model: str | None) -> ChatServer:
+ChatOwner = ChatServer | RemoteChatServer
+
+
+@dataclass(frozen=True)
+class Ask:
+    """What a visitor asks: a conversation to answer (chat models) or, with `text`, a text to continue."""
+
+    history: tuple[ChatMessage, ...] = ()
+    system: str | None = None
+    text: str | None = None
+
+    def fit(self, server: ChatServer, settings: GenerationSettings) -> FittedPrompt:
+        """The prompt the model reads, fitted to its window with room for the answer."""
+        budget = min(server.context_window, load_settings().chat_context_tokens) - settings.max_new_tokens
+        if self.text is not None:
+            return server.fit_text(self.text, budget)
+        if not server.is_chat:
+            raise InputError(
+                f"{server.name} is a base model that continues text and has no chat format. "
+                'Use it in "Continue a text" mode, or pick a chat model.'
+            )
+        return server.fit_conversation(self.system, list(self.history), budget)
+
+
+def request_json(ask: Ask, settings: GenerationSettings) -> dict[str, Any]:
+    """A reply's request as the chat replica of the Serve application reads it (`read_request`)."""
+    return {"ask": asdict(ask), "settings": asdict(settings)}
+
+
+def read_request(body: Any) -> tuple[Ask, GenerationSettings]:
+    """`request_json`'s value back, checked as a visitor's input is: a malformed one is one sentence."""
+    try:
+        ask = body["ask"]
+        history = tuple(ChatMessage(**message) for message in ask["history"])
+        settings = GenerationSettings(**body["settings"])
+        request = Ask(history, ask["system"], ask["text"])
+    except (KeyError, TypeError) as error:
+        sentence = f"The request is not a conversation with its settings ({type(error).__name__}: {error})."
+        raise InputError(sentence) from None
+    settings.validate()
+    return request, settings
+
+
+def start_reply(server: ChatServer, ask: Ask, settings: GenerationSettings) -> StreamedReply:
+    """Start the answer on this process's owner of the model (the chat replica calls this too)."""
+    prompt = ask.fit(server, settings)
+    return StreamedReply(prompt, server.name, server.submit(server.prompt_ids(prompt), asdict(settings)))
+
+
+def _reply(ask: Ask, model: str | None, settings: GenerationSettings | None) -> StreamedReply:
+    settings = settings or GenerationSettings()
+    settings.validate()
+    server = _server(model)
+    if isinstance(server, ChatServer):
+        return start_reply(server, ask, settings)
+    prompt, stream = server.start(request_json(ask, settings))
+    prompt["messages"] = [ChatMessage(**message) for message in prompt["messages"]]
+    return StreamedReply(FittedPrompt(**prompt), server.name, stream)
+
+
+def _server(model: str | None) -> ChatOwner:
     server = get_server(model or default_model(TASK).name, TASK)
-    assert isinstance(server, ChatServer)
+    assert isinstance(server, ChatServer | RemoteChatServer)
     return server
-
-
-def _prompt_budget(server: ChatServer, settings: GenerationSettings) -> int:
-    return min(server.context_window, load_settings().chat_context_tokens) - settings.max_new_tokens
-
-
-def _chat_prompt(
-    server: ChatServer, system: str | None, history: list[ChatMessage], settings: GenerationSettings
-) -> FittedPrompt:
-    if not server.is_chat:
-        raise InputError(
-            f"{server.name} is a base model that continues text and has no chat format. "
-            'Use it in "Continue a text" mode, or pick a chat model.'
-        )
-    return server.fit_conversation(system, history, _prompt_budget(server, settings))
 
 
 def stream_chat(
@@ -168,23 +214,12 @@ def stream_chat(
     `reply.stop()`, or abandoning the iteration, ends generation early and frees the visitor's slot.
     A full queue refuses at once with a sentence (`ServerBusy`).
     """
-    settings = settings or GenerationSettings()
-    settings.validate()
-    server = _server(model)
-    return _start(server, _chat_prompt(server, system, history, settings), settings)
+    return _reply(Ask(tuple(history), system), model, settings)
 
 
 def stream_completion(text: str, model: str | None = None, settings: GenerationSettings | None = None) -> StreamedReply:
     """Continue `text` with a base model, streaming; the start of an over-long text is cut."""
-    settings = settings or GenerationSettings()
-    settings.validate()
-    server = _server(model)
-    return _start(server, server.fit_text(text, _prompt_budget(server, settings)), settings)
-
-
-def _start(server: ChatServer, prompt: FittedPrompt, settings: GenerationSettings) -> StreamedReply:
-    stream = server.submit(server.prompt_ids(prompt), asdict(settings))
-    return StreamedReply(prompt, server.name, stream)
+    return _reply(Ask(text=text), model, settings)
 
 
 def generate_reply(
@@ -194,11 +229,5 @@ def generate_reply(
     settings: GenerationSettings | None = None,
 ) -> str:
     """One answer (chat models) or continuation (base models) of one prompt, not streamed: the CLI's."""
-    settings = settings or GenerationSettings()
-    settings.validate()
-    server = _server(model)
-    if server.is_chat:
-        reply = _start(server, _chat_prompt(server, system, [ChatMessage("user", prompt)], settings), settings)
-    else:
-        reply = _start(server, server.fit_text(prompt, _prompt_budget(server, settings)), settings)
-    return "".join(reply)
+    ask = Ask((ChatMessage("user", prompt),), system) if chats(model) else Ask(text=prompt)
+    return "".join(_reply(ask, model, settings))
