@@ -3,7 +3,8 @@
 Starts the application on a free loopback port (`pipelines.serve_cluster`, every provisioned model),
 then times the same call in this process and through SHOWROOM_SERVE_URL, one after the
 other, on an otherwise idle machine: the median of 7 calls each way after one warm-up call, and their
-ratio (through Serve / in process). Stops the application at the end.
+ratio (through Serve / in process). Also what each part of the application holds in memory: every
+replica's RSS by model after it has served, and Ray's own processes together. Stops the application at the end.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from benchmarks.server import free_port
 from pipelines import serve_cluster
 from pipelines.embeddings import embed
 from pipelines.image_classification import classify_image
+from pipelines.memory import resident_mb
 from pipelines.object_detection import detect_objects
 from pipelines.sentiment import analyse_sentiment
 from pipelines.speech_to_text import transcribe
@@ -50,6 +52,20 @@ def median_seconds(call: Callable[[], object]) -> float:
     return statistics.median(times)
 
 
+def memory_by_part(temp_dir: Path) -> list[list[str]]:
+    """RSS of each replica (Ray titles them "ray::ServeReplica:<app>:<deployment>") and of the rest of Ray."""
+    parts: dict[str, list[float]] = {}
+    for pid in serve_cluster.ray_processes(temp_dir):
+        title = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        replica = title.split("ServeReplica:", 1)[1].split(":", 1)[0] if "ServeReplica:" in title else ""
+        parts.setdefault(replica or "Ray itself (GCS, raylet, Serve controller, proxy, idle workers)", []).append(
+            resident_mb(pid)
+        )
+    rows = [[part, str(len(sizes)), f"{sum(sizes):,.0f}"] for part, sizes in sorted(parts.items())]
+    total = sum(map(sum, parts.values()))
+    return [*rows, ["all of it", str(sum(map(len, parts.values()))), f"{total:,.0f}"]]
+
+
 def main() -> None:
     state = serve_cluster.start(port=free_port())
     rows = []
@@ -60,10 +76,12 @@ def main() -> None:
             os.environ["SHOWROOM_SERVE_URL"] = state.url
             remote = median_seconds(call)
             rows.append([label, f"{local * 1000:.0f} ms", f"{remote * 1000:.0f} ms", f"{remote / local:.2f}"])
+        parts = memory_by_part(Path(state.temp_dir))  # after every replica has served
     finally:
         os.environ.pop("SHOWROOM_SERVE_URL", None)
         serve_cluster.stop()
-    save("serve.md", markdown_table(["task", "in process", "through Serve", "ratio"], rows))
+    hop = markdown_table(["task", "in process", "through Serve", "ratio"], rows)
+    save("serve.md", hop + "\n\n" + markdown_table(["part", "processes", "RSS (MB)"], parts))
 
 
 if __name__ == "__main__":

@@ -333,6 +333,7 @@ class LoadReport:
     tally: Tally
     max_batch: str
     served_by: str = "the dashboard's process"
+    dashboard_peak_mb: float | None = None  # through Serve: the Streamlit process alone (its sessions, no model)
 
     @property
     def requests(self) -> int:
@@ -375,6 +376,7 @@ class LoadReport:
             "mixups": len(self.tally.mixups),
             "rss_peak_mb": self.memory.peak,
             "rss_all_loaded_mb": self.memory.all_loaded,
+            "dashboard_rss_peak_mb": self.dashboard_peak_mb,
             "tasks": tasks,
         }
 
@@ -387,6 +389,7 @@ class LoadReport:
             f"default model loaded, {self.memory.after_warmup:.0f} MB after warm-up, {self.memory.end:.0f} MB "
             f"at the end ({self.growth:+.1%}), {self.memory.peak:.0f} MB at the peak, "
             f"{self.memory.unloaded:.0f} MB after unloading every model from the home page."
+            + (f" The dashboard alone: {self.dashboard_peak_mb:.0f} MB at its peak." if self.dashboard_peak_mb else "")
         )
 
 
@@ -439,17 +442,19 @@ def run_load_through_serve(scenario: str, sessions: int, seconds: float, chat_re
     state = serve_cluster.start(port=free_port(), replicas={default_model(CHAT.name).name: chat_replicas})
     try:
         ray = Path(state.temp_dir)
+        dashboard: list[float] = []
         with serve(environment={"SHOWROOM_SERVE_URL": state.url}) as server:
 
             def measure() -> float:
-                return resident_mb(server.pid) + sum(map(resident_mb, serve_cluster.ray_processes(ray)))
+                dashboard.append(resident_mb(server.pid))
+                return dashboard[-1] + sum(map(resident_mb, serve_cluster.ray_processes(ray)))
 
             run = _load(server.url, measure, SCENARIOS[scenario], sessions, seconds, remote=True)
             memory, tally, loaded = asyncio.run(run)
     finally:
         serve_cluster.stop()
     label = f"Serve, {chat_replicas} chat replica{'s' if chat_replicas > 1 else ''}"
-    return LoadReport(scenario, sessions, loaded, memory, tally, "default", label)
+    return LoadReport(scenario, sessions, loaded, memory, tally, "default", label, max(dashboard))
 
 
 def main() -> None:
