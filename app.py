@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+import pipelines  # noqa: F401  (first: its offline defaults must be set before any page imports transformers)
 from pages.demos import DEMOS, SECTIONS
 
 st.set_page_config(page_title="Showroom", page_icon=":material/storefront:", layout="wide")

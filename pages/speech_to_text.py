@@ -4,10 +4,9 @@ import hashlib
 
 import pandas as pd
 import streamlit as st
-from transformers.models.whisper.tokenization_whisper import LANGUAGES
 
 from pages import ui
-from pipelines.speech_to_text import TASK, Transcript, languages, transcribe
+from pipelines.speech_to_text import TASK, Transcript, language_name, languages, transcribe
 from pipelines.subtitles import to_srt, to_vtt
 
 AUTO = "auto"
@@ -27,7 +26,7 @@ with language_column:
         st.selectbox(
             "Language",
             [AUTO, *codes],
-            format_func=lambda code: "Detect automatically" if code == AUTO else LANGUAGES.get(code, code).title(),
+            format_func=lambda code: "Detect automatically" if code == AUTO else language_name(code),
             key="st-language",
         )
         if codes

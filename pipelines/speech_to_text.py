@@ -67,6 +67,13 @@ def languages(model: str | None = None) -> list[str]:
     return [token.strip("<|>") for token in config.lang_to_id]
 
 
+def language_name(code: str) -> str:
+    """"fr" -> "French": Whisper's own table of the languages it was trained on (the code itself if unknown)."""
+    from transformers.models.whisper.tokenization_whisper import LANGUAGES
+
+    return LANGUAGES.get(code, code).title()
+
+
 @functools.cache  # read once per model folder, not on every recording
 def _generation_config(location: str):
     from transformers import GenerationConfig
