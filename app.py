@@ -1,11 +1,18 @@
-"""Showroom's entry point: navigation only. Each page is a thin script under pages/."""
+"""Showroom's entry point: the settings checked, then navigation. Each page is a thin script under pages/."""
 
 import streamlit as st
 
 import pipelines  # noqa: F401  (first: its offline defaults must be set before any page imports transformers)
 from pages.demos import DEMOS, SECTIONS
+from pipelines.errors import SettingsError
+from pipelines.settings import load_settings
 
 st.set_page_config(page_title="Showroom", page_icon=":material/storefront:", layout="wide")
+try:
+    load_settings()  # a typo in the environment is one sentence for whoever opens the app
+except SettingsError as error:
+    st.error(f"Showroom cannot start: {error}", icon=":material/error:")
+    st.stop()
 
 home = st.Page("pages/home.py", title="Home", icon=":material/home:", url_path="home", default=True)
 sections: dict[str, list[st.Page]] = {"": [home]}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,12 +30,24 @@ _THUMBNAIL_SIZE = (320, 240)
 
 
 def run_engine(call: Callable[..., Result], *args: object, **kwargs: object) -> Result | None:
-    """Call the engine; a user-facing error becomes one red sentence and the page carries on."""
+    """Call the engine; a user-facing error becomes one red sentence and the page carries on. Anything
+    else is a bug: logged here with its traceback, and the visitor reads one sentence, never the traceback
+    (Streamlit's reruns and stops pass through: they are not Exceptions)."""
     try:
         return call(*args, **kwargs)
     except ShowroomError as error:
         st.error(str(error), icon=":material/error:")
-        return None
+    except Exception:
+        _log.exception("an engine call failed: %s", getattr(call, "__name__", call))
+        st.error(UNEXPECTED, icon=":material/error:")
+    return None
+
+
+UNEXPECTED = (
+    "Something went wrong on this page, and the details went to the server's log, not here. The rest of "
+    "Showroom works; try again, or with another input."
+)
+_log = logging.getLogger("showroom.pages")
 
 
 @contextmanager

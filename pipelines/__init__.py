@@ -2,9 +2,14 @@
 
 import os
 
+from pipelines.errors import SettingsError
 from pipelines.settings import load_settings
 
-if not load_settings().allow_hub:
+try:
+    _hub_allowed = load_settings().allow_hub
+except SettingsError:  # offline, the safe side; the sentence comes with the settings' first real use
+    _hub_allowed = False
+if not _hub_allowed:
     # Offline-first: without this, a model missing from the local cache makes transformers try
     # the hub and hang on a machine with no route to it. Set before transformers is imported.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")

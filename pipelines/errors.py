@@ -23,3 +23,7 @@ class ServerBusy(ShowroomError):
 
 class RequestCancelled(ShowroomError):
     """The visitor stopped the request (or left the page) before it was answered."""
+
+
+class SettingsError(ShowroomError):
+    """An environment variable holds a value Showroom cannot use: the sentence names it and what is accepted."""

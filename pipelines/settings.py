@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipelines.errors import SettingsError
+
 
 def _default_home() -> Path:
     cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
@@ -13,13 +15,36 @@ def _default_home() -> Path:
 
 
 def _flag(name: str, default: bool = False) -> bool:
-    return os.environ.get(name, "1" if default else "").strip().lower() in {"1", "true", "yes", "on"}
+    value = os.environ.get(name, "").strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    if value:
+        raise SettingsError(f"{name} is {value!r}; it must be 1 or 0 (also true/false, yes/no, on/off).")
+    return default
 
 
 def _choice(name: str, allowed: tuple[str, ...]) -> str:
     value = os.environ.get(name, allowed[0]).strip().lower()
     if value not in allowed:
-        raise ValueError(f"{name} is {value!r}; it must be one of {', '.join(allowed)}.")
+        raise SettingsError(f"{name} is {value!r}; it must be one of {', '.join(allowed)} (default {allowed[0]}).")
+    return value
+
+
+def _number(name: str, default: float, least: float, most: float | None = None) -> float:
+    """A number from the environment, whole when `default` is: a typo is one sentence, not a traceback."""
+    text = os.environ.get(name, "").strip() or str(default)
+    whole = isinstance(default, int)
+    kind = "a whole number" if whole else "a number"
+    limits = f"from {least} to {most}" if most is not None else f"of at least {least}"
+    try:
+        value = int(text) if whole else float(text)
+    except ValueError:
+        value = None
+    if value is None or value < least or (most is not None and value > most) or value != value:  # NaN
+        shown = default if whole else f"{default:g}"
+        raise SettingsError(f"{name} is {text!r}; it must be {kind} {limits} (default {shown}).")
     return value
 
 
@@ -58,26 +83,26 @@ def load_settings() -> Settings:
         home=Path(os.environ.get("SHOWROOM_HOME") or _default_home()).expanduser(),
         allow_hub=_flag("SHOWROOM_ALLOW_HUB"),
         # One thread: on a loaded 2-core machine, two OpenMP threads made latencies 5-70x worse.
-        torch_threads=int(os.environ.get("SHOWROOM_TORCH_THREADS", "1")),
+        torch_threads=int(_number("SHOWROOM_TORCH_THREADS", 1, 1)),
         # Anything above this is refused as a likely decompression bomb (PIL's own limit is ~89 MP).
-        max_image_pixels=int(os.environ.get("SHOWROOM_MAX_IMAGE_PIXELS", str(40_000_000))),
+        max_image_pixels=int(_number("SHOWROOM_MAX_IMAGE_PIXELS", 40_000_000, 1)),
         # Larger images are downscaled before inference: no model here looks at more than ~1 MP.
-        max_image_side=int(os.environ.get("SHOWROOM_MAX_IMAGE_SIDE", "1600")),
+        max_image_side=int(_number("SHOWROOM_MAX_IMAGE_SIDE", 1600, 1)),
         # Chat prompts are cut to this many tokens (or the model's own window, if smaller): past
         # ~2k tokens a 135M model on one CPU thread takes seconds before its first token.
-        chat_context_tokens=int(os.environ.get("SHOWROOM_CHAT_CONTEXT_TOKENS", "2048")),
+        chat_context_tokens=int(_number("SHOWROOM_CHAT_CONTEXT_TOKENS", 2048, 64)),
         # Longer recordings are refused before they are decoded: ten minutes take a few minutes to transcribe.
-        max_audio_seconds=float(os.environ.get("SHOWROOM_MAX_AUDIO_SECONDS", "600")),
+        max_audio_seconds=_number("SHOWROOM_MAX_AUDIO_SECONDS", 600.0, 1),
         # Items (texts, images, audio windows, chat answers) one model call serves at once; 1 serves
         # one at a time, which is what the load test compares batching with.
-        max_batch=int(os.environ.get("SHOWROOM_MAX_BATCH", "16")),
+        max_batch=int(_number("SHOWROOM_MAX_BATCH", 16, 1)),
         # Requests a model holds (running and waiting) before the next visitor is told it is busy.
-        queue_size=int(os.environ.get("SHOWROOM_QUEUE_SIZE", "32")),
+        queue_size=int(_number("SHOWROOM_QUEUE_SIZE", 32, 1)),
         # How long an idle model waits after a request for others to join its batch.
-        batch_window_seconds=float(os.environ.get("SHOWROOM_BATCH_WINDOW_MS", "5")) / 1000,
+        batch_window_seconds=_number("SHOWROOM_BATCH_WINDOW_MS", 5.0, 0, 1000) / 1000,
         # The nice value of the threads serving every model but the chat: on a busy CPU a streaming
         # answer's next token goes first, since a visitor is watching it arrive (README, "Load and memory").
-        batch_nice=int(os.environ.get("SHOWROOM_BATCH_NICE", "5")),
+        batch_nice=int(_number("SHOWROOM_BATCH_NICE", 5, 0, 19)),
         # Chat answers that start with the same tokens (a preset's system prompt) share their cache pages.
         chat_prefix_sharing=_flag("SHOWROOM_CHAT_PREFIX_SHARING", default=True),
         # The precision the chat model is served in (why float32: pipelines/chat_serving.py).
@@ -86,5 +111,5 @@ def load_settings() -> Settings:
         # served there instead of in this process; unset (the default), Ray is never imported.
         serve_url=os.environ.get("SHOWROOM_SERVE_URL", "").strip(),
         # How long a request to that application may go without a word (it sends one every 0.2 s).
-        serve_timeout_seconds=float(os.environ.get("SHOWROOM_SERVE_TIMEOUT_S", "30")),
+        serve_timeout_seconds=_number("SHOWROOM_SERVE_TIMEOUT_S", 30.0, 1),
     )

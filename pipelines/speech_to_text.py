@@ -68,7 +68,7 @@ def languages(model: str | None = None) -> list[str]:
 
 
 def language_name(code: str) -> str:
-    """"fr" -> "French": Whisper's own table of the languages it was trained on (the code itself if unknown)."""
+    """ "fr" -> "French": Whisper's own table of the languages it was trained on (the code itself if unknown)."""
     from transformers.models.whisper.tokenization_whisper import LANGUAGES
 
     return LANGUAGES.get(code, code).title()

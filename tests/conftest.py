@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -39,3 +40,12 @@ def cat_labels(provisioned: Path) -> dict[str, set[str]]:
             config = AutoConfig.from_pretrained(provisioned / "models" / spec.name)
             labels[spec.name] = {config.id2label[index] for index in IMAGENET_CAT_IDS}
     return labels
+
+
+@pytest.fixture(autouse=True)
+def no_page_failed_unexpectedly(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """A page that fails shows the visitor one sentence (`pages.ui.run_engine`), so `not app.exception`
+    alone would pass; what the boundary logs fails the test instead (a test that forces it clears the log)."""
+    yield
+    failures = [record for record in caplog.get_records("call") if record.name == "showroom.pages"]
+    assert not failures, failures[0].exc_text

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import CAT_PHOTO, IMAGES, ROOT
 
@@ -48,3 +51,19 @@ def test_pulling_an_unknown_model_lists_the_known_ones() -> None:
     done = cli("models", "pull", "no-such-model")
     assert done.returncode == 2
     assert "Known models:" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "sentence"),
+    [
+        ("SHOWROOM_TORCH_THREADS", "two", "it must be a whole number of at least 1 (default 1)."),
+        ("SHOWROOM_BATCH_NICE", "40", "it must be a whole number from 0 to 19 (default 5)."),
+        ("SHOWROOM_SERVE_TIMEOUT_S", "soon", "it must be a number of at least 1 (default 30)."),
+        ("SHOWROOM_ALLOW_HUB", "ture", "it must be 1 or 0 (also true/false, yes/no, on/off)."),
+    ],
+)
+def test_a_settings_typo_is_one_sentence_and_exit_code_2(variable: str, value: str, sentence: str) -> None:
+    command = [sys.executable, "-m", "pipelines", "models", "list"]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=os.environ | {variable: value})
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr == f"error: {variable} is {value!r}; {sentence}\n"

@@ -167,3 +167,35 @@ def test_sentiment_report_renders_the_evaluation(provisioned: Path) -> None:
     labels = [metric.label for metric in app.metric]
     assert labels[:4] == ["Accuracy (held out)", "Macro-F1", "Training tweets", "Build time"]
     assert len(app.get("vega_lite_chart")) >= 2  # confusion matrix and ROC curves
+
+
+def test_an_unexpected_error_is_logged_and_the_visitor_reads_one_sentence(
+    provisioned: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import pipelines.sentiment
+    from pages.ui import UNEXPECTED
+
+    def broken(*_: object, **__: object) -> None:
+        raise KeyError("/srv/showroom/secret_path.py")  # no engine sentence: a bug
+
+    app = open_page("pages/sentiment.py")
+    monkeypatch.setattr(pipelines.sentiment, "analyse_sentiment", broken)
+    app.text_area(key="sa-text").set_value("Lovely bike.").run()
+    assert not app.exception
+    assert [error.value for error in app.error] == [UNEXPECTED]
+    assert "secret_path" not in str([element.value for element in app.markdown])
+    (logged,) = [record for record in caplog.records if record.name == "showroom.pages"]
+    assert "secret_path" in logged.exc_text and "Traceback" in logged.exc_text
+    caplog.clear()
+    monkeypatch.undo()
+    app.text_area(key="sa-text").set_value("Lovely bike, great service.").run()  # the page works again
+    assert not app.error and app.metric[0].value == "positive"
+
+
+def test_a_settings_typo_is_one_sentence_in_the_app(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHOWROOM_TORCH_THREADS", "two")
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    assert not app.exception
+    assert [error.value for error in app.error] == [
+        "Showroom cannot start: SHOWROOM_TORCH_THREADS is 'two'; it must be a whole number of at least 1 (default 1)."
+    ]
