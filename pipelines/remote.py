@@ -42,6 +42,10 @@ class _Waiting:
         return self.places_ahead
 
 
+class _NotServed(errors.ModelNotAvailable):
+    """Serve's proxy knows no application at the model's route."""
+
+
 class _Exchange:
     """One request to the replica and its answer, line by line; `hang_up` ends it from any thread, `close`
     from the thread that reads it."""
@@ -126,9 +130,8 @@ class _RemoteModel:
         """Serve's proxy refuses a model it does not serve before the request is sent: ask again, small."""
         try:
             self._exchange(b"{}").close()
-        except errors.ModelNotAvailable as refusal:
-            if "does not serve" in str(refusal):
-                return refusal
+        except _NotServed as refusal:
+            return refusal
         except errors.ShowroomError:
             pass
         return errors.ModelNotAvailable(f"The model server at {self.url} hung up on the request for {self.name}.")
@@ -139,7 +142,7 @@ class _RemoteModel:
             return _error(json.loads(body))
         except (ValueError, KeyError, TypeError):
             if status == 404:
-                return errors.ModelNotAvailable(f"The model server at {self.url} does not serve '{self.name}'.")
+                return _NotServed(f"The model server at {self.url} does not serve '{self.name}'.")
             return errors.ModelNotAvailable(f"The model server at {self.url} refused {self.name} (HTTP {status}).")
 
 

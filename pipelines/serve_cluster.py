@@ -139,7 +139,8 @@ def supervise(host: str, port: int, replicas: dict[str, int]) -> None:
     if not models:
         raise SystemExit("No model is provisioned to serve. Run `python -m pipelines models pull` first.")
     if unknown := sorted(set(replicas) - {name for name, _ in models}):
-        raise SystemExit(f"{', '.join(unknown)}: not a model this machine serves; see `python -m pipelines list`.")
+        names = ", ".join(unknown)
+        raise SystemExit(f"{names}: not a model this machine serves; see `python -m pipelines models list`.")
     temp_dir = Path(tempfile.mkdtemp(prefix="showroom-ray-"))  # short: Ray's socket paths must fit 107 bytes
     stopping = False
 

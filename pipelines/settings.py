@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,7 +43,7 @@ def _number(name: str, default: float, least: float, most: float | None = None) 
         value = int(text) if whole else float(text)
     except ValueError:
         value = None
-    if value is None or value < least or (most is not None and value > most) or value != value:  # NaN
+    if value is None or not math.isfinite(value) or value < least or (most is not None and value > most):
         shown = default if whole else f"{default:g}"
         raise SettingsError(f"{name} is {text!r}; it must be {kind} {limits} (default {shown}).")
     return value
