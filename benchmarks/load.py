@@ -395,8 +395,8 @@ class LoadReport:
             f"{self.sessions} sessions for {self.seconds:.0f} s: {self.requests} requests served, "
             f"{len(self.tally.errors)} errors, {len(self.tally.mixups)} mix-ups. Server RSS: "
             f"{self.memory.fresh:.0f} MB fresh, {self.memory.all_loaded:.0f} MB with every page run and every "
-            f"default model loaded ({self.budget_verdict}), {self.memory.after_warmup:.0f} MB after warm-up, {self.memory.end:.0f} MB "
-            f"at the end ({self.growth:+.1%}), {self.memory.peak:.0f} MB at the peak, "
+            f"default model loaded ({self.budget_verdict}), {self.memory.after_warmup:.0f} MB after warm-up, "
+            f"{self.memory.end:.0f} MB at the end ({self.growth:+.1%}), {self.memory.peak:.0f} MB at the peak, "
             f"{self.memory.unloaded:.0f} MB after unloading every model from the home page."
             + (f" The dashboard alone: {self.dashboard_peak_mb:.0f} MB at its peak." if self.dashboard_peak_mb else "")
         )
