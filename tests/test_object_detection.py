@@ -164,8 +164,20 @@ def test_a_sliver_of_an_image_does_not_break_the_detector(provisioned: Path, tmp
     for size in ((3000, 6), (6, 3000)):
         path = tmp_path / f"{size[0]}x{size[1]}.png"
         Image.new("RGB", size, (200, 30, 30)).save(path)
-        result = detect_objects(path, threshold=0.05)
-        assert all(found.box.xmax <= size[0] and found.box.ymax <= size[1] for found in result.found)
+        assert detect_objects(path, threshold=0.05).found == []  # nothing to find in six pixels of red
+
+
+def test_a_cat_in_a_ten_to_one_strip_is_found_inside_the_strip(provisioned: Path, tmp_path: Path) -> None:
+    cat = Image.open(CAT_PHOTO).convert("RGB")
+    for size in ((3000, 300), (451, 3000)):
+        strip = Image.new("RGB", size, (200, 30, 30))
+        strip.paste(cat, (0, 0))
+        path = tmp_path / f"{size[0]}x{size[1]}.png"
+        strip.save(path)
+        found = detect_objects(path, threshold=0.05).found
+        assert found and found[0].label == "cat"
+        assert all(0 <= item.box.xmin < item.box.xmax <= size[0] for item in found)
+        assert all(0 <= item.box.ymin < item.box.ymax <= size[1] for item in found)
 
 
 def test_cli_prints_boxes_per_image(provisioned: Path) -> None:

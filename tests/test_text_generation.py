@@ -20,6 +20,18 @@ def ask(text: str) -> list[ChatMessage]:
     return [ChatMessage("user", text)]
 
 
+def reply_within(seconds: float, question: str) -> str:
+    """A greedy reply, or a failure after `seconds`: a model left held would otherwise hang the suite.
+
+    A daemon thread, not an executor, so a stuck call cannot keep the test process alive at exit."""
+    answers: list[str] = []
+    worker = threading.Thread(target=lambda: answers.append(generate_reply(question)), daemon=True)
+    worker.start()
+    worker.join(seconds)
+    assert answers, f"no reply within {seconds:.0f} s: the model was not freed"
+    return answers[0]
+
+
 @pytest.fixture(scope="module")
 def tokenizer(provisioned: Path) -> object:
     return get_server("smollm2-135m-instruct")._tokenizer
@@ -48,7 +60,7 @@ def test_stop_ends_generation_early_and_frees_the_model(provisioned: Path) -> No
             reply.stop()
     assert reply.stats.stopped_early
     assert reply.stats.new_tokens < 40
-    assert "Paris" in generate_reply(CAPITAL)  # the model is free again
+    assert "Paris" in reply_within(60, CAPITAL)  # the model is free again
 
 
 def test_abandoned_stream_frees_its_slot(provisioned: Path) -> None:

@@ -34,7 +34,9 @@ def test_same_language_on_both_sides_names_the_available_pairs(provisioned: Path
         "Source and target are both English. Available pairs: English → Portuguese, Portuguese → English."
     ]
     app.selectbox(key="tr-target").set_value("pt").run()
-    assert not app.error and app.text_area(key="tr-text")
+    assert not app.error and app.text_area(key="tr-text").label == "English"  # the page is back
+    app.text_area(key="tr-text").set_value("Thank you very much for your help.").run()
+    assert [text.value for text in app.text] == ["Muito obrigado pela sua ajuda."]
 
 
 def test_batch_translates_the_example_csv_into_a_new_column(provisioned: Path) -> None:
