@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -36,10 +38,49 @@ def dashboard(provisioned: Path) -> Iterator[str]:
         yield server.url
 
 
+def on_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+
+def require_chromium(path: str) -> None:
+    """Skip the browser tests on a workstation without Chromium, but fail them on CI: a green run there
+    must mean the dashboard was clicked through, not that the browser was absent."""
+    if shutil.which(path):
+        return
+    reason = f"{path} is missing: `make test` installs Debian's chromium when run as root"
+    if on_ci():
+        pytest.fail(reason + " (CI is set, so its absence fails the run)", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.mark.parametrize(("ci", "outcome"), [("true", pytest.fail.Exception), ("", pytest.skip.Exception)])
+def test_a_missing_browser_fails_on_ci_and_skips_elsewhere(
+    monkeypatch: pytest.MonkeyPatch, ci: str, outcome: type[BaseException]
+) -> None:
+    monkeypatch.setenv("CI", ci)
+    with pytest.raises(outcome, match="is missing"):
+        require_chromium("/nonexistent/chromium")
+
+
+@pytest.mark.parametrize(("ci", "code"), [("true", 1), ("", 0)])
+def test_make_fails_on_ci_when_a_debian_package_cannot_be_installed(ci: str, code: int) -> None:
+    # An empty PATH: neither `id` nor apt-get is found, as on a machine where the install is impossible.
+    done = subprocess.run(
+        ["/bin/sh", "tools/ensure_debian_package.sh", "no-such-command", "no-such-package", "tests are lost"],
+        cwd=ROOT,
+        env={"PATH": "/nonexistent", "CI": ci},
+        capture_output=True,
+        text=True,
+    )
+    assert (done.returncode, done.stdout) == (
+        code,
+        "no-such-package is missing and could not be installed: tests are lost\n",
+    )
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    if not shutil.which(CHROMIUM):
-        pytest.skip(f"{CHROMIUM} is missing: `make test` installs Debian's chromium when run as root")
+    require_chromium(CHROMIUM)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
