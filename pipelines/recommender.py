@@ -22,8 +22,8 @@ from pipelines.catalog import find_model
 from pipelines.embeddings import embed
 from pipelines.errors import InputError
 from pipelines.loader import resolve_model
+from pipelines.movielens_files import EMBEDDINGS_FILE, ITEMS_FILE, RATINGS_FILE, REPORT_FILE
 from pipelines.provision import model_dir
-from pipelines.recipes.movielens import EMBEDDINGS_FILE, ITEMS_FILE, RATINGS_FILE, REPORT_FILE
 from pipelines.recommender_methods import METHODS, Scorer, cosine_similarity
 from pipelines.unicode_text import well_formed
 

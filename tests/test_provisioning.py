@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import errno
+import inspect
+import json
 import os
 import shutil
 import signal
@@ -118,8 +120,60 @@ def test_killed_pull_leaves_no_model_and_the_next_pull_recovers(fresh_home: Sett
 def test_changed_recipe_makes_the_model_outdated(provisioned: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     spec = find_model("mobilenet-v2")
     assert model_state(spec) == "ready"
-    monkeypatch.setattr("pipelines.provision.inspect.getsource", lambda module: "a different recipe")
+    as_built = inspect.getsource
+    monkeypatch.setattr(inspect, "getsource", lambda module: as_built(module) + "\n# an edited recipe\n")
     assert model_state(spec) == "outdated"
+
+
+def listed_states(listing: str) -> dict[str, str]:
+    """`models list` rows as {name: state}; a row's second line (its sources) starts with spaces."""
+    return {line.split()[0]: line.split()[2] for line in listing.splitlines()[1:] if not line.startswith(" ")}
+
+
+def test_editing_an_imported_architecture_marks_its_models_outdated(provisioned: Path, tmp_path: Path) -> None:
+    """The recipe imports the architecture inside build(): only a transitive reading of imports sees it."""
+    shutil.copytree(ROOT / "pipelines", tmp_path / "pipelines", ignore=shutil.ignore_patterns("__pycache__"))
+    with (tmp_path / "pipelines" / "architectures" / "tfjs_ops.py").open("a") as source:
+        source.write("\n# an edit to an op the detectors' graphs run\n")
+    command = [sys.executable, "-m", "pipelines", "models", "list"]
+    edited = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, check=True)
+    as_built = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True)
+    states = listed_states(edited.stdout)
+    assert {states["centernet-coco"], states["nanodet-coco"]} == {"outdated"}
+    assert {name: state for name, state in states.items() if not name.endswith("-coco")} == {
+        name: state for name, state in listed_states(as_built.stdout).items() if not name.endswith("-coco")
+    }
+
+
+def test_movielens_embeddings_are_built_in_the_space_the_served_encoder_queries(provisioned: Path) -> None:
+    """The build pools the encoder folder itself, without the loader; a visitor's query goes through the
+    serving layer. Both must give the same vector for the same text, or the recommender's search drifts."""
+    import numpy as np
+
+    from pipelines.embeddings import embed
+    from pipelines.movielens_files import EMBEDDINGS_FILE, ITEMS_FILE
+    from pipelines.recipes.movielens import item_text
+
+    folder = provisioned / "models" / "movielens-100k"
+    movies = json.loads((folder / ITEMS_FILE).read_text())[:5]
+    built = np.load(folder / EMBEDDINGS_FILE)[:5]
+    served = embed([item_text(movie["title"], movie["year"], movie["genres"]) for movie in movies])
+    assert np.allclose(built, served, atol=1e-4)
+
+
+def imported_after(statement: str, prefix: str) -> list[str]:
+    """The `prefix` modules a fresh interpreter holds after running one import statement."""
+    probe = f"import sys\n{statement}\nprint(sorted(name for name in sys.modules if name.startswith({prefix!r})))"
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.replace("'", '"'))
+
+
+def test_builds_import_no_serving_code_and_the_app_imports_no_build_recipe() -> None:
+    """The layers without tricks: a build never reaches the loader, the app never imports a build recipe."""
+    building = imported_after("import pipelines.provision, pipelines.recipes.movielens", "pipelines.")
+    assert "pipelines.recipes.movielens" in building
+    assert not {"pipelines.loader", "pipelines.serving", "pipelines.embeddings"} & set(building)
+    assert imported_after("import pipelines.recommender", "pipelines.recipes") == []
 
 
 def test_without_npm_the_npm_models_fail_with_a_sentence_and_the_rest_build(

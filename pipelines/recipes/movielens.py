@@ -1,7 +1,7 @@
 """MovieLens 100K from the recbole wheel → ratings, item texts, their MiniLM embeddings and the method report.
 
-The embeddings are computed here, once, through the shared loader's feature-extraction pipeline (so the
-encoder must be provisioned first: it comes earlier in the catalog), and every method is evaluated with
+The embeddings are computed here, once, with the encoder's folder (provisioning builds it first: the
+catalog lists it as a need) pooled as the serving layer pools a visitor's query, and every method is evaluated with
 leave-latest-out over all users; the report names the best method, which the app uses by default.
 """
 
@@ -15,18 +15,29 @@ import numpy as np
 import pandas as pd
 
 from pipelines.catalog import ModelSpec
-from pipelines.embeddings import ENCODER, embed
+from pipelines.movielens_files import EMBEDDINGS_FILE, ITEMS_FILE, RATINGS_FILE, REPORT_FILE
 from pipelines.recommender_methods import evaluate, leave_latest_out
+from pipelines.sentence_vectors import ENCODER, TASK, mean_pooled, unit_length
 
-RATINGS_FILE = "ratings.npz"
-ITEMS_FILE = "items.json"
-EMBEDDINGS_FILE = f"embeddings-{ENCODER}.npy"
-REPORT_FILE = "evaluation.json"
+CHUNK = 64  # movies per encoder call: ~1,700 titles padded into one batch would only waste memory
 
 
 def item_text(title: str, year: str, genres: list[str]) -> str:
     """What the encoder reads for a movie: its title, year and genres."""
     return f"{title} ({year}). Genres: {', '.join(genres)}."
+
+
+def embed_items(texts: list[str], sources: dict[str, Path]) -> np.ndarray:
+    from transformers import pipeline
+
+    encoder = pipeline(TASK, model=str(sources[ENCODER]), device="cpu")
+    return unit_length(
+        [
+            vector
+            for start in range(0, len(texts), CHUNK)
+            for vector in mean_pooled(encoder, texts[start : start + CHUNK])
+        ]
+    )
 
 
 def build(sources: dict[str, Path], out_dir: Path, spec: ModelSpec) -> None:
@@ -57,7 +68,7 @@ def build(sources: dict[str, Path], out_dir: Path, spec: ModelSpec) -> None:
         )
     ]
     (out_dir / ITEMS_FILE).write_text(json.dumps(catalog, ensure_ascii=False))
-    vectors = embed([item_text(movie["title"], movie["year"], movie["genres"]) for movie in catalog])
+    vectors = embed_items([item_text(movie["title"], movie["year"], movie["genres"]) for movie in catalog], sources)
     np.save(out_dir / EMBEDDINGS_FILE, vectors)
     shape = (int(users.max()) + 1, len(catalog))
     split = leave_latest_out(users, items, ratings["timestamp"].to_numpy(), shape)
