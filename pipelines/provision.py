@@ -17,6 +17,7 @@ import json
 import os
 import shutil
 import time
+import traceback
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -133,6 +134,16 @@ def _disk_full(settings: Settings) -> str:
     )
 
 
+def _failure_reason(spec: ModelSpec, error: Exception, settings: Settings) -> str:
+    """One sentence for the summary: Showroom's own errors are sentences already; anything else is named
+    with its type, since `str(KeyError('weights'))` alone says nothing."""
+    if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+        return _disk_full(settings)
+    if isinstance(error, ShowroomError):
+        return str(error)
+    return f"recipe '{spec.recipe}' raised {type(error).__name__}: {error}"
+
+
 def _with_needs(specs: list[ModelSpec]) -> list[ModelSpec]:
     """The models to pull, each preceded by the catalog models its recipe needs (once each)."""
     ordered: list[ModelSpec] = []
@@ -160,8 +171,10 @@ def pull(names: Iterable[str] = (), *, settings: Settings | None = None, report:
         report(f"[{index}/{len(specs)}] {spec.name}: building from {spec.source}")
         try:
             build_model(spec, settings, report)
-        except (ShowroomError, OSError, ValueError, RuntimeError) as error:
-            reason = _disk_full(settings) if isinstance(error, OSError) and error.errno == errno.ENOSPC else str(error)
+        except Exception as error:  # any recipe's failure is that model's, never the whole pull's
+            reason = _failure_reason(spec, error, settings)
+            if not isinstance(error, ShowroomError | OSError):  # a recipe's bug: its operator needs the trace
+                report("".join(traceback.format_exception(error)).rstrip())
             results.append(PullResult(spec.name, "failed", time.perf_counter() - started, reason))
             report(f"[{index}/{len(specs)}] {spec.name}: FAILED: {reason}")
             continue
