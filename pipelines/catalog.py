@@ -535,11 +535,16 @@ def pipeline_task(task: str) -> str:
     return _PIPELINE_TASKS.get(task, task)
 
 
+def catalog_entry(name: str) -> ModelSpec | None:
+    """The catalog entry called `name`, or None: for callers to whom a folder or hub id is as good."""
+    return next((spec for spec in CATALOG if spec.name == name), None)
+
+
 def find_model(name: str) -> ModelSpec:
     """Return the catalog entry called `name`, or say which names exist."""
-    for spec in CATALOG:
-        if spec.name == name:
-            return spec
+    spec = catalog_entry(name)
+    if spec is not None:
+        return spec
     known = ", ".join(spec.name for spec in CATALOG)
     raise ModelNotAvailable(f"Unknown model '{name}'. Known models: {known}.")
 

