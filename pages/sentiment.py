@@ -14,6 +14,7 @@ EXAMPLES = (
     "The shop opens at nine on weekdays.",
 )
 COLOURS = alt.Scale(domain=list(LABELS), range=["#D64545", "#9AA0A6", "#2E9E5B"])
+ROW_NOTICES_SHOWN = 5  # a file of 10,000 emoji-only rows must not bury the table under notes
 
 st.title("Sentiment")
 st.caption(
@@ -50,6 +51,15 @@ def results_table(texts: list[str], analysed: SentimentBatch) -> pd.DataFrame:
         for text, result in zip(texts, analysed.results, strict=True)
     ]
     return pd.DataFrame(rows, columns=["text", "label", *LABELS])
+
+
+def show_row_notices(analysed: SentimentBatch) -> None:
+    """What the model did not read, or may misjudge, row by row: the table alone would hide it."""
+    noted = [(row, notice) for row, result in enumerate(analysed.results, start=1) for notice in result.notices]
+    for row, notice in noted[:ROW_NOTICES_SHOWN]:
+        st.info(f"Row {row}: {notice}", icon=":material/info:")
+    if len(noted) > ROW_NOTICES_SHOWN:
+        st.caption(f"…and {len(noted) - ROW_NOTICES_SHOWN:,} more notes.")
 
 
 def label_distribution(table: pd.DataFrame) -> alt.Chart:
@@ -89,6 +99,7 @@ with batch:
                 },
             )
             right.altair_chart(label_distribution(table), width="stretch")
+            show_row_notices(analysed)
             st.download_button(
                 "Download results (CSV)",
                 safe_csv(table),

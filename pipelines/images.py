@@ -23,6 +23,9 @@ ACCEPTED = "JPEG, PNG, WebP, GIF, BMP or TIFF"
 UPLOAD_TYPES = ("jpg", "jpeg", "png", "webp", "gif", "bmp", "tif", "tiff")
 _READABLE_FORMATS = {"JPEG", "MPO", "PNG", "WEBP", "GIF", "BMP", "TIFF"}  # MPO: iPhone/camera JPEGs
 _WHITE = (255, 255, 255)
+# The image models read 224 × 224 pixels; a side under 32 is stretched at least sevenfold, so its scores
+# say little, and a visitor should know why they are low.
+TINY_SIDE = 32
 
 ImageSource = bytes | str | Path | BinaryIO | Image.Image
 
@@ -51,6 +54,8 @@ def prepare_image(source: ImageSource, settings: Settings | None = None) -> Prep
         notes.append("rotated upright using its EXIF orientation")
     rgb = _to_rgb(upright, notes)
     original_size = rgb.size
+    if min(rgb.size) < TINY_SIDE:
+        notes.append(f"its {min(rgb.size)}-pixel side is too small to show much detail, so expect low scores")
     if max(rgb.size) > settings.max_image_side:
         rgb = rgb.copy()
         rgb.thumbnail((settings.max_image_side, settings.max_image_side), Image.Resampling.LANCZOS)

@@ -3,7 +3,8 @@
 Each entry is what someone could really send a shared demo: broken downloads, renamed files,
 decompression bombs, a two-hour silent recording, a video, spreadsheets with formulas, unicode that
 breaks naive code. `refusal` is a phrase the one-sentence refusal must contain; entries without one
-are valid, if odd, and must produce a result (with `note`, when given, among its notes).
+are valid, if odd, and must produce their `result` (a phrase of the top label, the sentiment labels, the
+transcript or the translation) and, when given, have `note` among the notes the page shows beside it.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class Hostile:
     make: Callable[[], bytes | str]
     refusal: str | None = None
     note: str | None = None
+    result: str | None = None
 
     @property
     def data(self) -> bytes | str:
@@ -177,7 +179,13 @@ CORPUS: tuple[Hostile, ...] = (
     Hostile("16-bit PNG", "image", "scan16.png", _sixteen_bit_png, note="16-bit grayscale"),
     Hostile("CMYK JPEG", "image", "print.jpg", lambda: _saved(_cat("CMYK"), "JPEG"), note="CMYK"),
     Hostile("animated GIF", "image", "cats.gif", _animated_gif, note="first of its 2 frames"),
-    Hostile("1 × 1 pixel image", "image", "pixel.png", lambda: _saved(Image.new("RGB", (1, 1), "white"), "PNG")),
+    Hostile(
+        "1 × 1 pixel image",
+        "image",
+        "pixel.png",
+        lambda: _saved(Image.new("RGB", (1, 1), "white"), "PNG"),
+        note="its 1-pixel side is too small to show much detail",
+    ),
     # Audio: through speech to text.
     Hostile("zero-byte audio", "audio", "empty.wav", lambda: b"", "empty (0 bytes)"),
     Hostile("text renamed .wav", "audio", "notes.wav", lambda: b"just some text, renamed\n" * 30, "not audio"),
@@ -186,21 +194,64 @@ CORPUS: tuple[Hostile, ...] = (
     Hostile("video without sound", "audio", "screen.mp4", lambda: _video(with_speech=False), "no audio track"),
     Hostile("two hours of silence", "audio", "meeting.flac", lambda: _silent_flac(2 * 3600), "2 h 00 min"),
     Hostile("truncated MP3", "audio", "cut.mp3", _truncated(AUDIO / "passage.mp3", 0.5), note="cut short"),
-    Hostile("video with speech", "audio", "talk.mp4", lambda: _video(with_speech=True)),
+    Hostile("video with speech", "audio", "talk.mp4", lambda: _video(with_speech=True), result="quarterly report"),
     # Single texts: sentiment, translation and the chat assistant.
     Hostile("whitespace only", "text", "", lambda: " \n\t\u00a0\u3000 ", "empty"),
     Hostile("emoji only", "text", "", lambda: "😀🎉👍🏽🇵🇹", "no words"),
     Hostile("zero-width characters only", "text", "", lambda: "\u200b\u200c\u200d\ufeff" * 50, "no words"),
-    Hostile("lone surrogate", "text", "", lambda: "I love it \ud83d but the box was damaged"),
-    Hostile("control characters and NUL", "text", "", lambda: "Great\x00 service\x07, \x1b[31mreally\x1b[0m good!"),
-    Hostile("combining-mark flood", "text", "", lambda: "Te\u0301rrible" + "\u0336\u0335\u0334" * 700 + " service"),
-    Hostile("bidi override", "text", "", lambda: "\u202eI hate this bike\u202c, said nobody: it is wonderful."),
-    Hostile("one 200,000-character line", "text", "", lambda: "good " * 40_000, note="only its first"),
-    Hostile("script tag", "translation", "", lambda: "<script>alert('x')</script> The shop is open."),
+    Hostile("lone surrogate", "text", "", lambda: "I love it \ud83d but the box was damaged", result="negative"),
+    Hostile(
+        "control characters and NUL",
+        "text",
+        "",
+        lambda: "Great\x00 service\x07, \x1b[31mreally\x1b[0m good!",
+        result="positive",
+    ),
+    Hostile(
+        "combining-mark flood",
+        "text",
+        "",
+        lambda: "Te\u0301rrible" + "\u0336\u0335\u0334" * 700 + " service",
+        result="negative",
+    ),
+    Hostile(
+        "bidi override",
+        "text",
+        "",
+        lambda: "\u202eI hate this bike\u202c, said nobody: it is wonderful.",
+        result="positive",
+    ),
+    Hostile(
+        "one 200,000-character line",
+        "text",
+        "",
+        lambda: "good " * 40_000,
+        note="only its first 512 tokens were read",
+        result="neutral",
+    ),
+    Hostile(
+        "script tag",
+        "translation",
+        "",
+        lambda: "<script>alert('x')</script> The shop is open.",
+        result="<script>alert('x')</script> A loja está aberta.",
+    ),
     Hostile("60,000 characters", "translation", "", lambda: "The shop is open. " * 3334, "20,000"),
-    Hostile("one word of 19,000 letters", "translation", "", lambda: "a" * 19_000),
-    Hostile("lone surrogate to translate", "translation", "", lambda: "Where is the \udc00 station?"),
-    Hostile("100,000-character question", "chat", "", lambda: "Is the shop open? " * 5_556, note="cut"),
+    Hostile("one word of 19,000 letters", "translation", "", lambda: "a" * 19_000, result="a" * 100),
+    Hostile(
+        "lone surrogate to translate",
+        "translation",
+        "",
+        lambda: "Where is the \udc00 station?",
+        result="Onde está a estação?",
+    ),
+    Hostile(
+        "100,000-character question",
+        "chat",
+        "",
+        lambda: "Is the shop open? " * 5_556,
+        note="the assistant read its last",
+    ),
     # CSV files: through the sentiment batch.
     Hostile("zero-byte CSV", "csv", "empty.csv", lambda: b"", "empty"),
     Hostile("PNG renamed .csv", "csv", "data.csv", lambda: _saved(_cat().resize((32, 32)), "PNG"), "not a CSV"),
@@ -214,9 +265,25 @@ CORPUS: tuple[Hostile, ...] = (
         "csv",
         "formulas.csv",
         _csv('review\n"=HYPERLINK(""http://evil.example"",""click"") great"\n@SUM(1+1) awful\n'),
+        result="positive negative",
     ),
-    Hostile("UTF-16 CSV from Excel", "csv", "excel.csv", lambda: "review\nI love this bike!\n".encode("utf-16")),
-    Hostile("Windows-1252 CSV", "csv", "latin.csv", _csv("review\nCafé crème was lovely\n", "cp1252")),
-    Hostile("one 1 MB cell", "csv", "long.csv", _csv("review\n" + "good " * 200_000 + "\n")),
+    Hostile(
+        "UTF-16 CSV from Excel",
+        "csv",
+        "excel.csv",
+        lambda: "review\nI love this bike!\n".encode("utf-16"),
+        result="positive",
+    ),
+    Hostile(
+        "Windows-1252 CSV", "csv", "latin.csv", _csv("review\nCafé crème was lovely\n", "cp1252"), result="positive"
+    ),
+    Hostile(
+        "one 1 MB cell",
+        "csv",
+        "long.csv",
+        _csv("review\n" + "good " * 200_000 + "\n"),
+        note="only its first 512 tokens were read",
+        result="neutral",
+    ),
     Hostile("empty text column", "csv", "blank.csv", _csv("review,stars\n,5\n,1\n"), "empty"),
 )

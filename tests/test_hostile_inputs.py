@@ -17,11 +17,14 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from pipelines.assistant import answer_from_facts
+from pipelines.chat_presets import CUSTOMER_SERVICE
+from pipelines.chat_prompt import ChatMessage
 from pipelines.errors import InputError
 from pipelines.image_classification import classify_image
 from pipelines.sentiment import analyse_sentiment
 from pipelines.speech_to_text import transcribe
-from pipelines.text_generation import GenerationSettings, generate_reply
+from pipelines.text_generation import GenerationSettings
 from pipelines.text_tables import guess_text_column, read_csv, safe_csv, texts_in_column
 from pipelines.translation import translate
 from pipelines.unicode_text import well_formed
@@ -32,36 +35,44 @@ from tests.test_pages import open_page
 SHORT_REPLY = GenerationSettings(max_new_tokens=8)
 
 
-def engine_notes(item: Hostile) -> list[str]:
-    """Run the item through the engine the way its page does; the notes and notices of the result."""
+def engine_run(item: Hostile) -> tuple[str, list[str]]:
+    """Run the item through the engine the way its page does: its answer as text, and its notes and notices."""
     data = item.data
     if item.medium == "image":
-        return list(classify_image(data).image.notes)
+        classified = classify_image(data)
+        return classified.top.label, list(classified.image.notes)
     if item.medium == "audio":
-        result = transcribe(data)
-        return [*result.audio.notes, *result.notices]
+        transcript = transcribe(data)
+        return transcript.text, [*transcript.audio.notes, *transcript.notices]
     if item.medium == "text":
-        return list(analyse_sentiment([data]).results[0].notices)
+        result = analyse_sentiment([data]).results[0]
+        return result.label, list(result.notices)
     if item.medium == "translation":
         translated = translate([data], "en", "pt").results[0]
-        assert translated.text.strip()
-        return list(translated.notices)
-    if item.medium == "chat":
-        return [generate_reply(data, settings=SHORT_REPLY)]  # no notes here; the page shows the cut
+        return translated.text, list(translated.notices)
+    if item.medium == "chat":  # the page's default preset: the customer-service assistant
+        grounded = answer_from_facts([ChatMessage("user", data)], CUSTOMER_SERVICE.facts(None), settings=SHORT_REPLY)
+        if grounded.reply is not None:
+            "".join(grounded.reply)
+        grounded.settle()
+        return grounded.text, grounded.notices
     frame = read_csv(data)
     results = analyse_sentiment(texts_in_column(frame, guess_text_column(frame))).results
-    return [note for result in results for note in result.notices]
+    return " ".join(result.label for result in results), [note for result in results for note in result.notices]
 
 
 @pytest.mark.parametrize("item", CORPUS, ids=[item.name for item in CORPUS])
 def test_engine_refuses_with_one_sentence_or_gives_a_result(provisioned: Path, item: Hostile) -> None:
     if item.refusal is None:
-        notes = engine_notes(item)
-        if item.note and item.medium != "chat":
+        answer, notes = engine_run(item)
+        assert answer.strip()
+        if item.result is not None:
+            assert item.result in answer, answer[:300]
+        if item.note is not None:
             assert any(item.note in note for note in notes), notes
         return
     with pytest.raises(InputError) as refused:
-        engine_notes(item)
+        engine_run(item)
     message = str(refused.value)
     assert item.refusal in message
     assert message.endswith(".") and "\n" not in message and "Traceback" not in message
@@ -75,13 +86,13 @@ def assert_one_sentence(app: AppTest, item: Hostile) -> None:
         return
     assert not errors, errors
     if item.note:
-        assert item.note in shown(app)
+        assert any(item.note in note for note in notes_shown(app)), notes_shown(app)
 
 
-def shown(app: AppTest) -> str:
-    """Every caption, notice and text on the page, to look for a note."""
-    parts = [*app.caption, *app.info, *app.markdown, *app.text, *app.warning]
-    return "\n".join(str(part.value) for part in parts)
+def notes_shown(app: AppTest) -> list[str]:
+    """The page's captions and notices, one string each: where notes go, never the input or the answer
+    (a note's words typed by the visitor, or said by the model, must not pass for the note)."""
+    return [str(part.value) for part in (*app.caption, *app.info, *app.warning)]
 
 
 def image_page(item: Hostile) -> AppTest:
@@ -100,7 +111,7 @@ def audio_page(item: Hostile) -> AppTest:
     app.file_uploader(key="st-upload").set_value((item.filename, item.data, "audio/wav")).run()
     assert_one_sentence(app, item)
     if item.refusal is None:
-        assert app.text and app.text[0].value.strip()
+        assert app.text and app.text[0].value.strip() and (item.result or "") in app.text[0].value
     app.button(key="st-example-weather_report").click().run()
     assert "sunny" in app.text[0].value.lower()
     return app
@@ -116,7 +127,7 @@ def text_page(item: Hostile) -> AppTest:
     app.text_area(key="sa-text").set_value(typed(item)).run()
     assert_one_sentence(app, item)
     if item.refusal is None:
-        assert app.metric[0].value in {"negative", "neutral", "positive"}
+        assert app.metric[0].value == item.result
     app.text_area(key="sa-text").set_value("This is awful. The worst service I have ever had.").run()
     assert not app.error and app.metric[0].value == "negative"
     return app
@@ -127,7 +138,7 @@ def translation_page(item: Hostile) -> AppTest:
     app.text_area(key="tr-text").set_value(typed(item)).run()
     assert_one_sentence(app, item)
     if item.refusal is None:
-        assert app.text[0].value.strip()
+        assert app.text[0].value.strip() and (item.result or "") in app.text[0].value
         assert "<script>" not in "".join(markdown.value for markdown in app.markdown)  # never rendered as HTML
     app.text_area(key="tr-text").set_value("Where is the nearest train station?").run()
     assert not app.error and "estação" in app.text[0].value
