@@ -4,49 +4,65 @@ Recipes import their model classes inside `build()` (so listing models does not 
 look at the recipe's module-level names misses. Reading the import statements of the source instead finds
 those too, and following them finds the architectures, readers and training loops behind them: editing
 any of them changes the build key and marks the model outdated.
+
+Everything here reads files and executes none of them: the build key is computed on every model lookup,
+and importing an architecture would import torch and transformers on a page's thread (transformers' lazy
+imports are not safe to race).
 """
 
 from __future__ import annotations
 
 import ast
-import importlib
-import importlib.util
-import inspect
-import types
+from pathlib import Path
 
+PACKAGE = Path(__file__).resolve().parent
 # The catalog (its pins are hashed on their own), the errors and the fetching code (whose output is checked
 # against pinned hashes) shape no model.
 NOT_BUILD_INPUTS = frozenset({"pipelines", "pipelines.catalog", "pipelines.errors", "pipelines.fetch"})
 
 
-def build_modules(recipe: types.ModuleType) -> list[types.ModuleType]:
-    """The recipe first, then every Showroom module it reaches through imports, sorted by name."""
+def build_sources(recipe: str) -> list[str]:
+    """The source of the recipe module first, then of every Showroom module it reaches, sorted by name."""
     found: set[str] = set()
-    waiting = [recipe.__name__]
+    waiting = [recipe]
     while waiting:
-        for name in imported_modules(importlib.import_module(waiting.pop())):
-            if name not in found and name not in NOT_BUILD_INPUTS and name != recipe.__name__:
+        for name in imported_modules(waiting.pop()):
+            if name not in found and name not in NOT_BUILD_INPUTS and name != recipe:
                 found.add(name)
                 waiting.append(name)
-    return [recipe, *(importlib.import_module(name) for name in sorted(found))]
+    return [module_source(name) for name in (recipe, *sorted(found))]
 
 
-def imported_modules(module: types.ModuleType) -> set[str]:
+def module_source(name: str) -> str:
+    path = _source_path(name)
+    if path is None:
+        raise ModuleNotFoundError(f"no Showroom module {name}")
+    return path.read_text(encoding="utf-8")
+
+
+def imported_modules(name: str) -> set[str]:
     """The `pipelines` modules named by any import statement in the module, inside functions included."""
     names: set[str] = set()
-    for node in ast.walk(ast.parse(inspect.getsource(module))):
+    for node in ast.walk(ast.parse(module_source(name))):
         if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names if _is_showroom(alias.name))
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module and _is_showroom(node.module):
+            names.update(alias.name for alias in node.names if _source_path(alias.name))
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module and _source_path(node.module):
             names.update(_from_import(node.module, alias.name) for alias in node.names)
     return names
 
 
 def _from_import(package: str, name: str) -> str:
     """`from pipelines.architectures import bergamot` names a module; `from pipelines.x import f` names x."""
-    is_package = hasattr(importlib.import_module(package), "__path__")
-    return f"{package}.{name}" if is_package and importlib.util.find_spec(f"{package}.{name}") else package
+    return f"{package}.{name}" if _source_path(f"{package}.{name}") else package
 
 
-def _is_showroom(name: str) -> bool:
-    return name == "pipelines" or name.startswith("pipelines.")
+def _source_path(name: str) -> Path | None:
+    """The file of a `pipelines` module or package, or None for anything else."""
+    top, *parts = name.split(".")
+    if top != "pipelines":
+        return None
+    base = PACKAGE.joinpath(*parts)
+    for candidate in (base.with_suffix(".py") if parts else None, base / "__init__.py"):
+        if candidate is not None and candidate.is_file():
+            return candidate
+    return None

@@ -12,7 +12,6 @@ import dataclasses
 import errno
 import hashlib
 import importlib
-import inspect
 import json
 import os
 import shutil
@@ -23,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from pipelines.build_inputs import build_modules
+from pipelines.build_inputs import build_sources
 from pipelines.catalog import CATALOG, ModelSpec, find_model
 from pipelines.errors import ShowroomError
 from pipelines.fetch import Report, model_sources
@@ -48,7 +47,7 @@ def build_key(spec: ModelSpec) -> str:
     """Hash of the pins, the recipe's source, the source of every Showroom module it imports, transitively
     (architectures, binary readers, a training loop), and the keys of the models it builds from: a change to
     any of them forces a rebuild."""
-    recipe_source = "\n".join(inspect.getsource(module) for module in build_modules(_recipe_module(spec)))
+    recipe_source = "\n".join(build_sources(f"pipelines.recipes.{spec.recipe}"))
     pins = json.dumps(dataclasses.asdict(spec)["packages"], sort_keys=True)
     needs = "".join(f"\n{name}: {build_key(find_model(name))}" for name in spec.needs)
     return hashlib.sha256(f"{spec.recipe}\n{pins}\n{recipe_source}{needs}".encode()).hexdigest()[:16]

