@@ -13,6 +13,7 @@ imports are not safe to race).
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent
@@ -40,15 +41,24 @@ def module_source(name: str) -> str:
     return path.read_text(encoding="utf-8")
 
 
-def imported_modules(name: str) -> set[str]:
+def imported_modules(name: str) -> frozenset[str]:
     """The `pipelines` modules named by any import statement in the module, inside functions included."""
+    path = _source_path(name)
+    if path is None:
+        raise ModuleNotFoundError(f"no Showroom module {name}")
+    return _imports_in(path, path.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=256)
+def _imports_in(path: Path, modified_ns: int) -> frozenset[str]:
+    """Parsed once per version of the file (the home page checks every model's key on each rerun)."""
     names: set[str] = set()
-    for node in ast.walk(ast.parse(module_source(name))):
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names if _source_path(alias.name))
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module and _source_path(node.module):
             names.update(_from_import(node.module, alias.name) for alias in node.names)
-    return names
+    return frozenset(names)
 
 
 def _from_import(package: str, name: str) -> str:
