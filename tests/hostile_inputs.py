@@ -5,6 +5,8 @@ decompression bombs, a two-hour silent recording, a video, spreadsheets with for
 breaks naive code. `refusal` is a phrase the one-sentence refusal must contain; entries without one
 are valid, if odd, and must produce their `result` (a phrase of the top label, the sentiment labels, the
 transcript or the translation) and, when given, have `note` among the notes the page shows beside it.
+Sentiment results are only asked of texts the model scores with a wide margin: it is trained at set-up,
+so each machine's copy differs a little, and a near tie could flip.
 """
 
 from __future__ import annotations
@@ -218,16 +220,16 @@ CORPUS: tuple[Hostile, ...] = (
         "bidi override",
         "text",
         "",
-        lambda: "\u202eI hate this bike\u202c, said nobody: it is wonderful.",
+        lambda: "\u202eThe staff were wonderful\u202c and the bike is perfect.",
         result="positive",
     ),
     Hostile(
         "one 200,000-character line",
         "text",
         "",
-        lambda: "good " * 40_000,
+        lambda: "Great service, I love it! " * 7_700,
         note="only its first 512 tokens were read",
-        result="neutral",
+        result="positive",
     ),
     Hostile(
         "script tag",
@@ -281,9 +283,9 @@ CORPUS: tuple[Hostile, ...] = (
         "one 1 MB cell",
         "csv",
         "long.csv",
-        _csv("review\n" + "good " * 200_000 + "\n"),
+        _csv("review\n" + "great service " * 75_000 + "\n"),
         note="only its first 512 tokens were read",
-        result="neutral",
+        result="positive",
     ),
     Hostile("empty text column", "csv", "blank.csv", _csv("review,stars\n,5\n,1\n"), "empty"),
 )
