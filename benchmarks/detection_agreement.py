@@ -16,8 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-import pipelines
-import pipelines.architectures  # noqa: F401  (registers the detectors with the Auto classes)
+import pipelines.architectures  # noqa: F401  (quiets transformers, registers the detectors with the Auto classes)
 from benchmarks.report import markdown_table, save
 from pipelines.catalog import find_model
 from pipelines.provision import model_dir

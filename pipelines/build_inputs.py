@@ -35,17 +35,12 @@ def build_sources(recipe: str) -> list[str]:
 
 
 def module_source(name: str) -> str:
-    path = _source_path(name)
-    if path is None:
-        raise ModuleNotFoundError(f"no Showroom module {name}")
-    return path.read_text(encoding="utf-8")
+    return _module_path(name).read_text(encoding="utf-8")
 
 
 def imported_modules(name: str) -> frozenset[str]:
     """The `pipelines` modules named by any import statement in the module, inside functions included."""
-    path = _source_path(name)
-    if path is None:
-        raise ModuleNotFoundError(f"no Showroom module {name}")
+    path = _module_path(name)
     return _imports_in(path, path.stat().st_mtime_ns)
 
 
@@ -66,13 +61,18 @@ def _from_import(package: str, name: str) -> str:
     return f"{package}.{name}" if _source_path(f"{package}.{name}") else package
 
 
+def _module_path(name: str) -> Path:
+    path = _source_path(name)
+    if path is None:
+        raise ModuleNotFoundError(f"no Showroom module {name}")
+    return path
+
+
 def _source_path(name: str) -> Path | None:
     """The file of a `pipelines` module or package, or None for anything else."""
     top, *parts = name.split(".")
     if top != "pipelines":
         return None
     base = PACKAGE.joinpath(*parts)
-    for candidate in (base.with_suffix(".py") if parts else None, base / "__init__.py"):
-        if candidate is not None and candidate.is_file():
-            return candidate
-    return None
+    candidates = (base.with_suffix(".py"), base / "__init__.py") if parts else (base / "__init__.py",)
+    return next((candidate for candidate in candidates if candidate.is_file()), None)

@@ -31,13 +31,8 @@ def embed_items(texts: list[str], sources: dict[str, Path]) -> np.ndarray:
     from transformers import pipeline
 
     encoder = pipeline(TASK, model=str(sources[ENCODER]), device="cpu")
-    return unit_length(
-        [
-            vector
-            for start in range(0, len(texts), CHUNK)
-            for vector in mean_pooled(encoder, texts[start : start + CHUNK])
-        ]
-    )
+    chunks = (texts[start : start + CHUNK] for start in range(0, len(texts), CHUNK))
+    return unit_length([vector for chunk in chunks for vector in mean_pooled(encoder, chunk)])
 
 
 def build(sources: dict[str, Path], out_dir: Path, spec: ModelSpec) -> None:
