@@ -174,6 +174,11 @@ def _load(model: ModelLocation, settings: Settings) -> LoadedModel:
     # scattered through the heap, and unloading gave back less.
     dtype = serving_dtype(model.task, settings)
     loaded = pipeline(pipeline_task(model.task), model=model.location, device="cpu", dtype=dtype)
+    if model.task == "text-generation" and dtype == "float32" and settings.chat_16bit_weights:
+        from pipelines.half_stored import store_weights_in_16_bits
+
+        store_weights_in_16_bits(loaded.model)
+        release_freed_memory()  # the float32 copies' pages
     max_batch = min(settings.max_batch, BATCH_CAPS.get(model.task, settings.max_batch))
     nice = 0 if model.task == "text-generation" else settings.batch_nice  # the streamed chat goes first
     limits = ServingLimits(max_batch, settings.queue_size, settings.batch_window_seconds, nice)

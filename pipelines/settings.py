@@ -66,6 +66,7 @@ class Settings:
     batch_nice: int
     chat_prefix_sharing: bool
     chat_dtype: str
+    chat_16bit_weights: bool
     serve_url: str
     serve_timeout_seconds: float
 
@@ -108,6 +109,9 @@ def load_settings() -> Settings:
         chat_prefix_sharing=_flag("SHOWROOM_CHAT_PREFIX_SHARING", default=True),
         # The precision the chat model is served in (why float32: pipelines/chat_serving.py).
         chat_dtype=_choice("SHOWROOM_CHAT_DTYPE", ("float32", "bfloat16", "float16")),
+        # A float32 chat model keeps its weights in 16 bits, widened for each product: the same answers
+        # in half the memory (pipelines/half_stored.py); off keeps float32 copies, for comparison.
+        chat_16bit_weights=_flag("SHOWROOM_CHAT_16BIT_WEIGHTS", default=True),
         # A Ray Serve application of Showroom's models (`pipelines.serve_app`): set, every model is
         # served there instead of in this process; unset (the default), Ray is never imported.
         serve_url=os.environ.get("SHOWROOM_SERVE_URL", "").strip(),
