@@ -3,7 +3,8 @@
 The chat is served in float32 because bfloat16 answers change with the batch (`pipelines.chat_serving`),
 but its weights come from a float16 folder, so every float32 weight is a float16 number written in 32
 bits. Held as float16 and widened to float32 just before each matrix product, they give the very same
-products (the widening is exact), for 270 MB less with SmolLM2 (README, "Load and memory").
+products (the widening is exact; bit for bit on one torch thread, as the engine serves, where two may
+split a sliced product differently), for 284 MB less with SmolLM2 (`python -m benchmarks.bench_memory`).
 
 The widened copy lives only for one product, and a large matrix is widened in slices: glibc serves an
 allocation over 32 MB with a fresh mapping that the kernel zeroes each time, and widening the whole
