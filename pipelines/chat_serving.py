@@ -15,8 +15,9 @@ slow (no float16 matrix instructions: a decoding step for 16 answers takes 246 m
 one thread, SmolLM2), and bfloat16, faster still here (49 ms, on AVX512-BF16), rounds so coarsely that
 a greedy answer changes with the other answers in its batch ("open Monday to Saturday" became "Monday
 to Wednesday"), so two visitors asking the same question could be told different things. float32
-answers do not depend on the batch (tests/test_serving.py), at twice the memory (540 MB). Figures:
-`python -m benchmarks.bench_chat_serving`.
+answers do not depend on the batch (tests/test_serving.py); its weights stay in 16 bits, widened for each
+product (`pipelines.half_stored`), so float32 costs no memory over float16. Figures:
+`python -m benchmarks.bench_chat_serving`, `python -m benchmarks.bench_memory`.
 """
 
 from __future__ import annotations
