@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from pipelines.beam_cache import beam_search_cache
 from pipelines.sentence_vectors import mean_pooled
 from pipelines.serving import RunBatch
 
@@ -41,7 +42,9 @@ def _speech_windows(pipe: Any, windows: list[dict], options: Hashable) -> list[d
     """Whisper over 30-second windows; options are (timestamps, generate_kwargs as sorted pairs)."""
     timestamps, generate_kwargs = options  # type: ignore[misc]
     fresh = [dict(window) for window in windows]  # the pipeline pops "raw" out of each dict it reads
-    return list(pipe(fresh, batch_size=len(fresh), return_timestamps=timestamps, generate_kwargs=dict(generate_kwargs)))
+    # One batch, so one `generate` call, gets the one cache.
+    keywords = dict(generate_kwargs, past_key_values=beam_search_cache())
+    return list(pipe(fresh, batch_size=len(fresh), return_timestamps=timestamps, generate_kwargs=keywords))
 
 
 def _mean_embeddings(pipe: Any, texts: list[str], options: Hashable) -> list[np.ndarray]:

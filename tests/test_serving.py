@@ -89,6 +89,20 @@ def test_batched_speech_windows_equal_single_calls(provisioned: Path, model: str
     assert "sunny" in batched[1]["text"]
 
 
+@pytest.mark.parametrize("timestamps", [False, True])
+def test_beam_search_without_copying_the_audio_cache_gives_transformers_own_transcripts(
+    provisioned: Path, timestamps: bool
+) -> None:
+    """pipelines.beam_cache leaves the encoded audio's keys and values in place across beams."""
+    clips = [ROOT / "assets" / "audio" / "support_call.wav", ROOT / "tests" / "data" / "audio" / "passage.wav"]
+    windows = [{"raw": prepare_audio(path).samples, "sampling_rate": SAMPLE_RATE} for path in clips]
+    pipe = get_server("whisper-tiny-en")._pipeline
+    ours = BATCH_CALLS["speech-to-text"](pipe, windows, (timestamps, ()))
+    theirs = list(pipe([dict(window) for window in windows], batch_size=2, return_timestamps=timestamps))
+    assert ours == theirs
+    assert pipe._prepare_generate_kwargs({}).get("num_beams") == 5  # a beam search, so beams are reordered
+
+
 def test_batched_embeddings_equal_single_calls_and_ignore_padding(provisioned: Path) -> None:
     texts = ["Toy Story (1995). Genres: Animation, Children's, Comedy", "Heat", *REVIEWS]
     batched, single = one_batch_and_one_at_a_time("minilm-l6", texts)
