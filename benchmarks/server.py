@@ -38,7 +38,9 @@ def serve(startup_seconds: float = 60, environment: dict[str, str] | None = None
     process = subprocess.Popen(
         [*command, "--server.port", str(port), "--server.headless", "true"],
         cwd=ROOT,
-        env=os.environ | (environment or {}),
+        # Its visitors are this machine's own, so the home page's model controls are theirs (pages/operator.py),
+        # unless `environment` sets a token.
+        env={key: value for key, value in os.environ.items() if key != "SHOWROOM_OPERATOR_TOKEN"} | (environment or {}),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

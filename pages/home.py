@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from pages.demos import DEMOS
+from pages.operator import is_operator
 from pipelines.catalog import default_model, has_pipeline
 from pipelines.loader import load, loaded_models, unload
 from pipelines.memory import resident_mb
@@ -35,6 +36,8 @@ if serve_url:
         "Its operator warms and scales them there (`python -m pipelines serve status`).",
         icon=":material/dns:",
     )
+elif not is_operator():
+    st.caption("Models load on their first use and stay loaded for every visitor.")
 else:
     warm_column, button_column = st.columns([3, 1], vertical_alignment="bottom")
     to_warm = warm_column.selectbox(

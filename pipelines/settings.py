@@ -68,6 +68,7 @@ class Settings:
     chat_dtype: str
     chat_16bit_weights: bool
     serve_url: str
+    operator_token: str
     serve_timeout_seconds: float
 
     @property
@@ -115,6 +116,8 @@ def load_settings() -> Settings:
         # A Ray Serve application of Showroom's models (`pipelines.serve_app`): set, every model is
         # served there instead of in this process; unset (the default), Ray is never imported.
         serve_url=os.environ.get("SHOWROOM_SERVE_URL", "").strip(),
+        # Whoever opens the home page with ?operator=<this> may warm and unload models (pages/operator.py).
+        operator_token=os.environ.get("SHOWROOM_OPERATOR_TOKEN", "").strip(),
         # How long a request to that application may go without a word (it sends one every 0.2 s).
         serve_timeout_seconds=_number("SHOWROOM_SERVE_TIMEOUT_S", 30.0, 1),
     )

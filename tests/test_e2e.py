@@ -336,3 +336,21 @@ def test_the_first_visit_after_a_restart_can_be_a_deep_link(
             assert not navigation.get_by_role("link", name="ui").count()  # not the legacy list of files
         finally:
             context.close()
+
+
+def test_only_the_operator_link_shows_the_model_controls(browser: object, provisioned: Path) -> None:
+    """With SHOWROOM_OPERATOR_TOKEN set, a visitor's home page has no Warm up or Unload; the operator's does."""
+    with serve(environment={"SHOWROOM_OPERATOR_TOKEN": "e2e-operator-token"}) as server:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        try:
+            page = context.new_page()
+            page.goto(f"{server.url}/home")
+            page.get_by_text("Models load on their first use").wait_for(timeout=60_000)
+            assert not page.get_by_role("button", name="Unload").count()
+            assert not page.get_by_role("button", name="Warm up").count()
+            page.goto(f"{server.url}/home?operator=e2e-operator-token")
+            page.get_by_role("button", name="Unload").wait_for(timeout=60_000)
+            assert page.get_by_role("button", name="Warm up").count() == 1
+            assert "operator=" not in page.url  # taken out of the address bar
+        finally:
+            context.close()

@@ -17,6 +17,15 @@ from tests.conftest import CAT_PHOTO, ROOT
 PAGES = ["pages/home.py", *(demo.script for demo in DEMOS)]
 
 
+@pytest.fixture
+def browser_on_the_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The home page's model controls are the operator's: without a token, a browser on this machine."""
+    import streamlit as st
+
+    monkeypatch.delenv("SHOWROOM_OPERATOR_TOKEN", raising=False)
+    monkeypatch.setattr(type(st.context), "ip_address", property(lambda self: None))  # AppTest has a mock
+
+
 def open_page(script: str) -> AppTest:
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
     return app.switch_page(script).run()
@@ -62,7 +71,7 @@ def test_bad_upload_shows_one_sentence_and_the_page_keeps_working(provisioned: P
     assert app.metric[0].value == "espresso"
 
 
-def test_home_page_lists_every_model_and_warms_one(provisioned: Path) -> None:
+def test_home_page_lists_every_model_and_warms_one(provisioned: Path, browser_on_the_server: None) -> None:
     app = open_page("pages/home.py")
     table = app.dataframe[0].value
     assert set(table["model"]) >= {"mobilenet-v2", "efficientnet-lite0"}
@@ -74,7 +83,7 @@ def test_home_page_lists_every_model_and_warms_one(provisioned: Path) -> None:
     assert "efficientnet-lite0 is loaded" in app.get("status")[0].label
 
 
-def test_home_page_unloads_a_model(provisioned: Path) -> None:
+def test_home_page_unloads_a_model(provisioned: Path, browser_on_the_server: None) -> None:
     get_server("mobilenet-v2")
     app = open_page("pages/home.py")
     app.selectbox(key="home-unload-model").set_value("mobilenet-v2").run()
@@ -83,6 +92,38 @@ def test_home_page_unloads_a_model(provisioned: Path) -> None:
     assert app.success[0].value.startswith("mobilenet-v2 is unloaded:")
     assert "mobilenet-v2" not in loaded_models()
     assert "MB of memory" in app.caption[-1].value
+
+
+def test_with_an_operator_token_only_its_link_shows_the_model_controls(
+    provisioned: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SHOWROOM_OPERATOR_TOKEN", "s3cret-token")
+    visitor = open_page("pages/home.py")
+    assert not visitor.exception and not visitor.button  # the model table only
+    assert visitor.dataframe and any("load on their first use" in caption.value for caption in visitor.caption)
+
+    guess = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    guess.query_params["operator"] = "s3cret"
+    guess.run()  # the home page is the app's first page
+    assert not guess.exception and not guess.button and "not valid" in guess.warning[0].value
+
+    operator = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    operator.query_params["operator"] = "s3cret-token"
+    operator.run()
+    assert "operator" not in operator.query_params  # out of the address bar, so a copied link does not carry it
+    operator.switch_page("pages/home.py").run()
+    assert {button.key for button in operator.button} == {"home-warm", "home-unload"}  # the session remembers
+
+
+def test_without_a_token_a_visitor_from_another_machine_gets_no_controls(
+    provisioned: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import streamlit as st
+
+    monkeypatch.delenv("SHOWROOM_OPERATOR_TOKEN", raising=False)
+    monkeypatch.setattr(type(st.context), "ip_address", property(lambda self: "203.0.113.7"))
+    app = open_page("pages/home.py")
+    assert not app.exception and not app.button
 
 
 def assistant_answers(app: AppTest) -> list[str]:
