@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from pages import ui
+from pipelines import snippets
 from pipelines.catalog import ModelSpec
 from pipelines.image_classification import MAX_TOP_K, TASK, Classification, classify_image
 
@@ -23,7 +24,7 @@ if picked is None:
     st.stop()
 
 
-def show_classification(spec: ModelSpec, result: Classification) -> None:
+def show_classification(spec: ModelSpec, result: Classification, image_path: str) -> None:
     st.subheader(spec.display_name)
     top = result.top
     st.metric(
@@ -40,6 +41,7 @@ def show_classification(spec: ModelSpec, result: Classification) -> None:
     st.altair_chart(ui.score_chart(scores), width="stretch")
     with st.expander("Raw JSON"):
         st.json(result.as_json())
+    ui.show_code(snippets.image_task(TASK, image_path, spec.name, {"top_k": top_k}))
 
 
 results = ui.run_per_model(specs, classify_image, picked.data, top_k)
@@ -52,4 +54,4 @@ with image_column:
     st.caption(f"{width}×{height} pixels" + "".join(f" · {note}" for note in prepared.notes))
 for column, (spec, result) in zip(result_columns, results, strict=True):
     with column:
-        show_classification(spec, result)
+        show_classification(spec, result, picked.path)

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from pages import ui
+from pipelines import snippets
 from pipelines.catalog import ModelSpec
 from pipelines.object_detection import DEFAULT_THRESHOLD, TASK, Detections, annotate, colour_of, detect_objects
 from pipelines.text_tables import safe_csv
@@ -87,6 +88,7 @@ def show_detections(spec: ModelSpec, result: Detections, key: str) -> None:
         key=f"od-json-{key}",
     )
     downloads[2].download_button("Detections (CSV)", safe_csv(table), f"{key}.csv", "text/csv", key=f"od-csv-{key}")
+    ui.show_code(snippets.image_task(TASK, picked.path, spec.name, {"threshold": threshold}))
 
 
 prepared = results[0][1].image

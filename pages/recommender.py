@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from pages import ui
-from pipelines import recommender
+from pipelines import recommender, snippets
 from pipelines.recommender_methods import METHODS
 
 st.title("Recommender")
@@ -58,6 +58,7 @@ with similar:
     with by_ratings:
         st.markdown("**By co-ratings** (who watched it)")
         show(ui.run_engine(recommender.similar_movies, title, "co-ratings", 10))
+    ui.show_code(snippets.recommender("--similar-to", title, {"by": "content", "k": 10}))
 
 with describe:
     ui.example_buttons(
@@ -76,6 +77,7 @@ with describe:
                 for rank, pick in enumerate(found, start=1)
             )
         )
+        ui.show_code(snippets.recommender("--query", query, {"k": 10}))
 
 with for_user:
     user_column, method_column = st.columns(2)
@@ -95,12 +97,14 @@ with for_user:
     with recommended:
         st.markdown("**Recommended**")
         show(ui.run_engine(recommender.for_user, int(user), method, 10), with_reason=True)
+    ui.show_code(snippets.recommender("--user", int(user), {"method": method, "k": 10}))
 
 with scratch:
     likes = st.multiselect("Movies you like", labels, key="rec-likes", placeholder="Pick a few movies")
     scratch_method = pick_method("rec-scratch-method")
     if likes:
         show(ui.run_engine(recommender.from_likes, likes, scratch_method, 10), with_reason=True)
+        ui.show_code(snippets.recommender("--likes", likes, {"method": scratch_method, "k": 10}))
     else:
         st.info("Pick one or more movies you like to get recommendations.", icon=":material/movie:")
 

@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from pages import ui
+from pipelines import snippets
 from pipelines.sentiment import LABELS, TASK, SentimentBatch, analyse_sentiment, load_report
 from pipelines.text_tables import safe_csv
 
@@ -43,6 +44,7 @@ with single:
             left.metric("Label", result.label, f"{result.score:.1%}", delta_color="off", delta_arrow="off")
             left.badge(f"{ui.latency(analysed.seconds)} on CPU", icon=":material/timer:", color="gray")
             right.altair_chart(ui.score_chart(class_scores(result.scores)), width="stretch")
+            ui.show_code(snippets.sentiment([text], model.name))
 
 
 def results_table(texts: list[str], analysed: SentimentBatch) -> pd.DataFrame:

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from pages import ui
+from pipelines import snippets
 from pipelines.speech_to_text import TASK, Transcript, language_name, languages, transcribe
 from pipelines.subtitles import to_srt, to_vtt
 
@@ -44,9 +45,11 @@ if picked is None:
 st.audio(picked.data)
 
 
+chosen = None if language in (None, AUTO) else language
+
+
 def cached_transcript(data: bytes) -> Transcript | None:
     """Transcribe once per recording and setting: a rerun (a download click, say) must not transcribe again."""
-    chosen = None if language in (None, AUTO) else language
     key = (hashlib.sha256(data).hexdigest(), spec.name, chosen, timestamps)
     cache = st.session_state.setdefault("st-transcripts", {})
     if key not in cache:
@@ -110,3 +113,4 @@ for column, (label, render, extension, mime) in zip(
         disabled=not transcript.segments,
         help=subtitles_help,
     )
+ui.show_code(snippets.speech_to_text(picked.path, spec.name, timestamps, chosen))

@@ -1,13 +1,17 @@
 """Text generation: a chat assistant (or, with a base model, text continuation) streamed token by token."""
 
+from dataclasses import asdict
+
 import streamlit as st
 
 from pages import ui
+from pipelines import snippets
 from pipelines.assistant import GroundedReply, answer_from_facts
 from pipelines.assistant_report import load_report
 from pipelines.chat_presets import COMPLETION_EXAMPLES, COMPLETION_SETTINGS, PRESETS, ChatPreset
 from pipelines.chat_prompt import ChatMessage
 from pipelines.chat_transcript import stats_line, transcript_json, transcript_markdown
+from pipelines.snippets import CodeSnippet
 from pipelines.text_generation import (
     MAX_NEW_TOKENS,
     TASK,
@@ -112,6 +116,17 @@ def show_sources(message: dict) -> None:
                 st.markdown(f"> {source}")
 
 
+def code_behind(
+    question: str, answer: dict, preset: ChatPreset, context: str | None, model: str, settings: GenerationSettings
+) -> dict:
+    """The model call behind an answer, to show under it; none for a declined question (no model was asked)."""
+    if preset.grounded and not answer.get("sources"):
+        return {}
+    system = preset.system_prompt("\n".join(answer["sources"]) if preset.grounded else context)
+    code = snippets.chat(question, system, model, settings.generate_kwargs(), preset.key if preset.grounded else None)
+    return {"code": asdict(code)}
+
+
 def example_buttons(examples: tuple[str, ...]) -> None:
     st.caption("Try an example:")
     ui.example_buttons(examples, state_key=PENDING, key_prefix="tg")
@@ -150,6 +165,8 @@ def chat_page(preset: ChatPreset, context: str | None, settings: GenerationSetti
             show_sources(message)
             if stats := message.get("stats"):
                 st.caption(stats_line(stats))
+            if code := message.get("code"):
+                ui.show_code(CodeSnippet(**code))
     if not history:
         example_buttons(preset.examples)
     prompt = st.chat_input("Message the assistant", key="tg-chat") or st.session_state.pop(PENDING, None)
@@ -168,7 +185,8 @@ def chat_page(preset: ChatPreset, context: str | None, settings: GenerationSetti
         if reply is None:
             history.pop()  # nothing was asked: the refused message does not stay in the conversation
             return
-        history.append(grounded_answer(reply) if preset.grounded else stream_reply(reply, reply.prompt.notices))
+        answer = grounded_answer(reply) if preset.grounded else stream_reply(reply, reply.prompt.notices)
+        history.append(answer | code_behind(prompt, answer, preset, context, model, settings))
     st.rerun()
 
 

@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from pages import ui
+from pipelines import snippets
 from pipelines.languages import language_name
 from pipelines.text_tables import safe_csv
 from pipelines.translation import TranslationBatch, available_pairs, model_for_pair, translate
@@ -77,6 +78,7 @@ with single:
             )
             for notice in result.notices:
                 st.info(notice, icon=":material/info:")
+            ui.show_code(snippets.translation([text], source, target, pair_model.name))
 
 
 def results_table(texts: list[str], translated: TranslationBatch) -> pd.DataFrame:

@@ -22,6 +22,7 @@ from pipelines.errors import ShowroomError
 from pipelines.images import UPLOAD_TYPES
 from pipelines.provision import model_dir
 from pipelines.serving import WaitCallback, Waiting
+from pipelines.snippets import CodeSnippet
 from pipelines.text_tables import MAX_CSV_BYTES, guess_text_column, read_csv, texts_in_column
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
@@ -182,6 +183,7 @@ class Example:
 class PickedFile:
     name: str
     data: bytes
+    path: str  # how code outside the dashboard names it: an example's path in the repository, else its name
 
 
 @dataclass(frozen=True)
@@ -275,12 +277,12 @@ def media_input(key: str, medium: Medium = IMAGE) -> PickedFile | None:
             )
     source = st.session_state.get(source_key)
     if source == "upload" and uploaded is not None:
-        return PickedFile(uploaded.name, uploaded.getvalue())
+        return PickedFile(uploaded.name, uploaded.getvalue(), uploaded.name)
     if source == "capture" and captured is not None:
-        return PickedFile(medium.capture_name, captured.getvalue())
+        return PickedFile(medium.capture_name, captured.getvalue(), medium.capture_name)
     if source and source.startswith("example:"):
         path = ASSETS / medium.folder / source.removeprefix("example:")
-        return PickedFile(path.name, path.read_bytes())
+        return PickedFile(path.name, path.read_bytes(), str(path.relative_to(ASSETS.parent)))
     return None
 
 
@@ -295,6 +297,15 @@ def score_chart(scores: pd.DataFrame, label: str = "label", value: str = "score"
     bars = base.mark_bar(cornerRadiusEnd=3, color="#E8590C")
     text = base.mark_text(align="left", dx=4).encode(text=alt.Text(f"{value}:Q", format=".1%"))
     return (bars + text).properties(height=alt.Step(26))
+
+
+def show_code(code: CodeSnippet) -> None:
+    """The code behind the result above, with this call's model and settings (each block has a copy button)."""
+    with st.expander("Use in Transformers", icon=":material/code:"):
+        st.caption("The same result outside the dashboard: Showroom's command, run from its folder…")
+        st.code(code.shell, language="bash", wrap_lines=True)
+        st.caption("…or plain transformers on the provisioned model folder:")
+        st.code(code.python, language="python")
 
 
 def latency(seconds: float) -> str:

@@ -99,7 +99,11 @@ def _chat(args: argparse.Namespace) -> object:
         return _grounded(args)
     sampling = args.temperature is not None
     settings = GenerationSettings(
-        max_new_tokens=args.max_new_tokens, sample=sampling, temperature=args.temperature if sampling else 0.7
+        max_new_tokens=args.max_new_tokens,
+        sample=sampling,
+        temperature=args.temperature if sampling else 0.7,
+        top_p=args.top_p,
+        repetition_penalty=args.repetition_penalty,
     )
     return {"generated_text": generate_reply(args.prompt, args.system, args.model, settings)}
 
@@ -174,6 +178,8 @@ def _add_task_parsers(run: argparse._SubParsersAction) -> None:
     chat.add_argument("--model", help="catalog name, local folder or hub id (default: the task's default)")
     chat.add_argument("--max-new-tokens", type=int, default=256)
     chat.add_argument("--temperature", type=float, help="sample at this temperature instead of greedy decoding")
+    chat.add_argument("--top-p", type=float, default=0.9, help="when sampling: nucleus sampling's top-p (default 0.9)")
+    chat.add_argument("--repetition-penalty", type=float, default=1.15, help="1 turns it off (default 1.15)")
     chat.add_argument(
         "--preset",
         choices=["customer-service"],

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipelines.catalog import catalog_entry, pipeline_task
+from pipelines.loader import serving_dtype
 from pipelines.provision import model_dir
 from pipelines.settings import load_settings
 
@@ -56,7 +57,8 @@ def _pipeline_lines(task: str, model: str) -> list[str]:
     folder, hub = _folder(model)
     lines = [_REGISTER] if _showroom_class(folder) else []
     lines += ["from transformers import pipeline", ""]
-    lines.append(f"pipe = pipeline({pipeline_task(task)!r}, model={folder!r}){hub}")
+    dtype = serving_dtype(task, load_settings())  # the precision the engine computes in, so the answer is the same
+    lines.append(f"pipe = pipeline({pipeline_task(task)!r}, model={folder!r}, dtype={dtype!r}){hub}")
     return lines
 
 
@@ -120,30 +122,27 @@ def speech_to_text(recording: str, model: str, timestamps: bool, language: str |
 
 
 def chat(
-    question: str,
-    system: str,
-    model: str,
-    max_new_tokens: int,
-    generation: dict[str, object],
-    preset: str | None = None,
+    question: str, system: str, model: str, generation: dict[str, object], preset: str | None = None
 ) -> CodeSnippet:
-    """One chat answer; `generation` holds the `generate()` settings of the call (greedy or sampled)."""
-    arguments = [question, "--max-new-tokens", str(max_new_tokens), "--model", model]
+    """One chat answer; `generation` holds the call's `generate()` settings (`GenerationSettings.generate_kwargs`).
+
+    The CLI takes the preset (which retrieves the facts itself) or the system prompt, and the temperature
+    when sampling; the Python asks with the very system prompt of this answer, retrieved facts included."""
+    arguments = [question, "--max-new-tokens", str(generation["max_new_tokens"]), "--model", model]
     arguments += ["--preset", preset] if preset else ["--system", system]
+    arguments += ["--repetition-penalty", str(generation["repetition_penalty"])]
     if generation.get("do_sample"):
-        arguments += ["--temperature", str(generation.get("temperature", 1.0))]
+        arguments += ["--temperature", str(generation["temperature"]), "--top-p", str(generation["top_p"])]
     messages = [{"role": "system", "content": system}, {"role": "user", "content": question}]
-    notes = [
-        "The customer-service assistant asks with the retrieved facts, as here, and checks the answer against them."
-    ]
+    note = "The customer-service assistant asks with the facts it retrieved, as here, then checks the answer."
     return CodeSnippet(
         _shell("text-generation", arguments),
         _python(
             "text-generation",
             model,
             [f"messages = {messages!r}"],
-            f"pipe(messages, max_new_tokens={max_new_tokens}{_keywords(generation)})" + _LAST_MESSAGE,
-            notes if preset else (),
+            f"pipe(messages{_keywords(generation)})" + _LAST_MESSAGE,
+            [note] if preset else (),
         ),
     )
 

@@ -46,6 +46,9 @@ def test_uploaded_cat_photo_shows_the_chart_and_a_cat_label(provisioned: Path, c
     assert top.label == "Top label" and top.value in cat_labels["mobilenet-v2"]
     assert app.get("vega_lite_chart")
     assert any("ms on CPU" in markdown.value for markdown in app.markdown)  # the call's latency
+    shell, python = (block.value for block in app.code)  # "Use in Transformers": the call behind the result
+    assert shell == "python -m pipelines run image-classification chelsea.jpg --top-k 5 --model mobilenet-v2"
+    assert "pipeline('image-classification', model=" in python and "pipe(image, top_k=5)" in python
 
 
 def test_compare_view_runs_both_models(provisioned: Path) -> None:
@@ -159,6 +162,9 @@ def test_customer_service_declines_what_its_facts_do_not_say_and_cites_what_they
     assert "555-0123" in assistant_answers(app)[1]
     cited = app.chat_message[3].expander[0]
     assert cited.label == "Answered from 1 fact" and "555-0123" in cited.markdown[0].value
+    assert not app.chat_message[1].code  # declined: no model call to show
+    shell, python = (block.value for block in app.chat_message[3].code)  # the call that answered
+    assert "--preset customer-service" in shell and "555-0123" in python  # asked with the retrieved fact
 
 
 def test_chat_refuses_a_blank_message_and_keeps_working(provisioned: Path) -> None:

@@ -16,8 +16,10 @@ from pipelines.image_classification import classify_image
 from pipelines.object_detection import detect_objects
 from pipelines.sentiment import analyse_sentiment
 from pipelines.speech_to_text import transcribe
+from pipelines.text_generation import GenerationSettings, generate_reply
 from tests.conftest import CAT_PHOTO, ROOT
 
+CHAT = "smollm2-135m-instruct"
 WEATHER = ROOT / "assets" / "audio" / "weather_report.wav"
 COFFEE = ROOT / "assets" / "images" / "coffee.jpg"
 
@@ -86,12 +88,22 @@ def test_speech_code_transcribes_as_the_page(provisioned: Path, capsys: pytest.C
     assert "sunny" in engine.text
 
 
+def test_chat_code_gives_the_answer_the_engine_streams(provisioned: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    question, system = "What is the capital of France?", "You are a helpful assistant. Answer in one sentence."
+    settings = GenerationSettings(max_new_tokens=24)
+    engine = generate_reply(question, system, CHAT, settings)
+    code = snippets.chat(question, system, CHAT, settings.generate_kwargs())
+    assert run_shell(code.shell, capsys)["generated_text"] == engine
+    assert run_python(code.python) == engine.strip()
+    assert "Paris" in engine
+
+
 def test_every_snippet_is_a_command_the_cli_takes_and_python_that_compiles(provisioned: Path) -> None:
     codes = [
         snippets.translation(["Good morning, how are you?"], "en", "pt", "bergamot-en-pt"),
         snippets.speech_to_text("talk.m4a", "whisper-base", timestamps=True, language="pt"),
-        snippets.chat("Are you open on Sunday?", "Answer briefly.", "smollm2-135m-instruct", 64, {"do_sample": False}),
-        snippets.chat("Hi", "Be kind.", "smollm2-135m-instruct", 32, {"do_sample": True, "temperature": 0.7}),
+        snippets.chat("Are you open on Sunday?", "Answer briefly.", CHAT, GenerationSettings(64).generate_kwargs()),
+        snippets.chat("Hi", "Be kind.", CHAT, GenerationSettings(32, sample=True).generate_kwargs()),
         snippets.recommender("--similar-to", "Toy Story (1995)", {"by": "co-ratings", "k": 5}),
         snippets.recommender("--likes", ["Heat (1995)", "Fargo (1996)"], {"k": 5}),
         snippets.recommender("--user", 42, {"method": "ease", "k": 10}),
