@@ -3,7 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from pages import ui
+from pages import links, ui
+from pages.links import LinkParameter
 from pipelines import snippets
 from pipelines.catalog import ModelSpec
 from pipelines.image_classification import MAX_TOP_K, TASK, Classification, classify_image
@@ -14,11 +15,24 @@ st.caption(
     "from weights provisioned offline."
 )
 
+links.open_from_link(
+    "image-classification",
+    [
+        LinkParameter("example", "ic-source", links.example_of(ui.example_files(ui.IMAGE))),
+        LinkParameter("model", "ic-model", links.model_of(TASK)),
+        LinkParameter("top_k", "ic-top-k", links.number_between(1, MAX_TOP_K, int)),
+    ],
+)
 specs, setting_column = ui.models_to_run(TASK, key="ic")
 with setting_column:
-    top_k = st.slider("Top-k labels", 1, MAX_TOP_K, 5, key="ic-top-k")
+    top_k = st.slider("Top-k labels", 1, MAX_TOP_K, key=ui.default_state("ic-top-k", 5))
 
 picked = ui.media_input("ic")
+links.keep_in_link(
+    example=links.example_stem(st.session_state.get("ic-source")),
+    model=ui.unless_default(specs[0], TASK) if len(specs) == 1 else None,
+    top_k=top_k if top_k != 5 else None,
+)
 if picked is None:
     st.info("Upload an image, take a photo, or click an example to classify it.", icon=":material/photo_camera:")
     st.stop()

@@ -6,7 +6,8 @@ import json
 import pandas as pd
 import streamlit as st
 
-from pages import ui
+from pages import links, ui
+from pages.links import LinkParameter
 from pipelines import snippets
 from pipelines.catalog import ModelSpec
 from pipelines.object_detection import DEFAULT_THRESHOLD, TASK, Detections, annotate, colour_of, detect_objects
@@ -18,19 +19,31 @@ st.caption(
     "detectors are TensorFlow.js graphs rebuilt in PyTorch, served by transformers' object-detection pipeline."
 )
 
+links.open_from_link(
+    "object-detection",
+    [
+        LinkParameter("example", "od-source", links.example_of(ui.example_files(ui.IMAGE))),
+        LinkParameter("model", "od-model", links.model_of(TASK)),
+        LinkParameter("threshold", "od-threshold", links.number_between(0.05, 0.95)),
+    ],
+)
 specs, setting_column = ui.models_to_run(TASK, key="od")
 with setting_column:
     threshold = st.slider(
         "Score threshold",
         0.05,
         0.95,
-        DEFAULT_THRESHOLD,
-        0.05,
-        key="od-threshold",
+        step=0.05,
+        key=ui.default_state("od-threshold", DEFAULT_THRESHOLD),
         help="These detectors' scores for real objects mostly lie between 0.4 and 0.7, so 0.3 is a good start.",
     )
 
 picked = ui.media_input("od")
+links.keep_in_link(
+    example=links.example_stem(st.session_state.get("od-source")),
+    model=ui.unless_default(specs[0], TASK) if len(specs) == 1 else None,
+    threshold=threshold if threshold != DEFAULT_THRESHOLD else None,
+)
 if picked is None:
     st.info("Upload an image, take a photo, or click an example to find its objects.", icon=":material/photo_camera:")
     st.stop()

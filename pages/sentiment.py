@@ -4,7 +4,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from pages import ui
+from pages import links, ui
+from pages.links import LinkParameter
 from pipelines import snippets
 from pipelines.sentiment import LABELS, TASK, SentimentBatch, analyse_sentiment, load_report
 from pipelines.text_tables import safe_csv
@@ -22,6 +23,10 @@ st.caption(
     "Is a text negative, neutral or positive? A MiniLM encoder fine-tuned on labelled tweets by Showroom's "
     "own set-up, on this machine."
 )
+links.open_from_link(
+    "sentiment",
+    [LinkParameter("text", "sa-text", links.text), LinkParameter("model", "sa-model", links.model_of(TASK))],
+)
 model = ui.pick_model(TASK, key="sa-model")
 single, batch, report = st.tabs(["Single text", "Batch", "Model report"])
 
@@ -33,6 +38,7 @@ def class_scores(scores: dict[str, float]) -> pd.DataFrame:
 with single:
     ui.example_buttons(EXAMPLES, state_key="sa-text", key_prefix="sa")
     text = st.text_area("Text", key="sa-text", height=110, placeholder="Type or paste a review, a tweet, an email…")
+    links.keep_in_link(text=text, model=ui.unless_default(model, TASK))
     if text:
         with ui.place_in_line("Scoring") as on_wait:
             analysed = ui.run_engine(analyse_sentiment, [text], model.name, on_wait)

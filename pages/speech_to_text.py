@@ -5,7 +5,8 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from pages import ui
+from pages import links, ui
+from pages.links import LinkParameter
 from pipelines import snippets
 from pipelines.speech_to_text import TASK, Transcript, language_name, languages, transcribe
 from pipelines.subtitles import to_srt, to_vtt
@@ -18,6 +19,13 @@ st.caption(
     "microphone, on this machine's CPU. Recordings over 30 s are cut at pauses and transcribed piece by piece."
 )
 
+links.open_from_link(
+    "speech-to-text",
+    [
+        LinkParameter("example", "st-source", links.example_of(ui.example_files(ui.AUDIO))),
+        LinkParameter("model", "st-model", links.model_of(TASK)),
+    ],
+)
 model_column, language_column, timestamps_column = st.columns([3, 2, 2], vertical_alignment="bottom")
 with model_column:
     spec = ui.pick_model(TASK, key="st-model")
@@ -39,6 +47,7 @@ with timestamps_column:
     timestamps = st.toggle("Timestamps", value=True, key="st-timestamps", help="Segments with start and end times")
 
 picked = ui.media_input("st", ui.AUDIO)
+links.keep_in_link(example=links.example_stem(st.session_state.get("st-source")), model=ui.unless_default(spec, TASK))
 if picked is None:
     st.info("Upload a recording, record with the microphone, or click an example.", icon=":material/mic:")
     st.stop()

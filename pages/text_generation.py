@@ -4,7 +4,8 @@ from dataclasses import asdict
 
 import streamlit as st
 
-from pages import ui
+from pages import links, ui
+from pages.links import LinkParameter
 from pipelines import snippets
 from pipelines.assistant import GroundedReply, answer_from_facts
 from pipelines.assistant_report import load_report
@@ -32,6 +33,7 @@ st.caption(
 )
 
 history: list[dict] = st.session_state.setdefault(HISTORY, [])
+links.open_from_link("text-generation", [LinkParameter("text", PENDING, links.text)])  # asked as the first message
 if (running := st.session_state.pop(RUNNING, None)) is not None:
     running.stop()  # a click (Stop or any other) interrupted the last answer: free the model now
 if PARTIAL in st.session_state:
@@ -257,6 +259,8 @@ with st.sidebar:
     )
 
 ui.model_card(model)
+first_question = next((message["content"] for message in history if message["role"] == "user"), None)
+links.keep_in_link(text=first_question or st.session_state.get(PENDING))
 if chat_mode:
     chat_page(preset, context, settings, model.name)
 elif chat_mode is not None:

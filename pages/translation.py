@@ -3,7 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from pages import ui
+from pages import links, ui
+from pages.links import LinkParameter
 from pipelines import snippets
 from pipelines.languages import language_name
 from pipelines.text_tables import safe_csv
@@ -39,6 +40,14 @@ st.caption(
     "pipeline. Long texts are split into sentences and translated in one batch; line breaks, markup and "
     "emoji are kept in place."
 )
+links.open_from_link(
+    "translation",
+    [
+        LinkParameter("text", "tr-text", links.text),
+        LinkParameter("source", "tr-source", links.one_of(LANGUAGES)),
+        LinkParameter("target", "tr-target", links.one_of(LANGUAGES)),
+    ],
+)
 st.session_state.setdefault("tr-source", "en")
 st.session_state.setdefault("tr-target", "pt")
 left, middle, right = st.columns([5, 1, 5], vertical_alignment="bottom")
@@ -62,6 +71,7 @@ with single:
         language_name(source), key="tr-text", height=220, placeholder=f"Type or paste {language_name(source)} text…"
     )
     output_column.markdown(f"**{language_name(target)}**")
+    links.keep_in_link(text=text, source=source, target=target)
     if text.strip():
         with output_column, ui.place_in_line("Translating") as on_wait:
             translated = ui.run_engine(translate, [text], source, target, on_wait=on_wait)

@@ -16,6 +16,7 @@ import streamlit as st
 from PIL import Image, ImageOps
 from streamlit.delta_generator import DeltaGenerator
 
+from pages.links import copy_link
 from pipelines.audio import UPLOAD_TYPES as AUDIO_UPLOAD_TYPES
 from pipelines.catalog import ModelSpec, models_for_task
 from pipelines.errors import ShowroomError
@@ -98,6 +99,17 @@ def pick_model(task: str, key: str) -> ModelSpec:
     """A model selector over the catalog entries for one task, default first."""
     specs = models_for_task(task)
     return st.selectbox("Model", specs, format_func=model_label, key=key, help=specs[0].description)
+
+
+def unless_default(spec: ModelSpec, task: str) -> str | None:
+    """A model's name for a link, or None for the task's default (which a link need not name)."""
+    return None if spec == models_for_task(task)[0] else spec.name
+
+
+def default_state(key: str, value: object) -> str:
+    """A widget's starting value set through its state, so a link can set it first without a warning."""
+    st.session_state.setdefault(key, value)
+    return key
 
 
 def models_to_run(task: str, key: str) -> tuple[list[ModelSpec], DeltaGenerator]:
@@ -232,6 +244,10 @@ def examples(medium: Medium) -> list[Example]:
     return [Example(folder / item["file"], item["caption"]) for item in manifest]
 
 
+def example_files(medium: Medium) -> list[str]:
+    return [example.path.name for example in examples(medium)]
+
+
 @st.cache_data(show_spinner=False)
 def example_thumbnail(path: Path) -> Image.Image:
     """Same-shaped thumbnails keep the example row aligned whatever the photos' aspect ratios."""
@@ -300,7 +316,9 @@ def score_chart(scores: pd.DataFrame, label: str = "label", value: str = "score"
 
 
 def show_code(code: CodeSnippet) -> None:
-    """The code behind the result above, with this call's model and settings (each block has a copy button)."""
+    """A link to the result above, and the code behind it, with this call's model and settings (each block has a
+    copy button)."""
+    copy_link()
     with st.expander("Use in Transformers", icon=":material/code:"):
         st.caption("The same result outside the dashboard: Showroom's command, run from its folder…")
         st.code(code.shell, language="bash", wrap_lines=True)

@@ -119,6 +119,19 @@ def test_clicking_an_example_shows_its_label_and_the_chart(page: object) -> None
     page.locator('[data-testid="stVegaLiteChart"]').first.wait_for(timeout=30_000)
 
 
+def test_links_open_on_their_result_and_show_the_code_behind_it(page: object, dashboard: str) -> None:
+    page.goto(f"{dashboard}/image_classification?example=coffee")
+    assert top_label(page) == "espresso"
+    page.get_by_text("Use in Transformers").first.click()
+    page.get_by_text("pipe(image, top_k=5)").first.wait_for(timeout=30_000)
+    page.goto(f"{dashboard}/sentiment?text=I%20absolutely%20love%20this%20bike%21")
+    metric = page.locator('[data-testid="stMetric"]').filter(has_text="Label").first
+    metric.wait_for(timeout=90_000)
+    assert metric.locator('[data-testid="stMetricValue"]').inner_text() == "positive"
+    page.get_by_role("button", name="Copy link").first.click()
+    page.get_by_text("/sentiment?text=I+absolutely+love+this+bike").first.wait_for(timeout=30_000)
+
+
 def test_uploading_a_photo_shows_its_label(page: object, dashboard: str) -> None:
     page.goto(f"{dashboard}/image_classification")  # a deep link, as a bookmark would open it
     page.get_by_role("heading", name="Image classification", level=1).wait_for(timeout=60_000)

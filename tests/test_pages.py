@@ -246,3 +246,52 @@ def test_a_settings_typo_is_one_sentence_in_the_app(monkeypatch: pytest.MonkeyPa
     assert [error.value for error in app.error] == [
         "Showroom cannot start: SHOWROOM_TORCH_THREADS is 'two'; it must be a whole number of at least 1 (default 1)."
     ]
+
+
+def open_link(script: str, **query: str) -> AppTest:
+    """The page opened from a link carrying `query`, as a browser opens a pasted address."""
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    for name, value in query.items():
+        app.query_params[name] = value
+    return app.switch_page(script).run()
+
+
+def test_a_sentiment_link_opens_on_its_scored_text_and_follows_edits(provisioned: Path) -> None:
+    app = open_link("pages/sentiment.py", text="I absolutely love this bike, best purchase of the year!")
+    assert not app.exception
+    assert app.metric[0].value == "positive"
+    app.text_area(key="sa-text").set_value("The delivery was late again and nobody answered my emails.").run()
+    assert app.metric[0].value == "negative"  # the link was read once: the visitor's text wins
+    assert app.query_params["text"] == "The delivery was late again and nobody answered my emails."
+
+
+def test_an_example_link_opens_image_classification_on_espresso(provisioned: Path) -> None:
+    app = open_link("pages/image_classification.py", example="coffee", top_k="3")
+    assert not app.exception
+    assert app.metric[0].value == "espresso" and app.slider(key="ic-top-k").value == 3
+
+
+@pytest.mark.parametrize(
+    ("script", "query", "warned"),
+    [
+        ("pages/image_classification.py", {"example": "unicorn", "top_k": "lots", "model": "gpt-9"}, 3),
+        ("pages/object_detection.py", {"threshold": "2", "example": ""}, 2),
+        ("pages/translation.py", {"source": "xx", "text": "   "}, 2),
+        ("pages/sentiment.py", {"model": "../../etc/passwd"}, 1),
+    ],
+)
+def test_malformed_links_get_a_sentence_each_and_the_defaults(
+    provisioned: Path, script: str, query: dict[str, str], warned: int
+) -> None:
+    app = open_link(script, **query)
+    assert not app.exception and not app.error
+    warnings = [warning.value for warning in app.warning if "was not used" in warning.value]
+    assert len(warnings) == warned, warnings
+    assert all(warning.startswith("The link's ") and warning.endswith(".") for warning in warnings)
+
+
+def test_a_chat_link_asks_its_question_at_once(provisioned: Path) -> None:
+    app = open_link("pages/text_generation.py", text="What phone number do I call to book a repair?")
+    assert not app.exception
+    assert "555-0100" in assistant_answers(app)[0]
+    assert app.query_params["text"] == "What phone number do I call to book a repair?"
