@@ -65,6 +65,6 @@ BATCH_CALLS: dict[str, RunBatch] = {
 # it on a CPU: a CenterNet image holds ~75 MB of activations while it runs (the detectors' graphs run
 # image by image anyway), a classification image ~30 MB, a Whisper window its encoder's 1,500 frames.
 # With batches of 16 of each allowed, the load test's server peaked at 2.7 GB. Whisper decodes with 5
-# beams, so each window holds five copies of its cross-attention keys and values: two windows at once
-# were faster than four and than one, and took half the memory of four (`python -m benchmarks.bench_memory`).
+# beams, so each window holds five copies of its cross-attention keys and values: four windows at once
+# were 10% faster than two but peaked 150 MB higher, one was 26% slower (`python -m benchmarks.bench_memory`).
 BATCH_CAPS: dict[str, int] = {"object-detection": 2, "image-classification": 8, "speech-to-text": 2}
