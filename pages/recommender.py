@@ -4,7 +4,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from pages import ui
+from pages import links, ui
+from pages.links import LinkParameter
 from pipelines import recommender, snippets
 from pipelines.recommender_methods import METHODS
 
@@ -18,6 +19,24 @@ if data is None:
     st.stop()
 labels = [movie.label for movie in data.movies]
 best = data.report["default"]
+DEFAULT_MOVIE = "Toy Story (1995)"
+
+
+def movie_title(value: str) -> str:
+    if value not in set(labels):
+        raise ValueError("no MovieLens title is written that way; use one from the movie picker, e.g. 'Heat (1995)'.")
+    return value
+
+
+links.open_from_link(
+    "recommender",
+    [
+        LinkParameter("movie", "rec-movie", movie_title),
+        LinkParameter("query", "rec-query", links.text),
+        LinkParameter("user", "rec-user", links.number_between(1, data.ratings.shape[0], int)),
+        LinkParameter("method", "rec-user-method", links.one_of(METHODS)),
+    ],
+)
 
 
 def picks_table(picks: list[recommender.Recommendation], with_reason: bool = False) -> pd.DataFrame:
@@ -39,8 +58,7 @@ def pick_method(key: str) -> str:
     return st.selectbox(
         "Method",
         names,
-        index=names.index(best),
-        key=key,
+        key=ui.default_state(key, best),
         format_func=lambda name: f"{name} (best measured)" if name == best else name,
     )
 
@@ -50,7 +68,7 @@ similar, describe, for_user, scratch, methods = st.tabs(
 )
 
 with similar:
-    title = st.selectbox("Movie", labels, index=labels.index("Toy Story (1995)"), key="rec-movie")
+    title = st.selectbox("Movie", labels, key=ui.default_state("rec-movie", DEFAULT_MOVIE))
     by_content, by_ratings = st.columns(2)
     with by_content:
         st.markdown("**By content** (what the movie is)")
@@ -81,7 +99,7 @@ with describe:
 
 with for_user:
     user_column, method_column = st.columns(2)
-    user = user_column.number_input("User id", 1, data.ratings.shape[0], 1, key="rec-user")
+    user = user_column.number_input("User id", 1, data.ratings.shape[0], key=ui.default_state("rec-user", 1))
     method = pick_method("rec-user-method")
     with method_column:
         st.caption(f"{data.interactions[int(user) - 1].nnz} ratings by this user")
@@ -134,3 +152,10 @@ with methods:
         .properties(height=320),
         width="stretch",
     )
+
+links.keep_in_link(
+    movie=title if title != DEFAULT_MOVIE else None,
+    query=query,
+    user=int(user) if user != 1 else None,
+    method=method if method != best else None,
+)

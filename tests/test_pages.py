@@ -295,3 +295,13 @@ def test_a_chat_link_asks_its_question_at_once(provisioned: Path) -> None:
     assert not app.exception
     assert "555-0100" in assistant_answers(app)[0]
     assert app.query_params["text"] == "What phone number do I call to book a repair?"
+
+
+def test_a_recommender_link_opens_on_its_movie_query_and_user(provisioned: Path) -> None:
+    app = open_link("pages/recommender.py", movie="Heat (1995)", query="a scary horror film", user="42")
+    assert not app.exception
+    assert app.selectbox(key="rec-movie").value == "Heat (1995)" and app.number_input(key="rec-user").value == 42
+    assert any("horror" in markdown.value.lower() for markdown in app.markdown if markdown.value.startswith("1. "))
+    bad = open_link("pages/recommender.py", movie="Heat", user="0")
+    assert not bad.exception and len([w for w in bad.warning if "was not used" in w.value]) == 2
+    assert bad.selectbox(key="rec-movie").value == "Toy Story (1995)"
