@@ -18,6 +18,7 @@ import streamlit as st
 from pipelines.catalog import ModelSpec, models_for_task
 
 _READ = "links-read"  # the pages whose link this session has read
+MAX_LINK_VALUE = 2000  # characters: addresses much longer than ~2,000 are cut by some servers and chat apps
 
 
 @dataclass(frozen=True)
@@ -47,8 +48,10 @@ def open_from_link(page: str, parameters: Iterable[LinkParameter]) -> None:
 
 
 def keep_in_link(**values: object) -> None:
-    """The address bar's query: the page's current inputs (empty ones left out), nothing else."""
+    """The address bar's query: the page's current inputs, nothing else. Empty ones are left out, and so
+    is a text too long for an address (a pasted essay) that some servers and chat apps would cut."""
     query = {name: str(value) for name, value in values.items() if value not in (None, "")}
+    query = {name: value for name, value in query.items() if len(value) <= MAX_LINK_VALUE}
     if dict(st.query_params) != query:
         st.query_params.from_dict(query)
 

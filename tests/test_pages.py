@@ -263,6 +263,8 @@ def test_a_sentiment_link_opens_on_its_scored_text_and_follows_edits(provisioned
     app.text_area(key="sa-text").set_value("The delivery was late again and nobody answered my emails.").run()
     assert app.metric[0].value == "negative"  # the link was read once: the visitor's text wins
     assert app.query_params["text"] == "The delivery was late again and nobody answered my emails."
+    app.text_area(key="sa-text").set_value("I love this bike. " * 200).run()  # 3,600 characters
+    assert app.metric[0].value == "positive" and "text" not in app.query_params  # too long for an address
 
 
 def test_an_example_link_opens_image_classification_on_espresso(provisioned: Path) -> None:
