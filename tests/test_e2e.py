@@ -159,7 +159,8 @@ def test_chat_answer_streams_into_the_page_and_cites_its_fact(page: object, dash
     timing.wait_for(timeout=30_000)
     sources = assistant.get_by_text("Answered from 1 fact")
     sources.click()
-    assistant.get_by_text("Delivery: delivery takes 2 to 4 working days").wait_for(timeout=30_000)
+    cited = assistant.get_by_role("blockquote").get_by_text("Delivery: delivery takes 2 to 4 working days")
+    cited.wait_for(timeout=30_000)  # the cited fact (the code under the answer quotes it too)
     assert "2" in assistant.locator('[data-testid="stMarkdown"]').first.inner_text()
 
 
