@@ -43,7 +43,7 @@ def _speech_windows(pipe: Any, windows: list[dict], options: Hashable) -> list[d
     timestamps, generate_kwargs = options  # type: ignore[misc]
     fresh = [dict(window) for window in windows]  # the pipeline pops "raw" out of each dict it reads
     # One batch, so one `generate` call, gets the one cache.
-    keywords = dict(generate_kwargs, past_key_values=beam_search_cache())
+    keywords = dict(generate_kwargs, cache=beam_search_cache())
     return list(pipe(fresh, batch_size=len(fresh), return_timestamps=timestamps, generate_kwargs=keywords))
 
 

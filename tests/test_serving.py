@@ -91,13 +91,24 @@ def test_batched_speech_windows_equal_single_calls(provisioned: Path, model: str
 
 @pytest.mark.parametrize("timestamps", [False, True])
 def test_beam_search_without_copying_the_audio_cache_gives_transformers_own_transcripts(
-    provisioned: Path, timestamps: bool
+    provisioned: Path, timestamps: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """pipelines.beam_cache leaves the encoded audio's keys and values in place across beams."""
+    from transformers.cache_utils import EncoderDecoderCache
+
     clips = [ROOT / "assets" / "audio" / "support_call.wav", ROOT / "tests" / "data" / "audio" / "passage.wav"]
     windows = [{"raw": prepare_audio(path).samples, "sampling_rate": SAMPLE_RATE} for path in clips]
     pipe = get_server("whisper-tiny-en")._pipeline
+    reordered: list[str] = []  # the cross-attention cache's class at each beam reordering
+    reorder = EncoderDecoderCache.reorder_cache
+
+    def spy(cache: EncoderDecoderCache, beam_idx: object) -> None:
+        reordered.append(type(cache.cross_attention_cache).__name__)
+        reorder(cache, beam_idx)
+
+    monkeypatch.setattr(EncoderDecoderCache, "reorder_cache", spy)
     ours = BATCH_CALLS["speech-to-text"](pipe, windows, (timestamps, ()))
+    assert reordered and set(reordered) == {"SameForEveryBeam"}  # the engine's cache is the one in use
     theirs = list(pipe([dict(window) for window in windows], batch_size=2, return_timestamps=timestamps))
     assert ours == theirs
     assert pipe._prepare_generate_kwargs({}).get("num_beams") == 5  # a beam search, so beams are reordered
