@@ -108,7 +108,9 @@ def test_an_unloaded_model_gives_its_memory_back_and_loads_again(provisioned: Pa
     probe = json.loads(done.stdout.strip().splitlines()[-1])
     assert probe["unloaded"] and not probe["referenced"]  # nothing in Showroom kept a reference to it
     assert probe["loaded"] - probe["before"] > 200  # 135M parameters
-    assert probe["loaded"] - probe["after"] > 0.7 * (probe["loaded"] - probe["before"]), probe
+    # Its weights (270 MB in 16 bits) go back; the float32 copies it was loaded from leave a varying share of
+    # heap behind (a fresh-clone run gave back 251 of 488 MB), so the test asks for the weights, not a ratio.
+    assert probe["loaded"] - probe["after"] > 200, probe
     assert not probe["again"] and probe["reply"]  # already gone; the next request loads it again
 
 
