@@ -9,6 +9,7 @@ checkout); where the model has a hub id, a comment gives it for machines with a 
 
 from __future__ import annotations
 
+import functools
 import json
 import shlex
 from collections.abc import Sequence
@@ -39,6 +40,7 @@ def _folder(model: str) -> tuple[str, str]:
     return str(model_dir(spec, load_settings())), hub
 
 
+@functools.cache  # every rerun of a page shows its code: read each folder's config once per process
 def _showroom_class(folder: str) -> bool:
     """Whether the folder's model type is one transformers lacks (Showroom's own, `pipelines.architectures`)."""
     from transformers.models.auto.configuration_auto import CONFIG_MAPPING_NAMES
