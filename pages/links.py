@@ -18,6 +18,7 @@ import streamlit as st
 from pipelines.catalog import ModelSpec, models_for_task
 
 _READ = "links-read"  # the pages whose link this session has read
+EXAMPLE = "example:"  # how the example pickers (`pages.ui.media_input`) record a clicked example's file
 MAX_LINK_VALUE = 2000  # characters: addresses much longer than ~2,000 are cut by some servers and chat apps
 
 
@@ -116,13 +117,13 @@ def example_of(file_names: Iterable[str]) -> Callable[[str], str]:
     def parse(value: str) -> str:
         if value not in files:
             raise ValueError(f"use one of the examples: {', '.join(files)}.")
-        return f"example:{files[value]}"
+        return f"{EXAMPLE}{files[value]}"
 
     return parse
 
 
 def example_stem(source: str | None) -> str | None:
     """The example picker's state back to the link's value; None for an upload or a capture."""
-    if not source or not source.startswith("example:"):
+    if not source or not source.startswith(EXAMPLE):
         return None
-    return source.removeprefix("example:").rsplit(".", 1)[0]
+    return source.removeprefix(EXAMPLE).rsplit(".", 1)[0]

@@ -16,7 +16,7 @@ import streamlit as st
 from PIL import Image, ImageOps
 from streamlit.delta_generator import DeltaGenerator
 
-from pages.links import copy_link
+from pages.links import EXAMPLE, copy_link
 from pipelines.audio import UPLOAD_TYPES as AUDIO_UPLOAD_TYPES
 from pipelines.catalog import ModelSpec, models_for_task
 from pipelines.errors import ShowroomError
@@ -289,15 +289,15 @@ def media_input(key: str, medium: Medium = IMAGE) -> PickedFile | None:
                 example.caption,
                 key=f"{key}-example-{example.path.stem}",
                 width="stretch",
-                on_click=choose(f"example:{example.path.name}"),
+                on_click=choose(f"{EXAMPLE}{example.path.name}"),
             )
     source = st.session_state.get(source_key)
     if source == "upload" and uploaded is not None:
         return PickedFile(uploaded.name, uploaded.getvalue(), uploaded.name)
     if source == "capture" and captured is not None:
         return PickedFile(medium.capture_name, captured.getvalue(), medium.capture_name)
-    if source and source.startswith("example:"):
-        path = ASSETS / medium.folder / source.removeprefix("example:")
+    if source and source.startswith(EXAMPLE):
+        path = ASSETS / medium.folder / source.removeprefix(EXAMPLE)
         return PickedFile(path.name, path.read_bytes(), str(path.relative_to(ASSETS.parent)))
     return None
 
