@@ -8,7 +8,8 @@ kernel's high-water mark, reset before the work) are its own:
   as float32 copies: RSS once loaded and after 8 customer-service questions at once, their seconds,
   and whether both give the same answers;
 - Whisper tiny.en on a 2-minute recording (four 30-second windows) with 1, 2 and 4 windows per batch:
-  seconds, and the peak above the RSS before it.
+  seconds, and the peak above the RSS before it;
+- MobileNetV2 on the four example photos twice, 1, 2 and 8 photos per batch: the same two figures.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CLIPS = [ROOT / "assets" / "audio" / name for name in ("support_call.wav", "weather_report.wav")]
 RECORDING_SECONDS = 116  # four windows of at most 30 s
 WINDOWS_PER_BATCH = (1, 2, 4)
+PHOTOS_PER_BATCH = (1, 2, 8)
 
 
 def peak_mb() -> float:
@@ -84,6 +86,22 @@ def speech_child(windows_per_batch: int) -> dict:
     return {"seconds": seconds, "peak_over_mb": peak_mb() - before, "words": len(transcript.text.split())}
 
 
+def classification_child(photos_per_batch: int) -> dict:
+    from pipelines import batch_calls
+    from pipelines.image_classification import classify_image
+    from pipelines.images import prepare_image
+
+    batch_calls.BATCH_CAPS["image-classification"] = photos_per_batch  # before the model's owner reads it
+    photos = [prepare_image(path).image for path in sorted((ROOT / "assets" / "images").glob("*.jpg"))] * 2
+    classify_image(photos[0])  # loaded, and its first call's allocations made
+    before = resident_mb()
+    reset_peak()
+    started = time.perf_counter()
+    with ThreadPoolExecutor(len(photos)) as pool:  # eight visitors at once: the owner batches them
+        labels = [result.scores[0].label for result in pool.map(classify_image, photos)]
+    return {"seconds": time.perf_counter() - started, "peak_over_mb": peak_mb() - before, "labels": labels}
+
+
 def in_fresh_process(arguments: list[str], environment: dict[str, str] | None = None) -> dict:
     command = [sys.executable, "-m", "benchmarks.bench_memory", *arguments]
     done = subprocess.run(command, cwd=ROOT, env=os.environ | (environment or {}), capture_output=True, text=True)
@@ -98,6 +116,9 @@ def main() -> int:
         return 0
     if sys.argv[1:2] == ["--speech"]:
         print(json.dumps(speech_child(int(sys.argv[2]))))
+        return 0
+    if sys.argv[1:2] == ["--classification"]:
+        print(json.dumps(classification_child(int(sys.argv[2]))))
         return 0
     chats = {
         "16 bits (default)": in_fresh_process(["--chat"]),
@@ -115,6 +136,11 @@ def main() -> int:
     rows = [[str(n), f"{run['seconds']:.1f} s", f"+{run['peak_over_mb']:,.0f} MB"] for n, run in speech.items()]
     text += f"Whisper tiny.en, a {RECORDING_SECONDS}-second recording (four windows), 5-beam decoding:\n\n"
     text += markdown_table(["windows per batch", "transcription", "peak over RSS before"], rows)
+    photos = {n: in_fresh_process(["--classification", str(n)]) for n in PHOTOS_PER_BATCH}
+    rows = [[str(n), f"{run['seconds']:.2f} s", f"+{run['peak_over_mb']:,.0f} MB"] for n, run in photos.items()]
+    text += "\nMobileNetV2, eight photos sent at once (the four examples twice):\n\n"
+    text += markdown_table(["photos per batch", "all eight", "peak over RSS before"], rows)
+    text += f"\nSame labels every way: {len({tuple(run['labels']) for run in photos.values()}) == 1}\n"
     save("memory.md", text)
     return 0
 

@@ -63,8 +63,14 @@ BATCH_CALLS: dict[str, RunBatch] = {
 
 # Items per batch for tasks whose working memory grows with the batch and whose model gains little from
 # it on a CPU: a CenterNet image holds ~75 MB of activations while it runs (the detectors' graphs run
-# image by image anyway), a classification image ~30 MB, a Whisper window its encoder's 1,500 frames.
-# With batches of 16 of each allowed, the load test's server peaked at 2.7 GB. Whisper decodes with 5
-# beams, so each window holds five copies of its cross-attention keys and values: four windows at once
-# were 10% faster than two but peaked 150 MB higher, one was 26% slower (`python -m benchmarks.bench_memory`).
-BATCH_CAPS: dict[str, int] = {"object-detection": 2, "image-classification": 8, "speech-to-text": 2}
+# image by image anyway), a Whisper window its encoder's 1,500 frames. With batches of 16 of each allowed,
+# the load test's server peaked at 2.7 GB. Whisper decodes with 5 beams, so each window holds five copies
+# of its cross-attention keys and values: four windows at once were 10% faster than two but peaked 150 MB
+# higher, one was 26% slower. MobileNetV2's eight photos took twice as long in one batch of 8 as in
+# batches of 2, and peaked twice as high (`python -m benchmarks.bench_memory`).
+BATCH_CAPS: dict[str, int] = {"object-detection": 2, "image-classification": 2, "speech-to-text": 2}
+
+# Tasks whose batches take turns (one at a time in the process, `ServingLimits.turn`): their working
+# memory is a few hundred MB a batch, and on a machine of a few cores two of them at once do not finish
+# sooner than one after the other, they only peak higher (README, "Load and memory").
+TAKING_TURNS = frozenset({"object-detection", "image-classification", "speech-to-text"})

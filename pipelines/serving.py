@@ -50,6 +50,9 @@ class ServingLimits:
     queue_size: int
     window_seconds: float
     nice: int = 0
+    # Held while a batch runs, when set: models whose batches hold a lot of working memory share one,
+    # so their batches take turns instead of peaking together.
+    turn: threading.Lock | None = None
 
 
 def busy_sentence(label: str, holding: int) -> str:
@@ -249,7 +252,8 @@ class ModelServer:
         options = batch[0][0].options
         items = [item for ticket, start, stop in batch for item in ticket.items[start:stop]]
         try:
-            outputs = self._run_batch(self._pipeline, items, options)
+            with self.limits.turn or contextlib.nullcontext():
+                outputs = self._run_batch(self._pipeline, items, options)
         except Exception as error:
             if len(batch) == 1:
                 self._settle(batch[0][0], error=error)

@@ -261,3 +261,57 @@ def test_a_full_chat_queue_answers_with_a_sentence_and_stopping_frees_the_slot(p
         assert "".join(second) and second.new_tokens <= 4 and server.holding() == 0
     finally:
         server.close()
+
+
+def batch_times(
+    models: Path, turn: threading.Lock | None
+) -> tuple[list[tuple[float, float]], list[tuple[float, float]], list]:
+    """Two real image models (a classifier and a detector) answering four photos each, all submitted at
+    once, each behind its own owner: the (start, end) of every batch each ran, and the detector's results."""
+    from transformers import pipeline
+
+    import pipelines.architectures  # noqa: F401  (the detector's model class)
+
+    intervals: dict[str, list[tuple[float, float]]] = {"image-classification": [], "object-detection": []}
+
+    def timed(task: str) -> object:
+        def run(pipe: object, items: list, options: tuple) -> list:
+            started = time.monotonic()
+            outputs = BATCH_CALLS[task](pipe, items, options)
+            intervals[task].append((started, time.monotonic()))
+            return outputs
+
+        return run
+
+    limits = ServingLimits(max_batch=1, queue_size=8, window_seconds=0.005, turn=turn)
+    servers = [
+        ModelServer(name, task, name, pipeline(task, model=str(models / name), device="cpu"), timed(task), limits)
+        for name, task in (("mobilenet-v2", "image-classification"), ("nanodet-coco", "object-detection"))
+    ]
+    images = [prepare_image(path).image for path in PHOTOS]
+    try:
+        classified = [servers[0].submit([image], (5,)) for image in images]
+        detected = [servers[1].submit([image], (0.3,)) for image in images]
+        for ticket in classified:
+            ticket.result()
+        found = [ticket.result()[0] for ticket in detected]
+    finally:
+        for server in servers:
+            server.close()
+    return intervals["image-classification"], intervals["object-detection"], found
+
+
+def overlap(one: list[tuple[float, float]], other: list[tuple[float, float]]) -> bool:
+    return any(start < other_end and other_start < end for start, end in one for other_start, other_end in other)
+
+
+def test_models_sharing_a_turn_never_run_batches_at_once_and_answer_the_same(provisioned: Path) -> None:
+    apart = batch_times(provisioned / "models", turn=None)
+    taking_turns = batch_times(provisioned / "models", turn=threading.Lock())
+    assert overlap(apart[0], apart[1])  # without a turn the two owners' batches run side by side
+    assert not overlap(taking_turns[0], taking_turns[1])
+    assert len(taking_turns[0]) == len(taking_turns[1]) == 4
+    assert [[item["label"] for item in found] for found in taking_turns[2]] == [
+        [item["label"] for item in found] for found in apart[2]
+    ]
+    assert "cat" in {item["label"] for item in taking_turns[2][0]}
