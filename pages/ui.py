@@ -311,8 +311,17 @@ def score_chart(scores: pd.DataFrame, label: str = "label", value: str = "score"
         tooltip=[alt.Tooltip(f"{label}:N"), alt.Tooltip(f"{value}:Q", format=".2%")],
     )
     bars = base.mark_bar(cornerRadiusEnd=3, color="#E8590C")
-    text = base.mark_text(align="left", dx=4).encode(text=alt.Text(f"{value}:Q", format=".1%"))
+    text = base.mark_text(align="left", dx=4, color=theme_text_colour()).encode(
+        text=alt.Text(f"{value}:Q", format=".1%")
+    )
     return (bars + text).properties(height=alt.Step(26))
+
+
+def theme_text_colour() -> str:
+    """The visitor's theme's text colour (.streamlit/config.toml), for chart text that Vega would draw
+    black: Streamlit's chart theme colours the axes, not the marks, and black is unreadable on dark."""
+    scheme = "dark" if st.context.theme.type == "dark" else "light"  # None before the browser has said
+    return st.get_option(f"theme.{scheme}.textColor") or ("#FAFAFA" if scheme == "dark" else "#31333F")
 
 
 def show_code(code: CodeSnippet) -> None:

@@ -14,22 +14,12 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from benchmarks.chromium import CHROMIUM, launch
 from benchmarks.server import serve
 from pipelines.object_detection import colour_of
 from tests.conftest import CAT_PHOTO, ROOT
 
 pytestmark = pytest.mark.e2e
-CHROMIUM = "/usr/bin/chromium"
-# Chromium's own background traffic is refused on these machines; switch it off, and run as root.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +74,7 @@ def browser() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        launched = launch(playwright)
         yield launched
         launched.close()
 
@@ -130,6 +120,29 @@ def test_links_open_on_their_result_and_show_the_code_behind_it(page: object, da
     assert metric.locator('[data-testid="stMetricValue"]').inner_text() == "positive"
     page.get_by_role("button", name="Copy link").first.click()
     page.get_by_text("/sentiment?text=I+absolutely+love+this+bike").first.wait_for(timeout=30_000)
+
+
+@pytest.mark.parametrize(
+    ("scheme", "background", "text"),
+    [("dark", (22, 24, 29), (230, 232, 235)), ("light", (255, 255, 255), (31, 35, 40))],
+)
+def test_the_theme_follows_the_visitors_preference(
+    browser: object, dashboard: str, scheme: str, background: tuple, text: tuple
+) -> None:
+    """.streamlit/config.toml gives a light and a dark variant: a browser that prefers dark gets the dark one,
+    with the page's result and chart on it, and the code behind the result readable."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, color_scheme=scheme)
+    try:
+        page = context.new_page()
+        page.goto(f"{dashboard}/image_classification?example=coffee")
+        assert top_label(page) == "espresso"
+        page.locator('[data-testid="stVegaLiteChart"]').first.wait_for(timeout=30_000)
+        app = page.locator('[data-testid="stApp"]')
+        assert app.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb({}, {}, {})".format(*background)
+        heading = page.get_by_role("heading", name="Image classification", level=1)
+        assert heading.evaluate("e => getComputedStyle(e).color") == "rgb({}, {}, {})".format(*text)
+    finally:
+        context.close()
 
 
 def test_uploading_a_photo_shows_its_label(page: object, dashboard: str) -> None:
@@ -358,11 +371,11 @@ def test_only_the_operator_link_shows_the_model_controls(browser: object, provis
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
         try:
             page = context.new_page()
-            page.goto(f"{server.url}/home")
+            page.goto(f"{server.url}/")
             page.get_by_text("Models load on their first use").wait_for(timeout=60_000)
             assert not page.get_by_role("button", name="Unload").count()
             assert not page.get_by_role("button", name="Warm up").count()
-            page.goto(f"{server.url}/home?operator=e2e-operator-token")
+            page.goto(f"{server.url}/?operator=e2e-operator-token")
             page.get_by_role("button", name="Unload").wait_for(timeout=60_000)
             assert page.get_by_role("button", name="Warm up").count() == 1
             assert "operator=" not in page.url  # taken out of the address bar
