@@ -69,8 +69,3 @@ BATCH_CALLS: dict[str, RunBatch] = {
 # higher, one was 26% slower. MobileNetV2's eight photos took twice as long in one batch of 8 as in
 # batches of 2, and peaked twice as high (`python -m benchmarks.bench_memory`).
 BATCH_CAPS: dict[str, int] = {"object-detection": 2, "image-classification": 2, "speech-to-text": 2}
-
-# Tasks whose batches take turns (one at a time in the process, `ServingLimits.turn`): their working
-# memory is a few hundred MB a batch, and on a machine of a few cores two of them at once do not finish
-# sooner than one after the other, they only peak higher (README, "Load and memory").
-TAKING_TURNS = frozenset({"object-detection", "image-classification", "speech-to-text"})

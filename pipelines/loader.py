@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipelines.batch_calls import BATCH_CALLS, BATCH_CAPS, TAKING_TURNS
+from pipelines.batch_calls import BATCH_CALLS, BATCH_CAPS
 from pipelines.catalog import CATALOG, catalog_entry, has_pipeline, pipeline_task
 from pipelines.chat_serving import ChatServer
 from pipelines.errors import ModelNotAvailable
@@ -48,7 +48,6 @@ class LoadedModel:
 _served: dict[str, LoadedModel] = {}
 _load_locks: dict[str, threading.Lock] = {}
 _registry_lock = threading.Lock()
-_HEAVY_BATCHES = threading.Lock()  # the turn of `batch_calls.TAKING_TURNS`' models
 
 
 def resolve_model(name: str, task: str | None = None, settings: Settings | None = None) -> ModelLocation:
@@ -182,8 +181,7 @@ def _load(model: ModelLocation, settings: Settings) -> LoadedModel:
         release_freed_memory()  # the float32 copies' pages
     max_batch = min(settings.max_batch, BATCH_CAPS.get(model.task, settings.max_batch))
     nice = 0 if model.task == "text-generation" else settings.batch_nice  # the streamed chat goes first
-    turn = _HEAVY_BATCHES if model.task in TAKING_TURNS and settings.heavy_batches_take_turns else None
-    limits = ServingLimits(max_batch, settings.queue_size, settings.batch_window_seconds, nice, turn)
+    limits = ServingLimits(max_batch, settings.queue_size, settings.batch_window_seconds, nice)
     spec = catalog_entry(model.name)
     label = spec.display_name if spec else model.name
     if model.task == "text-generation":

@@ -50,9 +50,6 @@ class ServingLimits:
     queue_size: int
     window_seconds: float
     nice: int = 0
-    # Held while a batch runs, when set: models whose batches hold a lot of working memory share one,
-    # so their batches take turns instead of peaking together.
-    turn: threading.Lock | None = None
 
 
 def busy_sentence(label: str, holding: int) -> str:
@@ -252,8 +249,7 @@ class ModelServer:
         options = batch[0][0].options
         items = [item for ticket, start, stop in batch for item in ticket.items[start:stop]]
         try:
-            with self.limits.turn or contextlib.nullcontext():
-                outputs = self._run_batch(self._pipeline, items, options)
+            outputs = self._run_batch(self._pipeline, items, options)
         except Exception as error:
             if len(batch) == 1:
                 self._settle(batch[0][0], error=error)

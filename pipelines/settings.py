@@ -64,7 +64,6 @@ class Settings:
     queue_size: int
     batch_window_seconds: float
     batch_nice: int
-    heavy_batches_take_turns: bool
     chat_prefix_sharing: bool
     chat_dtype: str
     chat_16bit_weights: bool
@@ -107,9 +106,6 @@ def load_settings() -> Settings:
         # The nice value of the threads serving every model but the chat: on a busy CPU a streaming
         # answer's next token goes first, since a visitor is watching it arrive (README, "Load and memory").
         batch_nice=int(_number("SHOWROOM_BATCH_NICE", 5, 0, 19)),
-        # Speech, detection and image classification run one batch at a time between them: each batch
-        # holds a few hundred MB while it runs (pipelines/batch_calls.py); off lets them overlap.
-        heavy_batches_take_turns=_flag("SHOWROOM_HEAVY_BATCHES_TAKE_TURNS", default=True),
         # Chat answers that start with the same tokens (a preset's system prompt) share their cache pages.
         chat_prefix_sharing=_flag("SHOWROOM_CHAT_PREFIX_SHARING", default=True),
         # The precision the chat model is served in (why float32: pipelines/chat_serving.py).
