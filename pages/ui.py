@@ -281,7 +281,8 @@ def media_input(key: str, medium: Medium = IMAGE) -> PickedFile | None:
     )
     st.caption("Or click an example:")
     samples = examples(medium)
-    for column, example in zip(st.columns(len(samples)), samples, strict=True):
+    # wrap=False: on a phone the examples stay one compact row instead of stacking full-width screens of photos.
+    for column, example in zip(st.columns(len(samples), wrap=False), samples, strict=True):
         with column:
             if medium.thumbnails:
                 st.image(example_thumbnail(example.path), width="stretch")
@@ -292,6 +293,13 @@ def media_input(key: str, medium: Medium = IMAGE) -> PickedFile | None:
                 on_click=choose(f"{EXAMPLE}{example.path.name}"),
             )
     source = st.session_state.get(source_key)
+    picked = _picked(medium, source, uploaded, captured)
+    if picked is not None:
+        _into_view_once(key, f"{source}:{picked.name}:{len(picked.data)}")
+    return picked
+
+
+def _picked(medium: Medium, source: str | None, uploaded: object, captured: object) -> PickedFile | None:
     if source == "upload" and uploaded is not None:
         return PickedFile(uploaded.name, uploaded.getvalue(), uploaded.name)
     if source == "capture" and captured is not None:
@@ -300,6 +308,39 @@ def media_input(key: str, medium: Medium = IMAGE) -> PickedFile | None:
         path = ASSETS / medium.folder / source.removeprefix(EXAMPLE)
         return PickedFile(path.name, path.read_bytes(), str(path.relative_to(ASSETS.parent)))
     return None
+
+
+# On narrow screens only (on a phone the result of a click lands below the fold; on a desktop it is in
+# sight), scroll the page so that what follows the marker, the result, starts at the top. The result is
+# drawn after the marker, so it retries until the page is long enough, for 20 s at most, and stops for good
+# as soon as the visitor scrolls themselves.
+_INTO_VIEW = """<div id="{marker}"></div><script>
+(() => {{
+  if (!window.matchMedia("(max-width: 640px)").matches) return;
+  let tries = 100;
+  const stop = () => {{ tries = 0; }};
+  window.addEventListener("touchmove", stop, {{once: true, passive: true}});
+  window.addEventListener("wheel", stop, {{once: true, passive: true}});
+  const step = () => {{
+    const marker = document.getElementById("{marker}");
+    if (!marker || tries-- <= 0) return;
+    marker.scrollIntoView({{block: "start"}});
+    if (marker.getBoundingClientRect().top > 8) setTimeout(step, 200);
+  }};
+  setTimeout(step, 200);
+}})();
+</script>"""
+
+
+def _into_view_once(key: str, picked: str) -> None:
+    """Bring the result of a newly picked input into view, once per input: a slider moved afterwards
+    leaves the visitor where they are."""
+    seen = f"{key}-in-view"
+    if st.session_state.get(seen) == picked:
+        return
+    st.session_state[seen] = picked
+    marker = f"showroom-result-{abs(hash(picked)) % 10**9}"
+    st.html(_INTO_VIEW.format(marker=marker), unsafe_allow_javascript=True)
 
 
 def score_chart(scores: pd.DataFrame, label: str = "label", value: str = "score") -> alt.Chart:

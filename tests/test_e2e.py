@@ -145,6 +145,32 @@ def test_the_theme_follows_the_visitors_preference(
         context.close()
 
 
+def test_on_a_phone_the_examples_are_one_row_and_a_click_brings_the_result_into_view(
+    browser: object, dashboard: str
+) -> None:
+    """At 390 x 844 the four example photos once stacked into ~1,300 px and the result landed out of sight."""
+    phone = {"width": 390, "height": 844}
+    context = browser.new_context(viewport=phone, is_mobile=True, has_touch=True, device_scale_factor=2)
+    try:
+        page = context.new_page()
+        page.goto(f"{dashboard}/image_classification")
+        page.get_by_role("heading", name="Image classification", level=1).wait_for(timeout=60_000)
+        buttons = [page.get_by_role("button", name=name) for name in ("Cat", "Coffee", "Astronaut", "Rocket launch")]
+        page.locator('[data-testid="stImage"] img').nth(3).wait_for(timeout=30_000)
+        page.wait_for_timeout(1_000)  # the thumbnails laid out
+        tops = {round(button.bounding_box()["y"]) for button in buttons}
+        assert len(tops) == 1  # side by side, not stacked
+        buttons[1].tap()
+        metric = page.locator('[data-testid="stMetric"]').filter(has_text="Top label").first
+        metric.wait_for(timeout=90_000)
+        assert metric.locator('[data-testid="stMetricValue"]').inner_text() == "espresso"
+        page.wait_for_timeout(1_000)  # the scroll runs once the result is drawn
+        box = metric.bounding_box()
+        assert box["y"] >= 0 and box["y"] + box["height"] <= phone["height"], box
+    finally:
+        context.close()
+
+
 def test_uploading_a_photo_shows_its_label(page: object, dashboard: str) -> None:
     page.goto(f"{dashboard}/image_classification")  # a deep link, as a bookmark would open it
     page.get_by_role("heading", name="Image classification", level=1).wait_for(timeout=60_000)
