@@ -3,6 +3,7 @@
 import streamlit as st
 
 import pipelines  # noqa: F401  (first: its offline defaults must be set before any page imports transformers)
+from pages import presenting
 from pages.demos import DEMOS, SECTIONS
 from pipelines.errors import SettingsError
 from pipelines.settings import load_settings
@@ -21,4 +22,6 @@ for section in SECTIONS:
     if pages:
         sections[section] = pages
 
-st.navigation(sections).run()
+page = st.navigation(sections)
+presenting.frame(page.url_path)  # presenter mode and the tour's bar, on every page
+page.run()

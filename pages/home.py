@@ -5,6 +5,7 @@ import streamlit as st
 
 from pages.demos import DEMOS
 from pages.operator import is_operator
+from pages.presenting import start_tour
 from pipelines.catalog import default_model, has_pipeline
 from pipelines.loader import load, loaded_models, unload
 from pipelines.memory import resident_mb
@@ -16,6 +17,12 @@ st.markdown(
     "Real Hugging Face `transformers` pipelines, running **offline** on this machine. Every model is "
     "built from pretrained weights shipped in a registry package, verified by sha256, and loaded once "
     "for all visitors."
+)
+
+if st.button("Start the tour", icon=":material/slideshow:", type="primary", key="home-tour"):
+    start_tour()
+st.caption(
+    "The tour opens each demo in turn on its best example; presenter mode (the sidebar's toggle) sets it for a room."
 )
 
 for row_start in range(0, len(DEMOS), 3):

@@ -48,6 +48,11 @@ def open_from_link(page: str, parameters: Iterable[LinkParameter]) -> None:
             st.warning(f"The link's {parameter.name}={raw[:60]!r} was not used: {problem}", icon=":material/link_off:")
 
 
+def read_again(page: str) -> None:
+    """The next time this session shows `page`, its link is read again (the tour reopens a stop on its example)."""
+    st.session_state.setdefault(_READ, set()).discard(page)
+
+
 def keep_in_link(**values: object) -> None:
     """The address bar's query: the page's current inputs, nothing else. Empty ones are left out, and so
     is a text too long for an address (a pasted essay) that some servers and chat apps would cut."""

@@ -17,6 +17,7 @@ from PIL import Image, ImageOps
 from streamlit.delta_generator import DeltaGenerator
 
 from pages.links import EXAMPLE, copy_link
+from pages.presenting import presenting
 from pipelines.audio import UPLOAD_TYPES as AUDIO_UPLOAD_TYPES
 from pipelines.catalog import ModelSpec, models_for_task
 from pipelines.errors import ShowroomError
@@ -367,7 +368,9 @@ def theme_text_colour() -> str:
 
 def show_code(code: CodeSnippet) -> None:
     """A link to the result above, and the code behind it, with this call's model and settings (each block has a
-    copy button)."""
+    copy button). Not in presenter mode: the room sees the result, not the engine."""
+    if presenting():
+        return
     copy_link()
     with st.expander("Use in Transformers", icon=":material/code:"):
         st.caption("The same result outside the dashboard: Showroom's command, run from its folder…")

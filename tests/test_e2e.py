@@ -10,12 +10,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from PIL import Image
 
 from benchmarks.chromium import CHROMIUM, launch
 from benchmarks.server import serve
+from pages.demos import DEMOS
 from pipelines.object_detection import colour_of
 from tests.conftest import CAT_PHOTO, ROOT
 
@@ -167,6 +169,36 @@ def test_on_a_phone_the_examples_are_one_row_and_a_click_brings_the_result_into_
         page.wait_for_timeout(1_000)  # the scroll runs once the result is drawn
         box = metric.bounding_box()
         assert box["y"] >= 0 and box["y"] + box["height"] <= phone["height"], box
+    finally:
+        context.close()
+
+
+def test_the_tour_opens_every_demo_on_its_result_and_presenter_mode_folds_the_rest_away(
+    browser: object, dashboard: str
+) -> None:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        page = context.new_page()
+        page.goto(f"{dashboard}/")
+        page.get_by_role("button", name="Start the tour").click()
+        for stop, demo in enumerate(DEMOS, start=1):
+            page.get_by_text(f"Tour · demo {stop} of {len(DEMOS)}:").wait_for(timeout=180_000)
+            page.get_by_role("heading", name=demo.title, level=1).wait_for(timeout=60_000)
+            page.get_by_text("Use in Transformers").first.wait_for(timeout=180_000)  # under the computed result
+            assert dict(parse_qsl(urlsplit(page.url).query)).items() >= demo.showcase_link.items()
+            if stop < len(DEMOS):
+                page.get_by_role("button", name="Next demo").click()
+        assert page.get_by_role("button", name="Next demo").is_disabled()
+
+        sidebar = page.locator('[data-testid="stSidebar"]')
+        sidebar.get_by_text("Presenter mode").click()
+        page.get_by_text("Use in Transformers").first.wait_for(state="detached", timeout=30_000)
+        assert not sidebar.is_visible()
+        assert page.evaluate("getComputedStyle(document.documentElement).fontSize") == "20px"
+        page.get_by_role("button", name="End tour").click()
+        page.get_by_role("button", name="Leave presenter mode").click()
+        sidebar.wait_for(state="visible", timeout=30_000)
+        assert not page.get_by_text("Tour · demo").count()
     finally:
         context.close()
 

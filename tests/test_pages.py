@@ -80,8 +80,8 @@ def test_home_page_lists_every_model_and_warms_one(provisioned: Path, browser_on
     assert set(table["model"]) >= {"mobilenet-v2", "efficientnet-lite0"}
     state = dict(zip(table["model"], table["provisioned"], strict=True))
     assert {state[spec.name] for spec in CATALOG if spec.pulled_by_default} == {"ready"}  # optional ones may be missing
-    app.selectbox[0].set_value("efficientnet-lite0").run()
-    app.button[0].click().run()
+    app.selectbox(key="home-warm-model").set_value("efficientnet-lite0").run()
+    app.button(key="home-warm").click().run()
     assert not app.exception
     assert "efficientnet-lite0 is loaded" in app.get("status")[0].label
 
@@ -97,25 +97,30 @@ def test_home_page_unloads_a_model(provisioned: Path, browser_on_the_server: Non
     assert "MB of memory" in app.caption[-1].value
 
 
+def model_controls(app: AppTest) -> set[str]:
+    """The keys of the home page's server-wide buttons (the tour's is every visitor's)."""
+    return {button.key for button in app.button} - {"home-tour"}
+
+
 def test_with_an_operator_token_only_its_link_shows_the_model_controls(
     provisioned: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SHOWROOM_OPERATOR_TOKEN", "s3cret-token")
     visitor = open_page("pages/home.py")
-    assert not visitor.exception and not visitor.button  # the model table only
+    assert not visitor.exception and not model_controls(visitor)  # the model table only
     assert visitor.dataframe and any("load on their first use" in caption.value for caption in visitor.caption)
 
     guess = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     guess.query_params["operator"] = "s3cret"
     guess.run()  # the home page is the app's first page
-    assert not guess.exception and not guess.button and "not valid" in guess.warning[0].value
+    assert not guess.exception and not model_controls(guess) and "not valid" in guess.warning[0].value
 
     operator = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     operator.query_params["operator"] = "s3cret-token"
     operator.run()
     assert "operator" not in operator.query_params  # out of the address bar, so a copied link does not carry it
     operator.switch_page("pages/home.py").run()
-    assert {button.key for button in operator.button} == {"home-warm", "home-unload"}  # the session remembers
+    assert model_controls(operator) == {"home-warm", "home-unload"}  # the session remembers
 
 
 def test_without_a_token_a_visitor_from_another_machine_gets_no_controls(
@@ -126,7 +131,7 @@ def test_without_a_token_a_visitor_from_another_machine_gets_no_controls(
     monkeypatch.delenv("SHOWROOM_OPERATOR_TOKEN", raising=False)
     monkeypatch.setattr(type(st.context), "ip_address", property(lambda self: "203.0.113.7"))
     app = open_page("pages/home.py")
-    assert not app.exception and not app.button
+    assert not app.exception and not model_controls(app)
 
 
 def assistant_answers(app: AppTest) -> list[str]:
@@ -307,3 +312,16 @@ def test_a_recommender_link_opens_on_its_movie_query_and_user(provisioned: Path)
     bad = open_link("pages/recommender.py", movie="Heat", user="0")
     assert not bad.exception and len([w for w in bad.warning if "was not used" in w.value]) == 2
     assert bad.selectbox(key="rec-movie").value == "Toy Story (1995)"
+
+
+@pytest.mark.parametrize("present", ["1", "0", None])
+def test_presenter_mode_opens_from_a_present_link_only(provisioned: Path, present: str | None) -> None:
+    """app.py frames every page; AppTest runs it on a session's first run only (later runs and switched-to
+    pages run the page file alone), so the browser test checks the rest: no sidebar, larger type, no code."""
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    if present is not None:
+        app.query_params["present"] = present
+    app.run()
+    assert not app.exception
+    assert app.toggle(key="presenter-toggle").value == (present == "1")
+    assert ("Leave presenter mode" in [button.label for button in app.button]) == (present == "1")

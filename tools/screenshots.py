@@ -16,17 +16,12 @@ from urllib.parse import urlencode
 
 from benchmarks.chromium import launch
 from benchmarks.server import ROOT, serve
+from pages.demos import DEMOS
 
-# (file stem, page path, link parameters): the same links a presenter would send.
+# (file stem, page path, link parameters): home, then every demo on its best example, as the tour opens it.
 SHOTS = [
     ("home", "", {}),  # the default page lives at the root: /home is "Page not found" after the first visit
-    ("chat", "text_generation", {"text": "When are you open on Saturdays?"}),
-    ("sentiment", "sentiment", {"text": "I absolutely love this bike, best purchase of the year!"}),
-    ("translation", "translation", {"text": "The shop opens at nine on weekdays."}),
-    ("image-classification", "image_classification", {"example": "coffee"}),
-    ("object-detection", "object_detection", {"example": "chelsea"}),
-    ("speech-to-text", "speech_to_text", {"example": "support_call"}),
-    ("recommender", "recommender", {"query": "space adventure with robots"}),
+    *((demo.url_path.replace("_", "-"), demo.url_path, demo.showcase_link) for demo in DEMOS),
 ]
 SCHEMES = ("light", "dark")
 VIEWPORT = {"width": 1280, "height": 1400}  # the app scrolls inside its own pane: a tall window shows the result
