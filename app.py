@@ -1,14 +1,15 @@
-"""Showroom's entry point: the settings checked, then navigation. Each page is a thin script under pages/."""
+"""Showroom's entry point: branding, the settings checked, then navigation. Each page is a thin script under pages/."""
 
 import streamlit as st
 
 import pipelines  # noqa: F401  (first: its offline defaults must be set before any page imports transformers)
 from pages import presenting
+from pages.branding import apply_branding
 from pages.demos import DEMOS, SECTIONS
 from pipelines.errors import SettingsError
 from pipelines.settings import load_settings
 
-st.set_page_config(page_title="Showroom", page_icon=":material/storefront:", layout="wide")
+apply_branding()  # the tab's title, the logo and the accent (.streamlit/branding.toml)
 try:
     load_settings()  # a typo in the environment is one sentence for whoever opens the app
 except SettingsError as error:

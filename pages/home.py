@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from pages.branding import read_branding
 from pages.demos import DEMOS
 from pages.operator import is_operator
 from pages.presenting import start_tour
@@ -12,7 +13,7 @@ from pipelines.memory import resident_mb
 from pipelines.provision import model_statuses
 from pipelines.settings import load_settings
 
-st.title("Showroom")
+st.title(read_branding().name)
 st.markdown(
     "Real Hugging Face `transformers` pipelines, running **offline** on this machine. Every model is "
     "built from pretrained weights shipped in a registry package, verified by sha256, and loaded once "

@@ -325,3 +325,22 @@ def test_presenter_mode_opens_from_a_present_link_only(provisioned: Path, presen
     assert not app.exception
     assert app.toggle(key="presenter-toggle").value == (present == "1")
     assert ("Leave presenter mode" in [button.label for button in app.button]) == (present == "1")
+
+
+def test_a_branding_file_names_the_home_page_and_a_bad_value_is_one_sentence(
+    provisioned: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    brand = tmp_path / "branding.toml"
+    brand.write_text('name = "Northwind Bikes"\naccent = "blue"\nlogo = "no-such-logo.png"\n')
+    monkeypatch.setenv("SHOWROOM_BRANDING", str(brand))
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    assert not app.exception
+    assert app.title[0].value == "Northwind Bikes"
+    warnings = [warning.value for warning in app.warning]
+    assert any("accent must be a colour like '#2F6FDE'; got 'blue'" in warning for warning in warnings)
+    assert any("logo must be an image file" in warning for warning in warnings)
+
+    brand.write_text("name = Northwind\n")  # not TOML: a string needs quotes
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    assert not app.exception and app.title[0].value == "Showroom"
+    assert "is not valid TOML" in app.warning[0].value
