@@ -9,7 +9,9 @@ kernel's high-water mark, reset before the work) are its own:
   and whether both give the same answers;
 - Whisper tiny.en on a 2-minute recording (four 30-second windows) with 1, 2 and 4 windows per batch:
   seconds, and the peak above the RSS before it;
-- MobileNetV2 on the four example photos twice, 1, 2 and 8 photos per batch: the same two figures.
+- MobileNetV2 on the four example photos twice, 1, 2 and 8 photos per batch: the same two figures;
+- the speech page's pictures of that recording (`pipelines.sound_pictures`), drawn by its worker process
+  and in the calling process: seconds (first and second picture) and what each process grows by.
 """
 
 from __future__ import annotations
@@ -61,20 +63,45 @@ def chat_child() -> dict:
     return {"loaded_mb": loaded, "after_mb": resident_mb(), "seconds": seconds, "answers": answers}
 
 
+def recording() -> np.ndarray:
+    """RECORDING_SECONDS of the example clips, one after the other and again, at 16 kHz."""
+    from pipelines.audio import SAMPLE_RATE, prepare_audio
+
+    speech = np.concatenate([prepare_audio(clip).samples for clip in CLIPS])
+    return np.tile(speech, RECORDING_SECONDS * SAMPLE_RATE // len(speech) + 1)[: RECORDING_SECONDS * SAMPLE_RATE]
+
+
+def pictures_child(where: str) -> dict:
+    """The speech page's pictures of the recording, drawn by the worker process or in this one."""
+    import torch  # noqa: F401  (as in the server, where the models' libraries are loaded first)
+
+    from pipelines.memory import family_resident_mb
+    from pipelines.sound_pictures import WORKER, draw, sound_picture
+
+    samples = recording()
+    before = resident_mb()
+    times = []
+    for _ in range(2):
+        started = time.perf_counter()
+        (draw if where == "worker" else sound_picture)(samples)
+        times.append(time.perf_counter() - started)
+    grown, worker = resident_mb() - before, family_resident_mb() - resident_mb()
+    WORKER.stop()
+    return {"first_s": times[0], "second_s": times[1], "caller_growth_mb": grown, "worker_mb": worker}
+
+
 def speech_child(windows_per_batch: int) -> dict:
     import soundfile
 
     from pipelines import batch_calls
-    from pipelines.audio import SAMPLE_RATE, prepare_audio
+    from pipelines.audio import SAMPLE_RATE
     from pipelines.loader import load
     from pipelines.speech_to_text import transcribe
 
     batch_calls.BATCH_CAPS["speech-to-text"] = windows_per_batch  # before the model's owner reads it
     load("whisper-tiny-en", "speech-to-text")
-    speech = np.concatenate([prepare_audio(clip).samples for clip in CLIPS])
-    recording = np.tile(speech, RECORDING_SECONDS * SAMPLE_RATE // len(speech) + 1)[: RECORDING_SECONDS * SAMPLE_RATE]
     path = Path(os.environ.get("TMPDIR", "/tmp")) / f"showroom-bench-memory-{os.getpid()}.wav"
-    soundfile.write(path, recording, SAMPLE_RATE)
+    soundfile.write(path, recording(), SAMPLE_RATE)
     try:
         before = resident_mb()
         reset_peak()
@@ -117,6 +144,9 @@ def main() -> int:
     if sys.argv[1:2] == ["--speech"]:
         print(json.dumps(speech_child(int(sys.argv[2]))))
         return 0
+    if sys.argv[1:2] == ["--pictures"]:
+        print(json.dumps(pictures_child(sys.argv[2])))
+        return 0
     if sys.argv[1:2] == ["--classification"]:
         print(json.dumps(classification_child(int(sys.argv[2]))))
         return 0
@@ -141,6 +171,19 @@ def main() -> int:
     text += "\nMobileNetV2, eight photos sent at once (the four examples twice):\n\n"
     text += markdown_table(["photos per batch", "all eight", "peak over RSS before"], rows)
     text += f"\nSame labels every way: {len({tuple(run['labels']) for run in photos.values()}) == 1}\n"
+    pictures = {where: in_fresh_process(["--pictures", where]) for where in ("worker", "server")}
+    rows = [
+        [
+            where,
+            f"{run['first_s']:.2f} s",
+            f"{run['second_s']:.2f} s",
+            f"+{run['caller_growth_mb']:,.0f} MB",
+            f"{run['worker_mb']:,.0f} MB",
+        ]
+        for where, run in pictures.items()
+    ]
+    text += f"\nThe speech page's waveform and spectrogram of the {RECORDING_SECONDS}-second recording (librosa):\n\n"
+    text += markdown_table(["drawn in", "first", "second", "server RSS growth", "worker process RSS"], rows)
     save("memory.md", text)
     return 0
 

@@ -11,8 +11,9 @@ question each. Every answer is compared with the reference for the visitor's own
 input's answer is a mix-up, anything else (a red error, a traceback, a timeout, a different text) an
 error. The report gives both counts, p50/p95 latency per task (and for the chat, the time until the
 first streamed text appears in the visitor's session, and the tokens per second of all answers
-together), and the server's RSS at each stage (fresh; every default model loaded from the home page;
-after warm-up; at the end; the peak; after unloading every model from the home page). `--baseline`
+together), and the RSS of the server, with the process it starts to draw recordings, at each stage
+(fresh; every default model loaded from the home page; after warm-up; at the end; the peak; after
+unloading every model from the home page). `--baseline`
 runs the same scenario again on a server with SHOWROOM_MAX_BATCH=1 (one request at a time per model).
 """
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import re
 import sys
@@ -37,7 +39,7 @@ from benchmarks.server import free_port, serve
 from benchmarks.streamlit_client import Render, StreamlitSession
 from pipelines import serve_cluster
 from pipelines.catalog import CATALOG, default_model, has_pipeline
-from pipelines.memory import resident_mb
+from pipelines.memory import family_resident_mb, resident_mb
 
 DEFAULT_MODELS = [spec.name for spec in CATALOG if spec.pulled_by_default and has_pipeline(spec.task)]
 MEMORY_BUDGET_MB = 2048  # every default model loaded and every page run: the budget README states
@@ -440,7 +442,8 @@ def run_load(scenario: str = "mixed", sessions: int = 16, seconds: float = 300, 
     """Start a server (with SHOWROOM_MAX_BATCH=`max_batch` when given), load it, stop it; what the visitors saw."""
     environment = {"SHOWROOM_MAX_BATCH": max_batch} if max_batch else {}
     with serve(environment=environment) as server:
-        run = _load(server.url, lambda: resident_mb(server.pid), SCENARIOS[scenario], sessions, seconds, remote=False)
+        measure = functools.partial(family_resident_mb, server.pid)
+        run = _load(server.url, measure, SCENARIOS[scenario], sessions, seconds, remote=False)
         memory, tally, loaded = asyncio.run(run)
     return LoadReport(scenario, sessions, loaded, memory, tally, max_batch or "default")
 
@@ -455,7 +458,7 @@ def run_load_through_serve(scenario: str, sessions: int, seconds: float, chat_re
         with serve(environment={"SHOWROOM_SERVE_URL": state.url}) as server:
 
             def measure() -> float:
-                dashboard.append(resident_mb(server.pid))
+                dashboard.append(family_resident_mb(server.pid))
                 return dashboard[-1] + sum(map(resident_mb, serve_cluster.ray_processes(ray)))
 
             run = _load(server.url, measure, SCENARIOS[scenario], sessions, seconds, remote=True)

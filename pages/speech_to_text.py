@@ -7,7 +7,9 @@ import streamlit as st
 
 from pages import links, ui
 from pages.links import LinkParameter
+from pages.sound_charts import sound_chart
 from pipelines import snippets
+from pipelines.sound_pictures import SoundPicture, draw
 from pipelines.speech_to_text import TASK, Transcript, language_name, languages, transcribe
 from pipelines.subtitles import to_srt, to_vtt
 
@@ -92,6 +94,28 @@ metrics[2].metric(
     "Real-time factor", f"{transcript.real_time_factor:.2f}", help="Transcription time per second of audio"
 )
 st.container(border=True).text(transcript.text)
+
+
+def cached_picture(data: bytes) -> SoundPicture | None:
+    """The recording's waveform and spectrogram, drawn once per recording (by the engine's worker process)."""
+    key = hashlib.sha256(data).hexdigest()
+    kept = st.session_state.get("st-picture")
+    if kept is None or kept[0] != key:
+        picture = ui.run_engine(draw, audio.samples)
+        if picture is None:
+            return None
+        st.session_state["st-picture"] = kept = (key, picture)
+    return kept[1]
+
+
+if (picture := cached_picture(picked.data)) is not None:
+    st.altair_chart(sound_chart(picture, transcript.segments, transcript.cuts), width="stretch")
+    count = len(transcript.segments)
+    marked = [f"{count} transcribed segment{'s' if count > 1 else ''} shaded"] if count else []
+    if transcript.cuts:
+        at = ", ".join(f"{cut:.1f} s" for cut in transcript.cuts)
+        marked.append(f"cut into Whisper's 30-second windows at the pauses at {at} (dashed)")
+    st.caption(" · ".join(["Waveform and log-mel spectrogram (librosa, 80 mel bands)", *marked]))
 if timestamps and transcript.segments:
     table = pd.DataFrame([vars(segment) for segment in transcript.segments], columns=["start", "end", "text"])
     st.dataframe(

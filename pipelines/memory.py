@@ -31,6 +31,15 @@ def resident_mb(pid: int | None = None) -> float:
     return 0.0
 
 
+def family_resident_mb(pid: int | None = None) -> float:
+    """The RSS of this process (or `pid`) and of every process it started, with theirs (the speech page's
+    picture worker, `pipelines.sound_pictures`): what the server costs the machine."""
+    pid = pid or os.getpid()
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    started = [int(child) for child in children.read_text().split()] if children.is_file() else []
+    return resident_mb(pid) + sum(family_resident_mb(child) for child in started)
+
+
 _M_ARENA_MAX = -8  # mallopt's parameter number for the arena limit, from glibc's malloc.h
 _ARENAS = 2
 

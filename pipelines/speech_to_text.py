@@ -42,6 +42,7 @@ class Transcript:
     audio: PreparedAudio
     seconds: float  # time spent transcribing, decoding excluded
     notices: tuple[str, ...] = ()
+    cuts: tuple[float, ...] = ()  # seconds where a window ends and the next begins (the pauses it was cut at)
 
     @property
     def real_time_factor(self) -> float:
@@ -112,7 +113,8 @@ def transcribe(
         texts.append(answer["text"].strip())
         segments += _shifted(answer.get("chunks", []), start / SAMPLE_RATE, end / SAMPLE_RATE)
     text = " ".join(part for part in texts if part)
-    return Transcript(text, segments, name, audio, seconds, () if text else (NO_SPEECH,))
+    cuts = tuple(round(start / SAMPLE_RATE, 2) for start, _ in windows[1:])
+    return Transcript(text, segments, name, audio, seconds, () if text else (NO_SPEECH,), cuts)
 
 
 def _generate_options(config, language: str | None) -> dict:

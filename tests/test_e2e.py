@@ -298,6 +298,11 @@ def test_speech_upload_and_srt_download(page: object, dashboard: str, tmp_path: 
     cues = download(page, "Subtitles (SRT)", tmp_path / "passage.srt").read_text()
     assert cues.startswith("1\n00:00:00,000 --> ")
     assert "quarterly report" in cues
+    page.get_by_text("Waveform and log-mel spectrogram (librosa, 80 mel bands) · ").wait_for(timeout=60_000)
+    assert "transcribed segment" in page.get_by_text("Waveform and log-mel spectrogram").inner_text()
+    chart = page.locator('[data-testid="stVegaLiteChart"]').first
+    chart.wait_for(timeout=30_000)
+    assert chart.bounding_box()["height"] > 300  # the waveform over the spectrogram, drawn
 
 
 def test_recommender_text_query(page: object, dashboard: str) -> None:

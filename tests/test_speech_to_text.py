@@ -49,7 +49,9 @@ def test_a_long_talk_keeps_every_sentence_with_timestamps(provisioned: Path) -> 
     waits: list[float] = []
     result = transcribe(AUDIO / "talk.opus", timestamps=True, on_wait=lambda ticket: waits.append(ticket.progress))
     assert result.audio.seconds > 75
-    assert len(split_at_pauses(result.audio.samples)) >= 3 and waits  # cut into windows; the page heard the wait
+    windows = split_at_pauses(result.audio.samples)
+    assert len(windows) >= 3 and waits  # cut into windows; the page heard the wait
+    assert result.cuts == tuple(round(start / 16_000, 2) for start, _ in windows[1:])  # the page marks them
     assert word_error_rate([result.text], [SAID["talk"]]) <= 0.15
     heard = set(normalise(result.text))
     for sentence in SAID["talk"].split(". "):  # no sentence lost, at a window's edge or anywhere

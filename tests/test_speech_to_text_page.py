@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from tests.conftest import ROOT
@@ -22,6 +23,10 @@ def test_uploaded_clip_shows_text_segments_metrics_and_downloads(provisioned: Pa
     downloads = {button.label: button for button in app.get("download_button")}
     assert set(downloads) == {"Text (TXT)", "Subtitles (SRT)", "Subtitles (WebVTT)"}
     assert any("resampled from 44,100 Hz" in caption.value for caption in app.caption)
+    assert any(caption.value.startswith("Waveform and log-mel spectrogram") for caption in app.caption)
+    (chart,) = app.get("vega_lite_chart")  # the waveform over the spectrogram, segments marked on both
+    layers = json.loads(chart.proto.spec)["vconcat"]
+    assert len(layers) == 2 and all(len(layer["layer"]) == 2 for layer in layers)
 
 
 def test_microphone_recording_is_transcribed(provisioned: Path) -> None:
