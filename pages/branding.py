@@ -5,6 +5,7 @@
     name = "Northwind Bikes"
     logo = "assets/brand/northwind.png"   # relative to the project folder, or absolute
     accent = "#2F6FDE"                     # Streamlit's primaryColor, light and dark themes alike
+    theme = "dark"                         # "light" or "dark" for every visitor; unset: each visitor's own
 
 Every key is optional and the defaults are Showroom's own. The name is the tab's title and the home
 page's heading; the logo sits above the navigation (`st.logo`); the accent colours buttons, toggles and
@@ -13,6 +14,7 @@ charts' bars. A value that cannot be used is one sentence on the page and the de
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import tomllib
@@ -26,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FILE = ROOT / ".streamlit" / "branding.toml"
 DEFAULT_NAME = "Showroom"
 _COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+THEMES = ("light", "dark")
 _LOGO_TYPES = (".png", ".jpg", ".jpeg", ".svg", ".webp", ".gif")
 
 
@@ -34,6 +37,7 @@ class Branding:
     name: str = DEFAULT_NAME
     logo: Path | None = None
     accent: str | None = None  # None: the theme's own (.streamlit/config.toml)
+    theme: str | None = None  # "light" or "dark" for everyone; None: as each visitor's browser prefers
     problems: tuple[str, ...] = ()
 
 
@@ -57,7 +61,11 @@ def read_branding(path: Path | None = None) -> Branding:
     if accent is not None and not (isinstance(accent, str) and _COLOUR.fullmatch(accent)):
         problems.append(f"The branding accent must be a colour like '#2F6FDE'; got {accent!r}, so the theme's is used.")
         accent = None
-    return Branding(name.strip(), logo, accent, tuple(problems))
+    theme = values.get("theme")
+    if theme is not None and theme not in THEMES:
+        problems.append(f"The branding theme must be 'light' or 'dark'; got {theme!r}, so each visitor's own is used.")
+        theme = None
+    return Branding(name.strip(), logo, accent, theme, tuple(problems))
 
 
 def _logo(value: object, problems: list[str]) -> Path | None:
@@ -71,6 +79,21 @@ def _logo(value: object, problems: list[str]) -> Path | None:
     return logo
 
 
+_VARIANT_COLOURS = ("backgroundColor", "secondaryBackgroundColor", "textColor")
+
+
+@functools.cache
+def _one_theme(theme: str) -> dict[str, object]:
+    """Options that give every visitor `theme`: its variant's colours (as config.toml has them, read once,
+    before any change) as the theme's own, and no variants: while config.toml offers both, the browser's
+    preference picks one whatever `theme.base` says."""
+    options: dict[str, object] = {"theme.base": theme}
+    for option in _VARIANT_COLOURS:
+        options[f"theme.{option}"] = config.get_option(f"theme.{theme}.{option}")
+        options |= {f"theme.{variant}.{option}": None for variant in THEMES}
+    return options
+
+
 def apply_branding() -> Branding:
     """Tab title, logo and accent for this run (app.py, before navigation)."""
     brand = read_branding()
@@ -79,9 +102,14 @@ def apply_branding() -> Branding:
         st.logo(str(brand.logo))
     for problem in brand.problems:
         st.warning(problem, icon=":material/palette:")
-    if brand.accent and config.get_option("theme.primaryColor") != brand.accent:
+    changes = {"theme.primaryColor": brand.accent} if brand.accent else {}
+    if brand.theme:
+        changes |= _one_theme(brand.theme)
+    changes = {key: value for key, value in changes.items() if config.get_option(key) != value}
+    for key, value in changes.items():
+        config.set_option(key, value)
+    if changes:
         # The theme travels at the start of each run: set now, it reaches the browser from the next run on,
         # so the first visit after a start runs again at once (once per process).
-        config.set_option("theme.primaryColor", brand.accent)
         st.rerun()
     return brand

@@ -8,10 +8,10 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from pages.ui import theme_accent
 from pipelines.sound_pictures import SoundPicture
 from pipelines.speech_to_text import Segment
 
-ACCENT = "#E8590C"
 CUT_COLOUR = "#D64545"
 
 
@@ -20,7 +20,7 @@ def sound_chart(picture: SoundPicture, segments: list[Segment], cuts: tuple[floa
     time = alt.X("start:Q", title="seconds", scale=alt.Scale(domain=[0, float(starts[-1] + picture.column_seconds)]))
     wave = (
         alt.Chart(pd.DataFrame({"start": starts, "low": picture.low, "high": picture.high}))
-        .mark_area(color=ACCENT, opacity=0.85)
+        .mark_area(color=theme_accent(), opacity=0.85)
         .encode(x=time, y=alt.Y("low:Q", title="waveform", scale=alt.Scale(domain=[-1, 1])), y2="high:Q")
         .properties(height=110)
     )

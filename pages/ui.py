@@ -352,11 +352,16 @@ def score_chart(scores: pd.DataFrame, label: str = "label", value: str = "score"
         x=alt.X(f"{value}:Q", title=None, scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
         tooltip=[alt.Tooltip(f"{label}:N"), alt.Tooltip(f"{value}:Q", format=".2%")],
     )
-    bars = base.mark_bar(cornerRadiusEnd=3, color="#E8590C")
+    bars = base.mark_bar(cornerRadiusEnd=3, color=theme_accent())
     text = base.mark_text(align="left", dx=4, color=theme_text_colour()).encode(
         text=alt.Text(f"{value}:Q", format=".1%")
     )
     return (bars + text).properties(height=alt.Step(26))
+
+
+def theme_accent() -> str:
+    """The theme's accent (.streamlit/config.toml, or the branding's): Altair's marks do not take it themselves."""
+    return st.get_option("theme.primaryColor") or "#E8590C"
 
 
 def theme_text_colour() -> str:

@@ -446,18 +446,23 @@ def test_only_the_operator_link_shows_the_model_controls(browser: object, provis
             context.close()
 
 
-def test_a_branding_file_gives_the_tab_title_the_logo_and_the_accent(
+def test_a_branding_file_gives_the_tab_title_the_logo_the_accent_and_its_theme(
     browser: object, provisioned: Path, tmp_path: Path
 ) -> None:
-    Image.new("RGB", (160, 48), (47, 111, 222)).save(tmp_path / "logo.png")
+
     brand = tmp_path / "branding.toml"
-    brand.write_text(f'name = "Northwind Bikes"\nlogo = "{tmp_path / "logo.png"}"\naccent = "#2F6FDE"\n')
+    logo = tmp_path / "logo.png"
+    Image.new("RGB", (160, 48), (47, 111, 222)).save(logo)
+    brand.write_text(f'name = "Northwind Bikes"\nlogo = "{logo}"\naccent = "#2F6FDE"\ntheme = "dark"\n')
     with serve(environment={"SHOWROOM_BRANDING": str(brand)}) as server:
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        context = browser.new_context(viewport={"width": 1400, "height": 1000}, color_scheme="light")
         try:
             page = context.new_page()
             page.goto(f"{server.url}/")
             page.get_by_role("heading", name="Northwind Bikes", level=1).wait_for(timeout=60_000)
+            # the branding's dark theme, though the browser prefers light
+            background = "getComputedStyle(document.querySelector('[data-testid=stApp]')).backgroundColor"
+            page.wait_for_function(f"() => {background} == 'rgb(22, 24, 29)'", timeout=30_000)
             assert "Northwind Bikes" in page.title()
             page.locator('[data-testid="stSidebarLogo"]').wait_for(timeout=30_000)
             tour = page.get_by_role("button", name="Start the tour")

@@ -331,7 +331,7 @@ def test_a_branding_file_names_the_home_page_and_a_bad_value_is_one_sentence(
     provisioned: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     brand = tmp_path / "branding.toml"
-    brand.write_text('name = "Northwind Bikes"\naccent = "blue"\nlogo = "no-such-logo.png"\n')
+    brand.write_text('name = "Northwind Bikes"\naccent = "blue"\nlogo = "no-such-logo.png"\ntheme = "sepia"\n')
     monkeypatch.setenv("SHOWROOM_BRANDING", str(brand))
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
     assert not app.exception
@@ -339,6 +339,7 @@ def test_a_branding_file_names_the_home_page_and_a_bad_value_is_one_sentence(
     warnings = [warning.value for warning in app.warning]
     assert any("accent must be a colour like '#2F6FDE'; got 'blue'" in warning for warning in warnings)
     assert any("logo must be an image file" in warning for warning in warnings)
+    assert any("theme must be 'light' or 'dark'; got 'sepia'" in warning for warning in warnings)
 
     brand.write_text("name = Northwind\n")  # not TOML: a string needs quotes
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
