@@ -17,6 +17,7 @@ from pages.demos import DEMOS, Demo
 from pages.operator import is_operator
 from pipelines.catalog import default_model, has_pipeline
 from pipelines.loader import load
+from pipelines.settings import load_settings
 
 PRESENTING = "presenting"  # presenter mode on or off, for this session
 _TOGGLE = "presenter-toggle"
@@ -61,9 +62,9 @@ def frame(url_path: str) -> None:
 
 
 def start_tour() -> None:
-    """From the home page: warm every demo's default model (the operator's tour only: loading is theirs),
-    then open the first stop."""
-    if is_operator():
+    """From the home page: warm every demo's default model (the operator's tour only: loading is theirs;
+    with a model server the models live there, and its operator warms them), then open the first stop."""
+    if is_operator() and not load_settings().serve_url:
         with st.status("Warming up the demos' models…", expanded=False) as progress:
             for demo in DEMOS:
                 if has_pipeline(demo.task):
