@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import functools
 import hashlib
+import importlib.util
 import inspect
 import os
 import shutil
@@ -68,12 +69,12 @@ def _canvas() -> tuple[Image.Image, ImageDraw.ImageDraw]:
 
 @functools.cache
 def _font(size: int) -> ImageFont.FreeTypeFont:
-    """Source Sans, the dashboard's own typeface, from the Streamlit package (Pillow's default font has no
-    accented letters: "às" came out as a box); Pillow's default where a Streamlit release moved it."""
-    import streamlit
-
-    media = Path(streamlit.__file__).parent / "static" / "static" / "media"
-    found = sorted(media.glob("SourceSans*Upright*.woff2"))
+    """Source Sans, the dashboard's own typeface, read from the files of the installed dashboard package,
+    which is located, not imported: the engine stays free of it (Pillow's default font has no accented
+    letters: "às" came out as a box). Pillow's default where a release moved the file."""
+    spec = importlib.util.find_spec("streamlit")
+    package = Path(spec.origin).parent if spec and spec.origin else None
+    found = sorted((package / "static" / "static" / "media").glob("SourceSans*Upright*.woff2")) if package else []
     if not found:
         return ImageFont.load_default(size=size)
     font = ImageFont.truetype(str(found[0]), size)
