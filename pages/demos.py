@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pipelines.showcase import SHOWCASE
+
 
 @dataclass(frozen=True)
 class Demo:
@@ -17,12 +19,11 @@ class Demo:
     script: str
     task: str
     blurb: str
-    # The link parameters of its best example (pages/links.py): the tour and the README's screenshots open it.
-    showcase: tuple[tuple[str, str], ...] = ()
 
     @property
     def showcase_link(self) -> dict[str, str]:
-        return dict(self.showcase)
+        """The link parameters of its best example (`pipelines.showcase`)."""
+        return dict(SHOWCASE.get(self.task, {}))
 
 
 DEMOS: tuple[Demo, ...] = (
@@ -34,7 +35,6 @@ DEMOS: tuple[Demo, ...] = (
         script="pages/text_generation.py",
         task="text-generation",
         blurb="A customer-service chatbot on a real instruction-tuned LLM: answers stream token by token.",
-        showcase=(("text", "When are you open on Saturdays?"),),
     ),
     Demo(
         section="Language",
@@ -44,7 +44,6 @@ DEMOS: tuple[Demo, ...] = (
         script="pages/sentiment.py",
         task="sentiment",
         blurb="Negative, neutral or positive: one text, a pasted list or a whole CSV, with the model's own report.",
-        showcase=(("text", "I absolutely love this bike, best purchase of the year!"),),
     ),
     Demo(
         section="Language",
@@ -54,7 +53,6 @@ DEMOS: tuple[Demo, ...] = (
         script="pages/translation.py",
         task="translation",
         blurb="English ↔ Portuguese on Mozilla's Firefox Translations models: a document, or a whole CSV column.",
-        showcase=(("text", "The shop opens at nine on weekdays."),),
     ),
     Demo(
         section="Vision",
@@ -64,7 +62,6 @@ DEMOS: tuple[Demo, ...] = (
         script="pages/image_classification.py",
         task="image-classification",
         blurb="Name what a photo shows among the 1,000 ImageNet classes, and compare two models side by side.",
-        showcase=(("example", "coffee"),),
     ),
     Demo(
         section="Vision",
@@ -74,7 +71,6 @@ DEMOS: tuple[Demo, ...] = (
         script="pages/object_detection.py",
         task="object-detection",
         blurb="Boxes around the people, animals and things in a photo (80 COCO classes), two detectors to compare.",
-        showcase=(("example", "chelsea"),),
     ),
     Demo(
         section="Audio",
@@ -84,7 +80,6 @@ DEMOS: tuple[Demo, ...] = (
         script="pages/speech_to_text.py",
         task="speech-to-text",
         blurb="Transcribe an upload in any common format or the microphone, with timestamps and subtitle files.",
-        showcase=(("example", "support_call"),),
     ),
     Demo(
         section="Recommendation",
@@ -94,7 +89,6 @@ DEMOS: tuple[Demo, ...] = (
         script="pages/recommender.py",
         task="recommender",
         blurb="Movies like a movie, movies matching a description, and per-user picks with reasons (MovieLens 100K).",
-        showcase=(("movie", "Star Wars (1977)"),),
     ),
 )
 

@@ -59,9 +59,9 @@ st.audio(picked.data)
 chosen = None if language in (None, AUTO) else language
 
 
-def cached_transcript(data: bytes) -> Transcript | None:
+def cached_transcript(data: bytes, digest: str) -> Transcript | None:
     """Transcribe once per recording and setting: a rerun (a download click, say) must not transcribe again."""
-    key = (hashlib.sha256(data).hexdigest(), spec.name, chosen, timestamps)
+    key = (digest, spec.name, chosen, timestamps)
     cache = st.session_state.setdefault("st-transcripts", {})
     if key not in cache:
         with ui.place_in_line("Transcribing") as on_wait:
@@ -73,7 +73,8 @@ def cached_transcript(data: bytes) -> Transcript | None:
     return cache[key]
 
 
-transcript = cached_transcript(picked.data)
+digest = hashlib.sha256(picked.data).hexdigest()  # once per run: an upload may be 25 MB
+transcript = cached_transcript(picked.data, digest)
 if transcript is None:
     st.stop()
 audio = transcript.audio
@@ -96,19 +97,18 @@ metrics[2].metric(
 st.container(border=True).text(transcript.text)
 
 
-def cached_picture(data: bytes) -> SoundPicture | None:
+def cached_picture(digest: str) -> SoundPicture | None:
     """The recording's waveform and spectrogram, drawn once per recording (by the engine's worker process)."""
-    key = hashlib.sha256(data).hexdigest()
     kept = st.session_state.get("st-picture")
-    if kept is None or kept[0] != key:
+    if kept is None or kept[0] != digest:
         picture = ui.run_engine(draw, audio.samples)
         if picture is None:
             return None
-        st.session_state["st-picture"] = kept = (key, picture)
+        st.session_state["st-picture"] = kept = (digest, picture)
     return kept[1]
 
 
-if (picture := cached_picture(picked.data)) is not None:
+if (picture := cached_picture(digest)) is not None:
     st.altair_chart(sound_chart(picture, transcript.segments, transcript.cuts), width="stretch")
     count = len(transcript.segments)
     marked = [f"{count} transcribed segment{'s' if count > 1 else ''} shaded"] if count else []

@@ -28,14 +28,18 @@ from PIL import Image, ImageDraw, ImageFont, ImageOps
 from pipelines.catalog import default_model, find_model
 from pipelines.provision import build_key
 from pipelines.settings import load_settings
+from pipelines.showcase import SHOWCASE
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 SIZE = (640, 360)
 BACKGROUND, INK, ACCENT, MUTED = "#F5F3F0", "#1F2328", "#E8590C", "#9AA0A6"
-CHAT_QUESTION = "When are you open on Saturdays?"
-REVIEW = "I absolutely love this bike, best purchase of the year!"
-SENTENCE = "The shop opens at nine on weekdays."
-MOVIE = "Star Wars (1977)"
+CHAT_QUESTION = SHOWCASE["text-generation"]["text"]
+REVIEW = SHOWCASE["sentiment"]["text"]
+SENTENCE = SHOWCASE["translation"]["text"]
+MOVIE = SHOWCASE["recommender"]["movie"]
+PHOTO = ASSETS / "images" / f"{SHOWCASE['image-classification']['example']}.jpg"
+DETECTED = ASSETS / "images" / f"{SHOWCASE['object-detection']['example']}.jpg"
+CLIP = ASSETS / "audio" / f"{SHOWCASE['speech-to-text']['example']}.wav"
 TASKS = ("text-generation", "sentiment", "translation", "image-classification", "object-detection")
 TASKS += ("speech-to-text", "recommender")
 # magma-like stops for the spectrogram, from the quietest (black) to the loudest (pale yellow)
@@ -52,14 +56,10 @@ def picture_path(task: str) -> Path:
 
 def pictures_key() -> str:
     inputs = [inspect.getsource(inspect.getmodule(pictures_key))]
-    inputs += [path.name + hashlib.sha256(path.read_bytes()).hexdigest() for path in _examples()]
+    inputs += [path.name + hashlib.sha256(path.read_bytes()).hexdigest() for path in (PHOTO, DETECTED, CLIP)]
     inputs += [build_key(default_model(task)) for task in TASKS if task != "recommender"]
     inputs += [build_key(find_model("minilm-l6"))]
     return hashlib.sha256("\n".join(inputs).encode()).hexdigest()[:16]
-
-
-def _examples() -> list[Path]:
-    return [ASSETS / "images" / "coffee.jpg", ASSETS / "images" / "chelsea.jpg", ASSETS / "audio" / "support_call.wav"]
 
 
 def _canvas() -> tuple[Image.Image, ImageDraw.ImageDraw]:
@@ -155,16 +155,12 @@ def _translation() -> Image.Image:
     return image
 
 
-def _photo(name: str, size: tuple[int, int]) -> Image.Image:
-    return ImageOps.fit(Image.open(ASSETS / "images" / name).convert("RGB"), size)
-
-
 def _classification() -> Image.Image:
     from pipelines.image_classification import classify_image
 
-    result = classify_image(ASSETS / "images" / "coffee.jpg", top_k=3)
+    result = classify_image(PHOTO, top_k=3)
     image, draw = _canvas()
-    image.paste(_photo("coffee.jpg", (260, 360)), (0, 0))
+    image.paste(ImageOps.fit(Image.open(PHOTO).convert("RGB"), (260, 360)), (0, 0))
     for index, score in enumerate(result.scores):
         top = 60 + index * 96
         draw.text((284, top), score.label, fill=INK, font=_font(24))
@@ -175,7 +171,7 @@ def _classification() -> Image.Image:
 def _detection() -> Image.Image:
     from pipelines.object_detection import annotate, detect_objects
 
-    return ImageOps.pad(annotate(detect_objects(ASSETS / "images" / "chelsea.jpg")), SIZE, color=BACKGROUND)
+    return ImageOps.pad(annotate(detect_objects(DETECTED)), SIZE, color=BACKGROUND)
 
 
 def _speech() -> Image.Image:
@@ -183,15 +179,14 @@ def _speech() -> Image.Image:
     from pipelines.sound_pictures import sound_picture
     from pipelines.speech_to_text import transcribe
 
-    clip = ASSETS / "audio" / "support_call.wav"
-    picture = sound_picture(prepare_audio(clip).samples)
+    picture = sound_picture(prepare_audio(CLIP).samples)
     levels = (picture.mel_db[::-1] + 80) / 80 * (len(_MAGMA) - 1)  # high frequencies at the top
     low = np.clip(np.floor(levels).astype(int), 0, len(_MAGMA) - 2)
     share = (levels - low)[..., None]
     colours = (_MAGMA[low] * (1 - share) + _MAGMA[low + 1] * share).astype(np.uint8)
     image, draw = _canvas()
     image.paste(Image.fromarray(colours).resize((SIZE[0], 240), Image.Resampling.BILINEAR), (0, 0))
-    _text_block(draw, (24, 256), transcribe(clip).text, 22, INK, 592)
+    _text_block(draw, (24, 256), transcribe(CLIP).text, 22, INK, 592)
     return image
 
 
