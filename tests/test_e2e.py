@@ -300,9 +300,9 @@ def test_speech_upload_and_srt_download(page: object, dashboard: str, tmp_path: 
     assert "quarterly report" in cues
     page.get_by_text("Waveform and log-mel spectrogram (librosa, 80 mel bands) · ").wait_for(timeout=60_000)
     assert "transcribed segment" in page.get_by_text("Waveform and log-mel spectrogram").inner_text()
-    chart = page.locator('[data-testid="stVegaLiteChart"]').first
-    chart.wait_for(timeout=30_000)
-    assert chart.bounding_box()["height"] > 300  # the waveform over the spectrogram, drawn
+    # the waveform over the spectrogram, drawn (polled: the chart is laid out after it is attached)
+    drawn = "document.querySelector('[data-testid=stVegaLiteChart]')?.getBoundingClientRect().height > 300"
+    page.wait_for_function(f"() => {drawn}", timeout=30_000)
 
 
 def test_recommender_text_query(page: object, dashboard: str) -> None:
