@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 
-from pipelines.beam_cache import beam_search_cache
 from pipelines.sentence_vectors import mean_pooled
 from pipelines.serving import RunBatch
 
@@ -42,8 +41,7 @@ def _speech_windows(pipe: Any, windows: list[dict], options: Hashable) -> list[d
     """Whisper over 30-second windows; options are (timestamps, generate_kwargs as sorted pairs)."""
     timestamps, generate_kwargs = options  # type: ignore[misc]
     fresh = [dict(window) for window in windows]  # the pipeline pops "raw" out of each dict it reads
-    # One batch, so one `generate` call, gets the one cache.
-    keywords = dict(generate_kwargs, cache=beam_search_cache())
+    keywords = dict(generate_kwargs)
     return list(pipe(fresh, batch_size=len(fresh), return_timestamps=timestamps, generate_kwargs=keywords))
 
 
@@ -64,8 +62,8 @@ BATCH_CALLS: dict[str, RunBatch] = {
 # Items per batch for tasks whose working memory grows with the batch and whose model gains little from
 # it on a CPU: a CenterNet image holds ~75 MB of activations while it runs (the detectors' graphs run
 # image by image anyway), a Whisper window its encoder's 1,500 frames. With batches of 16 of each allowed,
-# the load test's server peaked at 2.7 GB. Whisper decodes with 5 beams, so each window holds five copies
-# of its cross-attention keys and values: four windows at once were 10% faster than two but peaked 150 MB
-# higher, one was 26% slower. MobileNetV2's eight photos took twice as long in one batch of 8 as in
-# batches of 2, and peaked twice as high (`python -m benchmarks.bench_memory`).
+# the load test's server peaked at 2.7 GB. Whisper's beams share one copy of a window's audio
+# (`pipelines.beam_cache`): four windows at once took as long as two (6.5 / 6.7 s for a 116-s recording)
+# and peaked 80 MB higher. MobileNetV2's eight photos took twice as long in one batch of 8 as in batches
+# of 2, and peaked twice as high (`python -m benchmarks.bench_memory`).
 BATCH_CAPS: dict[str, int] = {"object-detection": 2, "image-classification": 2, "speech-to-text": 2}

@@ -179,6 +179,10 @@ def _load(model: ModelLocation, settings: Settings) -> LoadedModel:
 
         store_weights_in_16_bits(loaded.model)
         release_freed_memory()  # the float32 copies' pages
+    if model.task == "speech-to-text":
+        from pipelines.beam_cache import share_audio_across_beams
+
+        share_audio_across_beams(loaded.model)
     max_batch = min(settings.max_batch, BATCH_CAPS.get(model.task, settings.max_batch))
     nice = 0 if model.task == "text-generation" else settings.batch_nice  # the streamed chat goes first
     limits = ServingLimits(max_batch, settings.queue_size, settings.batch_window_seconds, nice)
