@@ -10,8 +10,8 @@ kernel's high-water mark, reset before the work) are its own:
 - Whisper tiny.en on a 2-minute recording (four 30-second windows) with 1, 2 and 4 windows per batch:
   seconds, and the peak above the RSS before it;
 - MobileNetV2 on the four example photos twice, 1, 2 and 8 photos per batch: the same two figures;
-- the speech page's pictures of that recording (`pipelines.sound_pictures`), drawn by its worker process
-  and in the calling process: seconds (first and second picture) and what each process grows by.
+- the speech page's pictures of that recording (`pipelines.sound_pictures`): seconds (first and second
+  picture) and the peak over the RSS before.
 """
 
 from __future__ import annotations
@@ -71,23 +71,21 @@ def recording() -> np.ndarray:
     return np.tile(speech, RECORDING_SECONDS * SAMPLE_RATE // len(speech) + 1)[: RECORDING_SECONDS * SAMPLE_RATE]
 
 
-def pictures_child(where: str) -> dict:
-    """The speech page's pictures of the recording, drawn by the worker process or in this one."""
+def pictures_child() -> dict:
+    """The speech page's pictures of the recording, twice, in this process as in the server."""
     import torch  # noqa: F401  (as in the server, where the models' libraries are loaded first)
 
-    from pipelines.memory import family_resident_mb
-    from pipelines.sound_pictures import WORKER, draw, sound_picture
+    from pipelines.sound_pictures import sound_picture
 
     samples = recording()
     before = resident_mb()
+    reset_peak()
     times = []
     for _ in range(2):
         started = time.perf_counter()
-        (draw if where == "worker" else sound_picture)(samples)
+        sound_picture(samples)
         times.append(time.perf_counter() - started)
-    grown, worker = resident_mb() - before, family_resident_mb() - resident_mb()
-    WORKER.stop()
-    return {"first_s": times[0], "second_s": times[1], "caller_growth_mb": grown, "worker_mb": worker}
+    return {"first_s": times[0], "second_s": times[1], "peak_over_mb": peak_mb() - before}
 
 
 def speech_child(windows_per_batch: int) -> dict:
@@ -145,7 +143,7 @@ def main() -> int:
         print(json.dumps(speech_child(int(sys.argv[2]))))
         return 0
     if sys.argv[1:2] == ["--pictures"]:
-        print(json.dumps(pictures_child(sys.argv[2])))
+        print(json.dumps(pictures_child()))
         return 0
     if sys.argv[1:2] == ["--classification"]:
         print(json.dumps(classification_child(int(sys.argv[2]))))
@@ -171,19 +169,10 @@ def main() -> int:
     text += "\nMobileNetV2, eight photos sent at once (the four examples twice):\n\n"
     text += markdown_table(["photos per batch", "all eight", "peak over RSS before"], rows)
     text += f"\nSame labels every way: {len({tuple(run['labels']) for run in photos.values()}) == 1}\n"
-    pictures = {where: in_fresh_process(["--pictures", where]) for where in ("worker", "server")}
-    rows = [
-        [
-            where,
-            f"{run['first_s']:.2f} s",
-            f"{run['second_s']:.2f} s",
-            f"+{run['caller_growth_mb']:,.0f} MB",
-            f"{run['worker_mb']:,.0f} MB",
-        ]
-        for where, run in pictures.items()
-    ]
-    text += f"\nThe speech page's waveform and spectrogram of the {RECORDING_SECONDS}-second recording (librosa):\n\n"
-    text += markdown_table(["drawn in", "first", "second", "server RSS growth", "worker process RSS"], rows)
+    pictures = in_fresh_process(["--pictures"])
+    text += f"\nThe speech page's waveform and log-mel spectrogram of the {RECORDING_SECONDS}-second recording: "
+    text += f"first {pictures['first_s']:.2f} s, second {pictures['second_s']:.2f} s, "
+    text += f"peak +{pictures['peak_over_mb']:,.0f} MB over the RSS before\n"
     save("memory.md", text)
     return 0
 

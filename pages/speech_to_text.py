@@ -9,7 +9,7 @@ from pages import links, ui
 from pages.links import LinkParameter
 from pages.sound_charts import sound_chart
 from pipelines import snippets
-from pipelines.sound_pictures import SoundPicture, draw
+from pipelines.sound_pictures import SoundPicture, sound_picture
 from pipelines.speech_to_text import TASK, Transcript, language_name, languages, transcribe
 from pipelines.subtitles import to_srt, to_vtt
 
@@ -98,10 +98,10 @@ st.container(border=True).text(transcript.text)
 
 
 def cached_picture(digest: str) -> SoundPicture | None:
-    """The recording's waveform and spectrogram, drawn once per recording (by the engine's worker process)."""
+    """The recording's waveform and spectrogram, drawn once per recording."""
     kept = st.session_state.get("st-picture")
     if kept is None or kept[0] != digest:
-        picture = ui.run_engine(draw, audio.samples)
+        picture = ui.run_engine(sound_picture, audio.samples)
         if picture is None:
             return None
         st.session_state["st-picture"] = kept = (digest, picture)
@@ -115,7 +115,7 @@ if (picture := cached_picture(digest)) is not None:
     if transcript.cuts:
         at = ", ".join(f"{cut:.1f} s" for cut in transcript.cuts)
         marked.append(f"cut into Whisper's 30-second windows at the pauses at {at} (dashed)")
-    st.caption(" · ".join(["Waveform and log-mel spectrogram (librosa, 80 mel bands)", *marked]))
+    st.caption(" · ".join(["Waveform and log-mel spectrogram (what Whisper reads: 80 mel bands)", *marked]))
 if timestamps and transcript.segments:
     table = pd.DataFrame([vars(segment) for segment in transcript.segments], columns=["start", "end", "text"])
     st.dataframe(

@@ -32,8 +32,8 @@ def resident_mb(pid: int | None = None) -> float:
 
 
 def family_resident_mb(pid: int | None = None) -> float:
-    """The RSS of this process (or `pid`) and of every process it started, with theirs (the speech page's
-    picture worker, `pipelines.sound_pictures`): what the server costs the machine."""
+    """The RSS of this process (or `pid`) and of every process it started, with theirs: what the server
+    costs the machine, whatever helper processes a library starts."""
     pid = pid or os.getpid()
     children = Path(f"/proc/{pid}/task/{pid}/children")
     started = [int(child) for child in children.read_text().split()] if children.is_file() else []
