@@ -7,9 +7,10 @@ products (the widening is exact; bit for bit on one torch thread, as the engine 
 split a sliced product differently), for 284 MB less with SmolLM2 (`python -m benchmarks.bench_memory`).
 
 The widened copy lives only for one product, and a large matrix is widened in slices: glibc serves an
-allocation over 32 MB with a fresh mapping that the kernel zeroes each time, and widening the whole
-49,152-word output matrix at every decoding step made the batched chat 50% slower; in slices of at most
-`SLICE_BYTES` the heap reuses the same pages and the chat runs as fast as with float32 weights.
+allocation over its mmap threshold (`pipelines.memory.MMAP_BYTES`) with a fresh mapping that the kernel
+zeroes each time, and widening the whole 49,152-word output matrix at every decoding step made the
+batched chat 50% slower; in slices of at most `SLICE_BYTES` the heap reuses the same pages and the chat
+runs as fast as with float32 weights.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-SLICE_BYTES = 16 * 1024 * 1024  # well under glibc's largest heap allocation (32 MB); bigger ones are mapped afresh
+SLICE_BYTES = 4 * 1024 * 1024  # under the mmap threshold (8 MB): bigger ones are mapped afresh
 
 
 class HalfStoredLinear(nn.Module):

@@ -18,7 +18,7 @@ from pipelines.batch_calls import BATCH_CALLS, BATCH_CAPS
 from pipelines.catalog import CATALOG, catalog_entry, has_pipeline, pipeline_task
 from pipelines.chat_serving import ChatServer
 from pipelines.errors import ModelNotAvailable
-from pipelines.memory import limit_heap_arenas, release_freed_memory
+from pipelines.memory import release_freed_memory, tune_heap
 from pipelines.provision import model_dir, model_state
 from pipelines.remote import RemoteChatServer, RemoteServer
 from pipelines.serving import ModelServer, ServingLimits
@@ -168,7 +168,7 @@ def _load(model: ModelLocation, settings: Settings) -> LoadedModel:
     import pipelines.architectures  # noqa: F401  (registers Showroom's own model classes)
 
     torch.set_num_threads(settings.torch_threads)
-    limit_heap_arenas()  # before the first model's tensors, so they and every later request share two arenas
+    tune_heap()  # before the first model's tensors, so they and every later request share two arenas
     started = time.perf_counter()
     # Loaded straight into its serving precision: casting a loaded copy left the freed weights
     # scattered through the heap, and unloading gave back less.
