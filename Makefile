@@ -18,6 +18,7 @@ $(INSTALLED): requirements.txt
 models: $(INSTALLED) npm
 	$(PY) -m pipelines models pull
 	$(PY) -m pipelines.assistant_report --if-outdated
+	$(PY) -m pipelines.report_cards --if-outdated
 	$(PY) -m pipelines.card_pictures --if-outdated
 
 ## Debian packages a fresh machine may lack, installed with apt when root: npm fetches the detectors'

@@ -62,7 +62,10 @@ if pair_model is None:
 with st.expander("About the model", icon=":material/info:"):
     ui.model_card(pair_model)
 
-single, batch = st.tabs(["Text", "Batch"])
+single, batch, report = st.tabs(["Text", "Batch", "Model report"])
+
+with report:
+    ui.report_card(pair_model)
 
 with single:
     ui.example_buttons(EXAMPLES.get(source, ()), state_key="tr-text", key_prefix=f"tr-{source}")

@@ -23,6 +23,7 @@ from pipelines.catalog import ModelSpec, models_for_task
 from pipelines.errors import ShowroomError
 from pipelines.images import UPLOAD_TYPES
 from pipelines.provision import model_dir
+from pipelines.report_cards import load_card
 from pipelines.serving import WaitCallback, Waiting
 from pipelines.snippets import CodeSnippet
 from pipelines.text_tables import MAX_CSV_BYTES, guess_text_column, read_csv, texts_in_column
@@ -94,6 +95,28 @@ def model_card(spec: ModelSpec) -> None:
                 st.markdown(f"**{spec.display_name} is provided under and subject to these terms:**")
                 with st.container(height=240):
                     st.text(terms.read_text(encoding="utf-8"))
+
+
+def report_card(spec: ModelSpec) -> None:
+    """The model's quality as measured at provisioning (`pipelines.report_cards`): the figure, what it was
+    measured on, and the items it got most wrong."""
+    card = run_engine(load_card, spec.name)
+    if card is None:
+        st.caption(f"{spec.display_name} has no report card: `make models` measures the catalog's models.")
+        return
+    value = f"{card['value']:.1%}" if card["lower_is_better"] else f"{card['value']:.1f}"
+    left, right = st.columns(2)
+    left.metric(card["metric"], value, help="lower is better" if card["lower_is_better"] else None)
+    if "real_time_factor" in card:
+        right.metric("Real-time factor", f"{card['real_time_factor']:.2f}", help="Seconds of work per second of audio")
+    st.caption(f"Measured by `python -m pipelines.report_cards` on {card['data']}, through this engine.")
+    if card["worst"]:
+        st.markdown("**What it got most wrong**")
+        rows = [
+            {"item": item["item"], "expected": item["expected"], "got": item["got"], card["metric"]: item["score"]}
+            for item in card["worst"]
+        ]
+        st.dataframe(rows, hide_index=True, width="stretch")
 
 
 def pick_model(task: str, key: str) -> ModelSpec:

@@ -55,7 +55,9 @@ def picture_path(task: str) -> Path:
 
 
 def pictures_key() -> str:
-    inputs = [inspect.getsource(inspect.getmodule(pictures_key))]
+    from pipelines import sound_pictures
+
+    inputs = [inspect.getsource(inspect.getmodule(pictures_key)), inspect.getsource(sound_pictures)]
     inputs += [path.name + hashlib.sha256(path.read_bytes()).hexdigest() for path in (PHOTO, DETECTED, CLIP)]
     inputs += [build_key(default_model(task)) for task in TASKS if task != "recommender"]
     inputs += [build_key(find_model("minilm-l6"))]
