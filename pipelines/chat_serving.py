@@ -33,7 +33,7 @@ from pipelines.chat_prompt import ChatMessage, FittedPrompt, fit_text_to_window,
 from pipelines.errors import ModelNotAvailable, ServerBusy
 from pipelines.serving import ServingLimits, busy_sentence
 
-CACHE_TOKENS = 4096  # KV cache for every running answer together: 189 MB for SmolLM2 in float32
+CACHE_TOKENS = 3072  # KV cache for every running answer together: 142 MB for SmolLM2 in float32
 PAGE_TOKENS = 32  # prefix sharing reuses whole pages, so a page must be much shorter than a system prompt
 STEP_TOKENS = 256  # tokens per forward pass: a long prompt is read in slices between other answers' steps
 SAMPLING_TOP_K = 50  # what `generate()` uses by default when sampling
