@@ -1,16 +1,19 @@
-"""Whisper here: real-time factor and word error rate per model and precision, engine vs raw pipeline.
+"""Whisper here: real-time factor and word error rate per model, precision and decoding.
 
     python -m benchmarks.bench_speech_to_text
 
 On the committed espeak-ng clips (tests/data/audio, assets/audio): for each provisioned Whisper model, the
 raw transformers pipeline in float32, float16 and bfloat16 (same text? how fast?), then Showroom's
-engine in its serving precision (`pipelines.loader.serving_dtype`). Real-time factor = transcription
-seconds / audio seconds (below 1 is faster than real time); one torch thread, as the app runs.
+engine in its serving precision (`pipelines.loader.serving_dtype`) with each of its decodings
+(`SHOWROOM_SPEECH_DECODING`: 5 beams, 5 beams with temperature fallback, greedy). Real-time factor =
+transcription seconds / audio seconds (below 1 is faster than real time); one torch thread, as the app
+runs.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -21,7 +24,7 @@ from pipelines.catalog import find_model, models_for_task
 from pipelines.loader import serving_dtype
 from pipelines.provision import model_dir, model_state
 from pipelines.settings import load_settings
-from pipelines.speech_to_text import TASK, transcribe
+from pipelines.speech_to_text import DECODINGS, TASK, transcribe
 from pipelines.transcript_quality import word_error_rate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,7 +77,10 @@ def main() -> int:
             continue
         transcribe(CLIPS["passage"], spec.name)  # load the engine's copy outside the timings
         variants = {f"raw pipeline, {dtype}": raw_run(spec.name, dtype) for dtype in ("float32", "float16", "bfloat16")}
-        variants[f"engine ({serving_dtype(TASK, load_settings())})"] = engine_run(spec.name)
+        for decoding in DECODINGS:  # each of the engine's decodings, in its serving precision
+            os.environ["SHOWROOM_SPEECH_DECODING"] = decoding
+            variants[f"engine ({serving_dtype(TASK, load_settings())}), {decoding}"] = engine_run(spec.name)
+        del os.environ["SHOWROOM_SPEECH_DECODING"]
         baseline = variants["raw pipeline, float32"]["texts"]
         for variant, run in variants.items():
             rows.append(

@@ -67,6 +67,7 @@ class Settings:
     chat_prefix_sharing: bool
     chat_dtype: str
     chat_16bit_weights: bool
+    speech_decoding: str
     serve_url: str
     operator_token: str
     serve_timeout_seconds: float
@@ -113,6 +114,8 @@ def load_settings() -> Settings:
         # A float32 chat model keeps its weights in 16 bits, widened for each product: the same answers
         # in half the memory (pipelines/half_stored.py); off keeps float32 copies, for comparison.
         chat_16bit_weights=_flag("SHOWROOM_CHAT_16BIT_WEIGHTS", default=True),
+        # How Whisper decodes (pipelines/speech_to_text.py, DECODINGS; measured in the README).
+        speech_decoding=_choice("SHOWROOM_SPEECH_DECODING", ("beams", "beams-fallback", "greedy")),
         # A Ray Serve application of Showroom's models (`pipelines.serve_app`): set, every model is
         # served there instead of in this process; unset (the default), Ray is never imported.
         serve_url=os.environ.get("SHOWROOM_SERVE_URL", "").strip(),

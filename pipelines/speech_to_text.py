@@ -19,11 +19,24 @@ from pipelines.catalog import default_model
 from pipelines.errors import InputError
 from pipelines.loader import get_server, resolve_model
 from pipelines.serving import WaitCallback
+from pipelines.settings import load_settings
 
 TASK = "speech-to-text"
 WINDOW_SECONDS = 30.0
 _PAUSE_SEARCH_SECONDS = 8.0  # where to look for the quietest moment: the last 8 s of a window
 _PAUSE_FRAME = SAMPLE_RATE // 10  # 100 ms
+# Whisper's decodings (SHOWROOM_SPEECH_DECODING): the folders' own 5-beam search; the same with the
+# reference's temperature fallback (a window whose text compresses too well, a loop, or whose mean
+# log-probability is too low, is decoded again by sampling at rising temperatures); or greedy.
+DECODINGS: dict[str, dict] = {
+    "beams": {},
+    "beams-fallback": {
+        "temperature": (0.0, 0.2, 0.4, 0.6, 0.8, 1.0),
+        "compression_ratio_threshold": 1.35,  # transformers' measure (zlib over tokens) for OpenAI's 2.4
+        "logprob_threshold": -1.0,
+    },
+    "greedy": {"num_beams": 1},
+}
 NO_SPEECH = "No speech detected: the recording is silent or too quiet to transcribe."
 
 
@@ -98,7 +111,7 @@ def transcribe(
     if not audio.has_sound:
         return Transcript("", [], name, audio, 0.0, (NO_SPEECH,))
     location = resolve_model(name, TASK).location
-    options = _generate_options(_generation_config(location), language)
+    options = _generate_options(_generation_config(location), language) | DECODINGS[load_settings().speech_decoding]
     windows = split_at_pauses(audio.samples)
     server = get_server(name, TASK)
     started = time.perf_counter()

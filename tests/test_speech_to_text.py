@@ -134,3 +134,44 @@ def test_cli_prints_text_and_chunks_per_file(provisioned: Path) -> None:
     assert silence == {"text": "", "chunks": []}
     plain = json.loads(cli("run", "speech-to-text", str(AUDIO / "passage.opus")).stdout)
     assert set(plain[0]) == {"text"}
+
+
+@pytest.mark.parametrize("decoding", ["greedy", "beams-fallback"])
+def test_each_decoding_hears_the_passage(provisioned: Path, decoding: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHOWROOM_SPEECH_DECODING", decoding)
+    heard = transcribe(AUDIO / "passage.wav", "whisper-tiny-en").text
+    assert word_error_rate([heard], [SAID["passage"]]) <= 0.15
+
+
+def test_fallback_decodes_a_failed_window_again_each_time_with_a_fresh_cache(
+    provisioned: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A log-probability threshold no text reaches makes every temperature run: each `generate` of the
+    fallback gets its own cache (pipelines.beam_cache), so none reads another attempt's keys and values."""
+    from pipelines import speech_to_text
+    from pipelines.loader import get_server
+
+    monkeypatch.setenv("SHOWROOM_SPEECH_DECODING", "beams-fallback")
+    unreachable = dict(speech_to_text.DECODINGS["beams-fallback"], logprob_threshold=0.0)
+    monkeypatch.setitem(speech_to_text.DECODINGS, "beams-fallback", unreachable)
+    model = get_server("whisper-tiny-en")._pipeline.model
+    prepare, caches = model._prepare_cache_for_generation, []
+
+    def counting(generation_config, model_kwargs, *args):  # noqa: ANN001, ANN202
+        answer = prepare(generation_config, model_kwargs, *args)
+        caches.append(id(model_kwargs["cache"]))
+        return answer
+
+    monkeypatch.setattr(model, "_prepare_cache_for_generation", counting)
+    transcript = transcribe(AUDIO / "passage.wav", "whisper-tiny-en")
+    assert len(caches) == len(unreachable["temperature"]) == len(set(caches))  # one fresh cache per attempt
+    assert isinstance(transcript.text, str)
+
+
+def test_an_unknown_decoding_is_one_sentence(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipelines.errors import SettingsError
+    from pipelines.settings import load_settings
+
+    monkeypatch.setenv("SHOWROOM_SPEECH_DECODING", "beam")
+    with pytest.raises(SettingsError, match="must be one of beams, beams-fallback, greedy"):
+        load_settings()
