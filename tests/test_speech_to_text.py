@@ -157,7 +157,7 @@ def test_fallback_decodes_a_failed_window_again_each_time_with_a_fresh_cache(
     model = get_server("whisper-tiny-en")._pipeline.model
     prepare, caches = model._prepare_cache_for_generation, []
 
-    def counting(generation_config, model_kwargs, *args):  # noqa: ANN001, ANN202
+    def counting(generation_config: object, model_kwargs: dict, *args: object) -> object:
         answer = prepare(generation_config, model_kwargs, *args)
         caches.append(id(model_kwargs["cache"]))
         return answer
