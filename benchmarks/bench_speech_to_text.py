@@ -15,10 +15,10 @@ from __future__ import annotations
 import json
 import os
 import time
-from pathlib import Path
 
 import pipelines  # noqa: F401  (quiets transformers before it is imported)
 from benchmarks.report import markdown_table, save
+from pipelines import report_cards
 from pipelines.audio import SAMPLE_RATE, prepare_audio
 from pipelines.catalog import find_model, models_for_task
 from pipelines.loader import serving_dtype
@@ -27,15 +27,8 @@ from pipelines.settings import load_settings
 from pipelines.speech_to_text import DECODINGS, TASK, transcribe
 from pipelines.transcript_quality import word_error_rate
 
-ROOT = Path(__file__).resolve().parent.parent
-AUDIO = ROOT / "tests" / "data" / "audio"
-SAID = json.loads((AUDIO / "transcripts.json").read_text())
-CLIPS = {
-    "passage": AUDIO / "passage.wav",
-    "support_call": ROOT / "assets" / "audio" / "support_call.wav",
-    "weather_report": ROOT / "assets" / "audio" / "weather_report.wav",
-    "talk": AUDIO / "talk.opus",
-}
+SAID = json.loads(report_cards.SAID.read_text(encoding="utf-8"))
+CLIPS = report_cards.CLIPS  # the clips the speech models' report cards are measured on
 
 
 def raw_run(name: str, dtype: str) -> dict:

@@ -24,11 +24,11 @@ import pipelines  # noqa: F401  (quiets transformers before it is imported)
 from benchmarks.report import markdown_table, save
 from pipelines.catalog import find_model
 from pipelines.fetch import fetch_package
+from pipelines.report_cards import PAIRS
 from pipelines.settings import load_settings
 from pipelines.translation import model_for_pair, translate
 from pipelines.translation_quality import chrf
 
-PAIRS_FILE = Path(__file__).resolve().parent.parent / "tests" / "data" / "translation_pairs.tsv"
 EXTRAS = {
     "en": (
         "Hello.",
@@ -108,7 +108,7 @@ def measure(source: str, target: str, native, rows: list[dict[str, str]]) -> dic
 
 
 def main() -> int:
-    rows = list(csv.DictReader(PAIRS_FILE.open(encoding="utf-8"), delimiter="\t"))
+    rows = list(csv.DictReader(PAIRS.open(encoding="utf-8"), delimiter="\t"))
     results = []
     with tempfile.TemporaryDirectory() as work:
         for pair, native in native_directions(Path(work)).items():

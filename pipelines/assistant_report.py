@@ -31,6 +31,7 @@ from pipelines.facts import fact_index
 from pipelines.grounding import claims, unsupported
 from pipelines.provision import build_key
 from pipelines.settings import load_settings
+from pipelines.staging import write_json
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets" / "text"
 QUESTION_SETS = ("northwind_questions.json", "harbour_lane_books_questions.json")
@@ -198,12 +199,8 @@ def main() -> None:
         f"(the {result['threshold_chosen_on']} set picks {result['threshold_the_set_picks']})"
     )
     if not arguments.no_write:
-        path = report_path()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-        temporary.replace(path)
-        print(f"written to {path}")
+        write_json(report_path(), result)
+        print(f"written to {report_path()}")
 
 
 if __name__ == "__main__":

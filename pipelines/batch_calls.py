@@ -41,8 +41,7 @@ def _speech_windows(pipe: Any, windows: list[dict], options: Hashable) -> list[d
     """Whisper over 30-second windows; options are (timestamps, generate_kwargs as sorted pairs)."""
     timestamps, generate_kwargs = options  # type: ignore[misc]
     fresh = [dict(window) for window in windows]  # the pipeline pops "raw" out of each dict it reads
-    keywords = dict(generate_kwargs)
-    return list(pipe(fresh, batch_size=len(fresh), return_timestamps=timestamps, generate_kwargs=keywords))
+    return list(pipe(fresh, batch_size=len(fresh), return_timestamps=timestamps, generate_kwargs=dict(generate_kwargs)))
 
 
 def _mean_embeddings(pipe: Any, texts: list[str], options: Hashable) -> list[np.ndarray]:

@@ -24,6 +24,7 @@ from pathlib import Path
 from pipelines.catalog import ModelSpec, models_for_task
 from pipelines.provision import build_key, model_state
 from pipelines.settings import load_settings
+from pipelines.staging import write_json
 from pipelines.transcript_quality import word_error_rate
 from pipelines.translation_quality import chrf
 
@@ -111,11 +112,7 @@ def measure(spec: ModelSpec) -> dict:
     started = time.perf_counter()
     card = CARDS[spec.task](spec)
     card.update(model=spec.name, key=card_key(spec), seconds=time.perf_counter() - started)
-    path = card_path(spec.name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    temporary.replace(path)
+    write_json(card_path(spec.name), card)
     return card
 
 

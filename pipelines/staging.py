@@ -8,6 +8,7 @@ another running pull is still writing.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -20,6 +21,14 @@ def staging_folder(parent: Path, kind: str, name: str) -> Path:
     parent.mkdir(parents=True, exist_ok=True)
     safe_name = re.sub(r"[^\w.-]+", "_", name)
     return Path(tempfile.mkdtemp(prefix=f".{kind}-{safe_name}-{os.getpid()}-", dir=parent))
+
+
+def write_json(path: Path, data: object) -> None:
+    """Write `data` as JSON beside `path` and move it into place: a reader sees the old file or the new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}-{os.getpid()}.tmp")
+    temporary.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    temporary.replace(path)
 
 
 def remove_abandoned(parent: Path, kind: str) -> list[Path]:
