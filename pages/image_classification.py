@@ -27,6 +27,7 @@ specs, setting_column = ui.models_to_run(TASK, key="ic")
 with setting_column:
     top_k = st.slider("Top-k labels", 1, MAX_TOP_K, key=ui.default_state("ic-top-k", 5))
 
+ui.model_reports(specs)
 picked = ui.media_input("ic")
 links.keep_in_link(
     example=links.example_stem(st.session_state.get("ic-source")),

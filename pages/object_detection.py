@@ -38,6 +38,7 @@ with setting_column:
         help="These detectors' scores for real objects mostly lie between 0.4 and 0.7, so 0.3 is a good start.",
     )
 
+ui.model_reports(specs)
 picked = ui.media_input("od")
 links.keep_in_link(
     example=links.example_stem(st.session_state.get("od-source")),

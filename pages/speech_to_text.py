@@ -48,8 +48,7 @@ with language_column:
 with timestamps_column:
     timestamps = st.toggle("Timestamps", value=True, key="st-timestamps", help="Segments with start and end times")
 
-with st.expander("Model report", icon=":material/analytics:"):
-    ui.report_card(spec)
+ui.model_reports([spec])
 picked = ui.media_input("st", ui.AUDIO)
 links.keep_in_link(example=links.example_stem(st.session_state.get("st-source")), model=ui.unless_default(spec, TASK))
 if picked is None:

@@ -104,19 +104,26 @@ def report_card(spec: ModelSpec) -> None:
     if card is None:
         st.caption(f"{spec.display_name} has no report card: `make models` measures the catalog's models.")
         return
-    value = f"{card['value']:.1%}" if card["lower_is_better"] else f"{card['value']:.1f}"
-    left, right = st.columns(2)
-    left.metric(card["metric"], value, help="lower is better" if card["lower_is_better"] else None)
-    if "real_time_factor" in card:
-        right.metric("Real-time factor", f"{card['real_time_factor']:.2f}", help="Seconds of work per second of audio")
+    figures = [card, *card["also"]]
+    for column, figure in zip(st.columns(len(figures)), figures, strict=True):
+        column.metric(figure["metric"], format(figure["value"], figure["format"]), help=figure["help"])
     st.caption(f"Measured by `python -m pipelines.report_cards` on {card['data']}, through this engine.")
     if card["worst"]:
         st.markdown("**What it got most wrong**")
         rows = [
-            {"item": item["item"], "expected": item["expected"], "got": item["got"], card["metric"]: item["score"]}
+            {"item": item["item"], "expected": item["expected"], "got": item["got"], card["score_name"]: item["score"]}
             for item in card["worst"]
         ]
         st.dataframe(rows, hide_index=True, width="stretch")
+
+
+def model_reports(specs: list[ModelSpec]) -> None:
+    """The report cards of the models in use, folded away above the input so they never push it down."""
+    with st.expander("Model report", icon=":material/analytics:"):
+        for spec in specs:
+            if len(specs) > 1:
+                st.markdown(f"**{spec.display_name}**")
+            report_card(spec)
 
 
 def pick_model(task: str, key: str) -> ModelSpec:

@@ -1,11 +1,13 @@
-"""Report cards measured at provisioning: speech-to-text's word error rate and translation's chrF.
+"""Report cards measured at provisioning: speech-to-text's word error rate, translation's chrF, image
+classification's top-1 and top-5 accuracy, and object detection's precision and recall at IoU 0.5.
 
 Each card is computed through the engine, as a visitor's request would be, on the project's own data:
-the espeak-ng clips with what they say (tests/data/audio/transcripts.json) and the English-Portuguese
-sentence pairs (tests/data/translation_pairs.tsv, both directions). The pages show the card of the model
-in use: the metric, what it was measured on and how much, and the items it got most wrong. A card is
-keyed on its data, this code and the model's build, so `--if-outdated` (as `make models` runs it)
-measures again only when one of them changed.
+the espeak-ng clips with what they say (tests/data/audio/transcripts.json), the English-Portuguese
+sentence pairs (tests/data/translation_pairs.tsv, both directions), and real photos from registry
+packages' sample data with hand labels and boxes (tests/data/images/truth.json). The pages show the card
+of the model in use: the figures, what they were measured on and how much, and the items it got most
+wrong. A card is keyed on its own data, its code and the model's build, so `--if-outdated` (as
+`make models` runs it) measures again only when one of them changed.
 
     python -m pipelines.report_cards [--if-outdated]
 """
@@ -19,10 +21,14 @@ import inspect
 import json
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
+from pipelines import image_quality, transcript_quality, translation_quality
 from pipelines.catalog import ModelSpec, models_for_task
-from pipelines.provision import build_key, model_state
+from pipelines.image_quality import Matches, first_right_rank, match, top_k_accuracy
+from pipelines.provision import build_key, model_dir, model_state
 from pipelines.settings import load_settings
 from pipelines.staging import write_json
 from pipelines.transcript_quality import word_error_rate
@@ -38,6 +44,7 @@ CLIPS = {
 }
 SAID = DATA / "audio" / "transcripts.json"
 PAIRS = DATA / "translation_pairs.tsv"
+TRUTH = DATA / "images" / "truth.json"
 WORST = 5  # items shown as what the model got most wrong
 
 
@@ -57,11 +64,14 @@ def speech_card(spec: ModelSpec) -> dict:
     return {
         "metric": "Word error rate",
         "value": word_error_rate(hypotheses, references),
+        "format": ".1%",
+        "help": "Lower is better: words missed, added or changed, over the words said",
         "lower_is_better": True,
+        "also": [_figure("Real-time factor", seconds / audio_seconds, ".2f", "Seconds of work per second of audio")],
         "data": f"{len(items)} espeak-ng clips, {audio_seconds:.0f} s of English speech "
         f"({sum(len(text.split()) for text in references)} words)",
-        "real_time_factor": seconds / audio_seconds,
-        "worst": sorted((item for item in items if item["score"] > 0), key=lambda item: -item["score"])[:WORST],
+        "score_name": "Word error rate",
+        "worst": _most_wrong(items),
     }
 
 
@@ -80,21 +90,127 @@ def translation_card(spec: ModelSpec) -> dict:
     return {
         "metric": "chrF",
         "value": chrf(translated, references),
+        "format": ".1f",
+        "help": "Character n-gram F-score against the reference translation, 0-100",
         "lower_is_better": False,
+        "also": [],
         "data": f"{len(rows)} hand-written sentence pairs, {source} → {target}",
+        "score_name": "chrF",
         "worst": sorted(items, key=lambda item: item["score"])[:WORST],
     }
 
 
-CARDS: dict[str, Callable[[ModelSpec], dict]] = {"speech-to-text": speech_card, "translation": translation_card}
+def photos() -> list[dict]:
+    """The labelled photos: file (from the repository root), ImageNet class indices, COCO boxes."""
+    return json.loads(TRUTH.read_text(encoding="utf-8"))["photos"]
+
+
+def classification_card(spec: ModelSpec) -> dict:
+    """Top-1 and top-5 accuracy on the photos that some ImageNet class names, any accepted class a hit."""
+    from pipelines.image_classification import classify_image
+
+    config = json.loads((model_dir(spec) / "config.json").read_text(encoding="utf-8"))
+    items, ranks = [], []
+    for photo in (photo for photo in photos() if photo["imagenet"]):
+        accepted = {config["id2label"][str(index)] for index in photo["imagenet"]}
+        scores = classify_image(ROOT / photo["file"], spec.name, top_k=5).scores
+        ranks.append(first_right_rank([score.label for score in scores], accepted))
+        items.append(
+            {
+                "item": Path(photo["file"]).name,
+                "expected": ", ".join(sorted(accepted)),
+                "got": ", ".join(f"{score.label} {score.score:.2f}" for score in scores[:3]),
+                "score": max((score.score for score in scores if score.label in accepted), default=0.0),
+                "right": ranks[-1] == 1,
+            }
+        )
+    return {
+        "metric": "Top-1 accuracy",
+        "value": top_k_accuracy(ranks, 1),
+        "format": ".0%",
+        "help": "The best class is a right one",
+        "lower_is_better": False,
+        "also": [_figure("Top-5 accuracy", top_k_accuracy(ranks, 5), ".0%", "A right class among the five best")],
+        "data": f"{len(ranks)} real photos (registry packages' sample data), hand-labelled with the ImageNet "
+        "classes that fit each (any of them counts)",
+        "score_name": "Score of a right class",
+        "worst": sorted((item for item in items if not item.pop("right")), key=lambda item: item["score"])[:WORST],
+    }
+
+
+def detection_card(spec: ModelSpec) -> dict:
+    """Precision and recall at IoU 0.5 over hand-labelled boxes, at the page's default score threshold;
+    photos with nothing labelled count every detection in them as false."""
+    from pipelines.object_detection import DEFAULT_THRESHOLD, detect_objects
+
+    items, total = [], Matches(0, 0, 0)
+    for photo in photos():
+        found = detect_objects(ROOT / photo["file"], spec.name).found
+        truth = [(box["label"], tuple(box["box"])) for box in photo["objects"]]
+        detected = [
+            (item.label, item.score, (item.box.xmin, item.box.ymin, item.box.xmax, item.box.ymax)) for item in found
+        ]
+        matches = match(detected, truth)
+        total += matches
+        items.append(
+            {
+                "item": Path(photo["file"]).name,
+                "expected": ", ".join(label for label, _ in truth) or "nothing",
+                "got": ", ".join(f"{item.label} {item.score:.2f}" for item in found) or "nothing",
+                "score": matches.false + matches.missed,
+            }
+        )
+    labels = {box["label"] for photo in photos() for box in photo["objects"]}
+    return {
+        "metric": "Precision",
+        "value": total.precision,
+        "format": ".0%",
+        "help": "Detections that match a labelled box",
+        "lower_is_better": False,
+        "also": [_figure("Recall", total.recall, ".0%", "Labelled objects found")],
+        "data": f"{len(items)} real photos (registry packages' sample data), {total.right + total.missed} "
+        f"hand-labelled boxes of {len(labels)} COCO classes; a detection is right when it overlaps a box of "
+        f"its class by IoU ≥ {image_quality.MATCHING_IOU}, at the page's default score threshold {DEFAULT_THRESHOLD}",
+        "score_name": "Errors (missed + false)",
+        "worst": _most_wrong(items),
+    }
+
+
+def _figure(metric: str, value: float, format_spec: str, help_text: str) -> dict:
+    return {"metric": metric, "value": value, "format": format_spec, "help": help_text}
+
+
+def _most_wrong(items: list[dict]) -> list[dict]:
+    """The items with any error (their score counts errors), most first."""
+    return sorted((item for item in items if item["score"] > 0), key=lambda item: -item["score"])[:WORST]
+
+
+@dataclass(frozen=True)
+class CardRecipe:
+    """How a task's card is measured, and what it reads and scores with (so its key covers them)."""
+
+    measure: Callable[[ModelSpec], dict]
+    data: Callable[[], list[Path]]
+    metrics: ModuleType
+
+
+CARDS: dict[str, CardRecipe] = {
+    "speech-to-text": CardRecipe(speech_card, lambda: [SAID, *CLIPS.values()], transcript_quality),
+    "translation": CardRecipe(translation_card, lambda: [PAIRS], translation_quality),
+    "image-classification": CardRecipe(
+        classification_card, lambda: [TRUTH, *(ROOT / photo["file"] for photo in photos())], image_quality
+    ),
+    "object-detection": CardRecipe(
+        detection_card, lambda: [TRUTH, *(ROOT / photo["file"] for photo in photos())], image_quality
+    ),
+}
 
 
 def card_key(spec: ModelSpec) -> str:
-    """What a card depends on: its data, this module and the metrics' code, the model's build."""
-    inputs = [SAID.read_text(encoding="utf-8"), PAIRS.read_text(encoding="utf-8")]
-    inputs += [hashlib.sha256(path.read_bytes()).hexdigest() for path in CLIPS.values()]
-    inputs += [inspect.getsource(word_error_rate), inspect.getsource(chrf), Path(__file__).read_text()]
-    inputs.append(build_key(spec))
+    """What a card depends on: its data, this module and its metrics' code, the model's build."""
+    recipe = CARDS[spec.task]
+    inputs = [hashlib.sha256(path.read_bytes()).hexdigest() for path in recipe.data()]
+    inputs += [inspect.getsource(recipe.metrics), Path(__file__).read_text(), build_key(spec)]
     return hashlib.sha256("\n".join(inputs).encode()).hexdigest()[:16]
 
 
@@ -110,7 +226,7 @@ def load_card(model: str) -> dict | None:
 
 def measure(spec: ModelSpec) -> dict:
     started = time.perf_counter()
-    card = CARDS[spec.task](spec)
+    card = CARDS[spec.task].measure(spec)
     card.update(model=spec.name, key=card_key(spec), seconds=time.perf_counter() - started)
     write_json(card_path(spec.name), card)
     return card
@@ -129,7 +245,10 @@ def main() -> None:
                 print(f"{spec.name}: report card up to date")
                 continue
             card = measure(spec)
-            print(f"{spec.name}: {card['metric']} {card['value']:.3f} on {card['data']} ({card['seconds']:.0f} s)")
+            figures = ", ".join(
+                f"{figure['metric']} {figure['value']:{figure['format']}}" for figure in [card, *card["also"]]
+            )
+            print(f"{spec.name}: {figures} on {card['data']} ({card['seconds']:.0f} s)")
 
 
 if __name__ == "__main__":
