@@ -1,9 +1,11 @@
-"""Measure candidate sentiment recipes: held-out accuracy, macro-F1 and whole build time each.
+"""Measure candidate sentiment recipes: validation and test macro-F1 and whole build time each.
 
     python -m benchmarks.bench_sentiment_recipes [PLAN_NAME ...]
 
 Each plan runs the real recipe (fetch from the download cache, train, evaluate) in a temporary
-folder, one after another, so the build times are comparable on this machine.
+folder, one after another, so the build times are comparable on this machine. The default is chosen on
+the validation split's macro-F1 among the plans built within 5 minutes; the test split's figures are
+what the model's report quotes, so they are printed but not chosen on.
 """
 
 from __future__ import annotations
@@ -23,12 +25,12 @@ from pipelines.recipes.sentiment_training import TrainingPlan
 from pipelines.settings import load_settings
 
 PLANS = (
-    TrainingPlan("frozen encoder, pooler + linear head, all tweets, 30 epochs", None, 30, freeze_encoder=True),
-    TrainingPlan("fine-tune, 4,000 tweets, 1 epoch", 4_000),
-    TrainingPlan("fine-tune, 7,000 tweets, 1 epoch", 7_000),
     TrainingPlan("fine-tune, 10,000 tweets, 1 epoch", 10_000),
-    TrainingPlan("fine-tune, 12,000 tweets, 1 epoch", 12_000),
-    TrainingPlan("fine-tune the top 3 of 6 layers, 12,000 tweets, 1 epoch", 12_000, frozen_layers=3),
+    TrainingPlan("fine-tune, 10,000 tweets, bfloat16", 10_000, bfloat16=True),
+    TrainingPlan("fine-tune, 16,000 tweets, bfloat16", 16_000, bfloat16=True),
+    TrainingPlan("fine-tune, 16,000 tweets, bfloat16, class-weighted loss", 16_000, bfloat16=True, balanced=True),
+    TrainingPlan("fine-tune, 16,000 surest tweets, bfloat16", 16_000, bfloat16=True, surest_first=True),
+    TrainingPlan("fine-tune, 14,000 surest tweets, bfloat16", 14_000, bfloat16=True, surest_first=True),
 )
 
 
@@ -37,13 +39,15 @@ def measure(plan: TrainingPlan) -> dict:
     with tempfile.TemporaryDirectory() as work:
         spec = find_model("minilm-sentiment")
         sources = model_sources(spec, load_settings().downloads_dir, Path(work) / "sources", lambda line: None)
-        report = train_and_save(sources, Path(work), plan)
+        fetch_seconds = time.perf_counter() - started
+        report = train_and_save(sources, Path(work), plan, validate=True)
     return {
         "recipe": plan.name,
         "training_examples": report["training_examples"],
+        "validation_macro_f1": report["validation"]["macro_f1"],
         "accuracy": report["accuracy"],
         "macro_f1": report["macro_f1"],
-        "build_seconds": time.perf_counter() - started,
+        "build_seconds": report["build_seconds"] + fetch_seconds,
     }
 
 
@@ -56,11 +60,12 @@ def main() -> int:
     save(
         "sentiment_recipes.md",
         markdown_table(
-            ["recipe", "training tweets", "accuracy", "macro-F1", "build time"],
+            ["recipe", "training tweets", "validation macro-F1", "test accuracy", "test macro-F1", "build time"],
             [
                 [
                     r["recipe"],
                     f"{r['training_examples']:,}",
+                    f"{r['validation_macro_f1']:.3f}",
                     f"{r['accuracy']:.3f}",
                     f"{r['macro_f1']:.3f}",
                     f"{r['build_seconds'] / 60:.1f} min",

@@ -160,7 +160,10 @@ with report:
         metrics[1].metric("Macro-F1", f"{evaluation['macro_f1']:.3f}")
         metrics[2].metric("Training tweets", f"{evaluation['training_examples']:,}")
         metrics[3].metric("Build time", f"{evaluation['build_seconds'] / 60:.1f} min")
-        st.caption(f"Recipe: {evaluation['recipe']}. Held-out tweets: {evaluation['examples']:,}.")
+        st.caption(
+            f"Recipe: {evaluation['recipe']}, chosen among the measured recipes on a separate validation split "
+            f"({evaluation['validation_examples']:,} tweets), not on these {evaluation['examples']:,} held-out ones."
+        )
         per_class = pd.DataFrame(evaluation["per_class"]).T.rename_axis("class").reset_index()
         st.dataframe(per_class, hide_index=True, width="stretch")
         left, right = st.columns(2)

@@ -7,8 +7,6 @@ CLI, benchmarks) submits requests to that same owner and never touches the pipel
 
 from __future__ import annotations
 
-import functools
-import re
 import threading
 import time
 from dataclasses import dataclass
@@ -17,6 +15,7 @@ from pathlib import Path
 from pipelines.batch_calls import BATCH_CALLS, BATCH_CAPS
 from pipelines.catalog import CATALOG, catalog_entry, has_pipeline, pipeline_task
 from pipelines.chat_serving import ChatServer
+from pipelines.cpu import cpu_has_bfloat16
 from pipelines.errors import ModelNotAvailable
 from pipelines.memory import release_freed_memory, tune_heap
 from pipelines.provision import model_dir, model_state
@@ -123,16 +122,6 @@ def serving_dtype(task: str, settings: Settings) -> str:
     if task == "text-generation":
         return settings.chat_dtype
     return "bfloat16" if task == "speech-to-text" and cpu_has_bfloat16() else "float32"
-
-
-@functools.cache
-def cpu_has_bfloat16() -> bool:
-    """Whether this CPU multiplies bfloat16 natively (AVX512-BF16 or AMX-BF16); read from Linux's cpuinfo."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return False
-    return bool(re.search(r"\b(?:avx512_bf16|amx_bf16)\b", flags))
 
 
 def _catalog_location(name: str, settings: Settings) -> str | None:

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from pipelines.errors import InputError
@@ -75,8 +76,28 @@ def test_evaluation_report_holds_the_held_out_metrics(provisioned: Path) -> None
     assert sum(map(sum, report["confusion_matrix"])) == report["examples"] > 2000
     assert {label: curve["auc"] > 0.8 for label, curve in report["roc"].items()} == dict.fromkeys(LABELS, True)
     assert report["training_examples"] > 1000 and report["build_seconds"] > 0
+    assert report["validation_examples"] > 2000  # the recipe is chosen there, not on these tweets
     per_class_f1 = [scores["f1"] for scores in report["per_class"].values()]
     assert report["macro_f1"] == pytest.approx(sum(per_class_f1) / 3)
+
+
+def test_the_splits_are_disjoint_stratified_and_the_surest_tweets_come_first(provisioned: Path, tmp_path: Path) -> None:
+    from pipelines.catalog import find_model
+    from pipelines.fetch import model_sources
+    from pipelines.recipes.sentiment_corpus import load_split, stratified_subset
+    from pipelines.settings import load_settings
+
+    sources = model_sources(find_model("minilm-sentiment"), load_settings().downloads_dir, tmp_path, lambda _: None)
+    split = load_split(next(path for name, path in sources.items() if name.endswith(".csv")))
+    train, validation, test = set(split.train_texts), set(split.validation_texts), set(split.test_texts)
+    assert not (train & validation or train & test or validation & test)
+    assert len(test) == 3026 and 2000 < len(validation) < len(test)  # the test split is as it was
+    shares = [np.bincount(labels, minlength=3) / len(labels) for labels in (split.train_labels, split.test_labels)]
+    assert np.abs(shares[0] - shares[1]).max() < 0.01
+    surest, _ = stratified_subset(split, 5000, surest_first=True)
+    first, _ = stratified_subset(split, 5000)
+    confidence = dict(zip(split.train_texts, split.train_confidence, strict=True))
+    assert np.mean([confidence[text] for text in surest]) > np.mean([confidence[text] for text in first])
 
 
 def test_csv_without_the_chosen_column_names_the_columns() -> None:
