@@ -27,7 +27,7 @@ from pipelines.settings import load_settings
 from pipelines.speech_to_text import DECODINGS, TASK, transcribe
 from pipelines.transcript_quality import word_error_rate
 
-SAID = json.loads(report_cards.SAID.read_text(encoding="utf-8"))
+SAID = report_cards.spoken()
 CLIPS = report_cards.CLIPS  # the clips the speech models' report cards are measured on
 
 

@@ -2,7 +2,8 @@
 classification's top-1 and top-5 accuracy, and object detection's precision and recall at IoU 0.5.
 
 Each card is computed through the engine, as a visitor's request would be, on the project's own data:
-the espeak-ng clips with what they say (tests/data/audio/transcripts.json), the English-Portuguese
+espeak-ng clips in five voices and real recorded speech (LibriVox, shipped in pocketsphinx's source
+package) with what they say (tests/data/audio/transcripts.json, .../librivox/transcripts.json), the English-Portuguese
 sentence pairs (tests/data/translation_pairs.tsv, both directions), and real photos from registry
 packages' sample data with hand labels and boxes (tests/data/images/truth.json). The pages show the card
 of the model in use: the figures, what they were measured on and how much, and the items it got most
@@ -36,13 +37,19 @@ from pipelines.translation_quality import chrf
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 ROOT = DATA.parent.parent
-CLIPS = {
+SYNTHETIC = {
     "passage": DATA / "audio" / "passage.wav",
     "support_call": ROOT / "assets" / "audio" / "support_call.wav",
     "weather_report": ROOT / "assets" / "audio" / "weather_report.wav",
     "talk": DATA / "audio" / "talk.opus",
+    **{
+        name: DATA / "audio" / f"{name}.opus"
+        for name in ("british_fast", "scottish_slow", "american_female", "caribbean")
+    },
 }
-SAID = DATA / "audio" / "transcripts.json"
+RECORDED = {f"librivox_{path.stem}": path for path in sorted((DATA / "audio" / "librivox").glob("*.wav"))}
+CLIPS = SYNTHETIC | RECORDED
+TRANSCRIPTS = (DATA / "audio" / "transcripts.json", DATA / "audio" / "librivox" / "transcripts.json")
 PAIRS = DATA / "translation_pairs.tsv"
 TRUTH = DATA / "images" / "truth.json"
 WORST = 5  # items shown as what the model got most wrong
@@ -52,7 +59,7 @@ def speech_card(spec: ModelSpec) -> dict:
     """Corpus WER over the clips (English), with each clip's own WER."""
     from pipelines.speech_to_text import transcribe
 
-    said = json.loads(SAID.read_text(encoding="utf-8"))
+    said = spoken()
     items, seconds, audio_seconds = [], 0.0, 0.0
     for name, path in CLIPS.items():
         transcript = transcribe(path, spec.name, language="en")
@@ -61,6 +68,7 @@ def speech_card(spec: ModelSpec) -> dict:
         error = word_error_rate([transcript.text], [said[name]])
         items.append({"item": name, "expected": said[name], "got": transcript.text, "score": error})
     hypotheses, references = [item["got"] for item in items], [item["expected"] for item in items]
+    words = sum(len(text.split()) for text in references)
     return {
         "metric": "Word error rate",
         "value": word_error_rate(hypotheses, references),
@@ -68,11 +76,16 @@ def speech_card(spec: ModelSpec) -> dict:
         "help": "Lower is better: words missed, added or changed, over the words said",
         "lower_is_better": True,
         "also": [_figure("Real-time factor", seconds / audio_seconds, ".2f", "Seconds of work per second of audio")],
-        "data": f"{len(items)} espeak-ng clips, {audio_seconds:.0f} s of English speech "
-        f"({sum(len(text.split()) for text in references)} words)",
+        "data": f"{len(SYNTHETIC)} espeak-ng clips (5 voices, 125-190 words a minute) and {len(RECORDED)} "
+        f"LibriVox recordings, {audio_seconds:.0f} s of English speech ({words} words)",
         "score_name": "Word error rate",
         "worst": _most_wrong(items),
     }
+
+
+def spoken() -> dict[str, str]:
+    """What each clip says: the synthetic clips' texts and the recordings' transcripts."""
+    return {name: text for path in TRANSCRIPTS for name, text in json.loads(path.read_text(encoding="utf-8")).items()}
 
 
 def translation_card(spec: ModelSpec) -> dict:
@@ -195,7 +208,7 @@ class CardRecipe:
 
 
 CARDS: dict[str, CardRecipe] = {
-    "speech-to-text": CardRecipe(speech_card, lambda: [SAID, *CLIPS.values()], transcript_quality),
+    "speech-to-text": CardRecipe(speech_card, lambda: [*TRANSCRIPTS, *CLIPS.values()], transcript_quality),
     "translation": CardRecipe(translation_card, lambda: [PAIRS], translation_quality),
     "image-classification": CardRecipe(
         classification_card, lambda: [TRUTH, *(ROOT / photo["file"] for photo in photos())], image_quality

@@ -3,8 +3,10 @@
     python tools/make_speech_clips.py      (needs Debian's espeak-ng; the clips are committed)
 
 Writes tests/data/audio/: one passage in every supported format (WAV, FLAC, MP3, OGG Vorbis, Opus, M4A,
-WebM), the same passage at 8 kHz mono (WAV) and 44.1 kHz stereo (FLAC), an 81-second talk, pure silence, a video with
-no audio track; and assets/audio/: the page's one-click examples. transcripts.json records what was said.
+WebM), the same passage at 8 kHz mono (WAV) and 44.1 kHz stereo (FLAC), an 81-second talk, four sentences
+in other voices and at other speeds, pure silence, a video with no audio track; and assets/audio/: the
+page's one-click examples. transcripts.json records what was said. (The recorded speech beside them,
+tests/data/audio/librivox/, is copied from a package, not made here.)
 """
 
 from __future__ import annotations
@@ -45,6 +47,29 @@ EXAMPLES = {
     "support_call.wav": "Hello, I bought a bike from your shop last week and the front brake is making a noise.",
     "weather_report.wav": "Tomorrow will be sunny in the morning, with light rain expected in the afternoon.",
 }
+# Name → (espeak-ng voice, words a minute, text): accents, a female variant, slow and fast speech.
+VOICES = {
+    "british_fast": (
+        "en-gb-x-rp",
+        190,
+        "The last train to the coast leaves from the north platform, so we should take a taxi.",
+    ),
+    "scottish_slow": (
+        "en-gb-scotland",
+        125,
+        "My grandmother grew up on a small farm near the sea, where the winters were long and dark.",
+    ),
+    "american_female": (
+        "en-us+f3",
+        165,
+        "Could you check whether my parcel has left the warehouse? The tracking page has not changed since Monday.",
+    ),
+    "caribbean": (
+        "en-029",
+        150,
+        "We are planning a picnic by the river on Saturday, so please bring a blanket and something to drink.",
+    ),
+}
 # Format → (container, codec, sample rate, channels); every file carries the same passage. FFmpeg's own
 # Vorbis encoder writes stereo only.
 FORMATS = {
@@ -58,10 +83,10 @@ FORMATS = {
 }
 
 
-def speak(text: str, work: Path) -> tuple[np.ndarray, int]:
+def speak(text: str, work: Path, voice: str = "en-us", speed: int = 150) -> tuple[np.ndarray, int]:
     """espeak-ng's voice as float samples at its native 22,050 Hz."""
     wav = work / "speech.wav"
-    subprocess.run(["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(wav), text], check=True)
+    subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(wav), text], check=True)
     with av.open(str(wav)) as container:
         frames = [frame.to_ndarray().astype(np.float32).reshape(-1) for frame in container.decode(audio=0)]
         rate = container.streams.audio[0].rate
@@ -112,12 +137,16 @@ def main() -> None:
         write(TESTS / "passage_44khz_stereo.flac", passage, rate, "flac", "flac", 44100, channels=2)
         talk, rate = speak(TALK, work)
         write(TESTS / "talk.opus", talk, rate, "ogg", "libopus", 48000)
+        for name, (voice, speed, text) in VOICES.items():
+            samples, rate = speak(text, work, voice, speed)
+            write(TESTS / f"{name}.opus", samples, rate, "ogg", "libopus", 48000)
         write(TESTS / "silence.wav", np.zeros(rate * 3, dtype=np.float32), rate, "wav", "pcm_s16le", 16000)
         video_without_audio(TESTS / "video_only.webm")
         for name, text in EXAMPLES.items():
             samples, rate = speak(text, work)
             write(ASSETS / name, samples, rate, "wav", "pcm_s16le", 16000)
     transcripts = {"passage": PASSAGE, "talk": TALK, **{Path(name).stem: text for name, text in EXAMPLES.items()}}
+    transcripts |= {name: text for name, (_, _, text) in VOICES.items()}
     (TESTS / "transcripts.json").write_text(json.dumps(transcripts, indent=1) + "\n")
     (ASSETS / "examples.json").write_text(
         json.dumps(
