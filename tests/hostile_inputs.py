@@ -201,7 +201,13 @@ CORPUS: tuple[Hostile, ...] = (
     Hostile("whitespace only", "text", "", lambda: " \n\t\u00a0\u3000 ", "empty"),
     Hostile("emoji only", "text", "", lambda: "😀🎉👍🏽🇵🇹", "no words"),
     Hostile("zero-width characters only", "text", "", lambda: "\u200b\u200c\u200d\ufeff" * 50, "no words"),
-    Hostile("lone surrogate", "text", "", lambda: "I love it \ud83d but the box was damaged", result="negative"),
+    Hostile(
+        "lone surrogate",
+        "text",
+        "",
+        lambda: "The box arrived damaged \ud83d and nobody answered my emails",
+        result="negative",
+    ),
     Hostile(
         "control characters and NUL",
         "text",

@@ -280,7 +280,7 @@ def test_object_detection_example_draws_boxes(page: object, dashboard: str) -> N
     page.goto(f"{dashboard}/object_detection")
     page.get_by_role("heading", name="Object detection", level=1).wait_for(timeout=60_000)
     page.get_by_role("button", name="Coffee").click()
-    page.locator('[data-testid="stDataFrame"]').wait_for(timeout=90_000)
+    page.get_by_role("button", name="Detections (CSV)").wait_for(timeout=90_000)  # the detections are shown
     drawn = page.locator('[data-testid="stImage"] img').last  # after the example thumbnails
     shot = drawn.screenshot()
     pixels = Image.open(BytesIO(shot)).convert("RGB")
