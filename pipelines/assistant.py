@@ -49,7 +49,7 @@ class GroundedReply:
 
     def settle(self) -> None:
         """Check the streamed answer (once `reply` has been iterated to its end) and set `text`: the
-        model's words if they pass the guard, the fact itself if not. A stopped answer stays as it is."""
+        model's words if they pass the guard, the facts it was given if not. A stopped answer stays as it is."""
         if self.reply is None:
             return
         answer = self.reply.text
@@ -58,7 +58,14 @@ class GroundedReply:
             return
         verdict = check(answer, self.source_texts)
         self.replaced, self.problems = not verdict.grounded, verdict.problems
-        self.text = answer.strip() if verdict.grounded else FALLBACK.format(fact=self.sources[0].fact.body)
+        self.text = answer.strip() if verdict.grounded else FALLBACK.format(fact=self.quoted)
+
+    @property
+    def quoted(self) -> str:
+        """Every fact the model was given, as sentences: a question that retrieved two close facts may be
+        answered by the second ("on a Sunday?" retrieved special orders just above the opening hours)."""
+        first, *others = [source.fact.body for source in self.sources]
+        return " ".join([first, *(other[:1].upper() + other[1:] for other in others)])
 
     @property
     def source_texts(self) -> list[str]:

@@ -17,6 +17,7 @@ import numpy as np
 
 from pipelines.embeddings import embed
 from pipelines.errors import InputError
+from pipelines.grounding import contact_details
 
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$")
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)])\s+")
@@ -104,10 +105,12 @@ class FactIndex:
         if not self.facts:
             raise InputError("The facts box is empty. Paste the facts the assistant should answer from.")
         # A fact is matched by its whole text and by each of its sentences (with the label), since a
-        # question is usually about one sentence of a fact: "closed on Sunday", not the whole hours.
+        # question is usually about one sentence of a fact: "closed on Sunday", not the whole hours; and
+        # by its contact details named by kind ("phone number 555-0199"), which a question asks for.
         owners, passages = [], []
         for position, fact in enumerate(self.facts):
-            parts = [fact.text, *(f"{fact.label}: {part}" if fact.label else part for part in sentences(fact.body))]
+            pieces = [*sentences(fact.body), *contact_details(fact.body)]
+            parts = [fact.text, *(f"{fact.label}: {piece}" if fact.label else piece for piece in pieces)]
             for passage in dict.fromkeys(parts):
                 owners.append(position)
                 passages.append(passage)

@@ -41,6 +41,7 @@ _ORDINALS = {word: value for value, word in enumerate(_ORDINAL_WORDS.split(), 1)
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _URL = re.compile(r"(?:https?://|www\.)[^\s,;)]+", re.IGNORECASE)
 _PHONE = re.compile(r"\+?\(?\d[\d ().-]{5,}\d")
+_CONTACT_KINDS = {"email": "e-mail address", "web": "website", "phone": "phone number"}
 _TIME = re.compile(r"\b(\d{1,2})(?:[:.](\d{2}))?\s*([ap])\.?m\.?(?![a-z])|\b(\d{1,2})[:.](\d{2})\b", re.IGNORECASE)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
@@ -70,16 +71,8 @@ class Verdict:
 
 def claims(text: str) -> Claims:
     """The checkable content of `text`; each piece is removed once read, so "9:00" is a time, not two numbers."""
-    items: set[str] = set()
-    rest = text
-    for pattern, kind in ((_EMAIL, "email"), (_URL, "web")):
-        items |= {f"{kind}:{match.lower().rstrip('.')}" for match in pattern.findall(rest)}
-        rest = pattern.sub(" ", rest)
-    for match in _PHONE.finditer(rest):
-        digits = re.sub(r"\D", "", match.group())
-        if len(digits) >= 7:
-            items.add(f"phone:{digits}")
-            rest = rest.replace(match.group(), " ")
+    found, rest = _contacts(text)
+    items = {f"{kind}:{_contact_key(kind, value)}" for kind, value in found}
     for match in _TIME.finditer(rest):
         items.add(f"time:{_clock(match)}")
     rest = _TIME.sub(" ", rest)
@@ -99,6 +92,32 @@ def claims(text: str) -> Claims:
             items.add("name:" + lower.removesuffix("'s"))
     days = _day_polarity(text)  # a range names the days inside it: "Monday to Saturday" says Wednesday
     return Claims(frozenset(items | {f"day:{day}" for day in days}), days)
+
+
+def contact_details(text: str) -> list[str]:
+    """The e-mail addresses, web addresses and phone numbers in `text`, each named by its kind ("phone
+    number 555-0199"): a question asks for the kind ("What number can I ring?") more than it shares
+    words with the value, so the retriever matches it with these too."""
+    return [f"{_CONTACT_KINDS[kind]} {value}" for kind, value in _contacts(text)[0]]
+
+
+def _contacts(text: str) -> tuple[list[tuple[str, str]], str]:
+    """The contact details in `text` as (kind, value as written), and the text with them blanked out,
+    so the digits of a phone number are not read again as numbers."""
+    found: list[tuple[str, str]] = []
+    rest = text
+    for pattern, kind in ((_EMAIL, "email"), (_URL, "web")):
+        found += [(kind, match.rstrip(".")) for match in pattern.findall(rest)]
+        rest = pattern.sub(" ", rest)
+    for match in _PHONE.finditer(rest):
+        if len(re.sub(r"\D", "", match.group())) >= 7:
+            found.append(("phone", match.group()))
+            rest = rest.replace(match.group(), " ")
+    return found, rest
+
+
+def _contact_key(kind: str, value: str) -> str:
+    return re.sub(r"\D", "", value) if kind == "phone" else value.lower()
 
 
 def unsupported(answer: str, facts: list[str]) -> list[str]:

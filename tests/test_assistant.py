@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from pipelines import assistant_report
-from pipelines.assistant import DECLINE_BELOW, DECLINED, answer_from_facts
+from pipelines.assistant import DECLINE_BELOW, DECLINED, FALLBACK, GroundedReply, answer_from_facts
 from pipelines.chat_presets import CUSTOMER_SERVICE
 from pipelines.chat_prompt import ChatMessage
 from pipelines.errors import InputError
-from pipelines.facts import Fact, FactIndex, split_facts
-from pipelines.grounding import check, unsupported
+from pipelines.facts import Fact, FactIndex, Retrieved, split_facts
+from pipelines.grounding import check, contact_details, unsupported
 from tests.conftest import ROOT
 
 NORTHWIND = CUSTOMER_SERVICE.default_context or ""
@@ -72,6 +72,34 @@ def test_each_question_retrieves_its_fact(provisioned: Path) -> None:
     assert index.retrieve("Can I come to the shop on Sunday?")[0].fact.label == "Opening hours"
     assert index.retrieve("What number do I ring for the workshop?")[0].fact.label == "Repairs"
     assert index.retrieve("Do you offer student discounts?")[0].score < DECLINE_BELOW
+
+
+def test_contact_details_are_named_by_their_kind() -> None:
+    text = "Write to hello@harbourlanebooks.example, see www.harbourlane.example or call +44 20 7946 0958 at 9:00."
+    assert contact_details(text) == [
+        "e-mail address hello@harbourlanebooks.example",
+        "website www.harbourlane.example",
+        "phone number +44 20 7946 0958",
+    ]
+    assert contact_details("Open 10:00 to 19:00, 3-year warranty, 25 euros.") == []
+
+
+def test_a_question_for_a_contact_detail_finds_the_fact_that_holds_it(provisioned: Path) -> None:
+    """ "What is your email address?" shares no word with "Write to hello@…" and used to be declined."""
+    bookshop = assistant_report.load_set("harbour_lane_books_questions.json").facts
+    for question in ("What is your email address?", "What number can I ring you on?"):
+        best = FactIndex(bookshop).retrieve(question)[0]
+        assert best.fact.label == "Contact" and best.score >= DECLINE_BELOW, (question, best)
+
+
+def test_a_replaced_answer_quotes_every_fact_the_model_was_given() -> None:
+    orders = Fact("Special orders", "books that are not on our shelves can be ordered at the counter.")
+    hours = Fact("Opening hours", "we are open Tuesday to Sunday, 10:00 to 19:00.")
+    reply = GroundedReply([Retrieved(orders, 0.49), Retrieved(hours, 0.47)])
+    assert FALLBACK.format(fact=reply.quoted) == (
+        "Here is what I can tell you: books that are not on our shelves can be ordered at the counter. "
+        "We are open Tuesday to Sunday, 10:00 to 19:00."
+    )
 
 
 def test_the_threshold_is_the_one_the_northwind_set_picks(provisioned: Path) -> None:
@@ -144,7 +172,7 @@ def test_the_question_sets_stay_at_their_measured_quality(reports: list) -> None
     """Floors at the figures measured when the design was chosen (README, "The customer-service assistant")."""
     (_, northwind), (_, bookshop) = reports
     assert northwind["answerable_right"] >= 0.90 and northwind["unanswerable_declined"] >= 0.80
-    assert bookshop["answerable_right"] >= 0.85 and bookshop["unanswerable_declined"] >= 0.40
+    assert bookshop["answerable_right"] >= 0.95 and bookshop["unanswerable_declined"] >= 0.40
 
 
 def test_cli_prints_the_answer_its_sources_whether_it_declined_and_notices(provisioned: Path, tmp_path: Path) -> None:
