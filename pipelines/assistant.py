@@ -24,7 +24,9 @@ SECOND_FACT_MARGIN = 0.05  # a second fact this close to the best is given too (
 DECLINED = (
     "I'm sorry, I don't know that from the information I have. Shall I pass your question to a colleague who can help?"
 )
-FALLBACK = "Here is what I can tell you: {fact}"
+# The fact is the nearest the facts come to the question, not always its answer ("Do you sell e-books?"
+# retrieves special orders), so the customer is offered the colleague a declined question gets.
+FALLBACK = "Here is what I can tell you: {fact} If that does not answer your question, shall I pass it to a colleague?"
 # A question, not a document: the retriever's similarity falls as a question grows (the hours question
 # scores 0.51 alone and 0.26 written out 111 times, under the threshold), and the question sets' longest
 # is 60 characters. Longer messages keep their last characters, where a question usually ends.
@@ -64,8 +66,9 @@ class GroundedReply:
     def quoted(self) -> str:
         """Every fact the model was given, as sentences: a question that retrieved two close facts may be
         answered by the second ("on a Sunday?" retrieved special orders just above the opening hours)."""
-        first, *others = [source.fact.body for source in self.sources]
-        return " ".join([first, *(other[:1].upper() + other[1:] for other in others)])
+        first, *others = [source.fact.body.rstrip() for source in self.sources]
+        sentences = [first, *(other[:1].upper() + other[1:] for other in others)]
+        return " ".join(sentence if sentence.endswith((".", "!", "?")) else sentence + "." for sentence in sentences)
 
     @property
     def source_texts(self) -> list[str]:

@@ -94,11 +94,12 @@ def test_a_question_for_a_contact_detail_finds_the_fact_that_holds_it(provisione
 
 def test_a_replaced_answer_quotes_every_fact_the_model_was_given() -> None:
     orders = Fact("Special orders", "books that are not on our shelves can be ordered at the counter.")
-    hours = Fact("Opening hours", "we are open Tuesday to Sunday, 10:00 to 19:00.")
+    hours = Fact("Opening hours", "we are open Tuesday to Sunday, 10:00 to 19:00")
     reply = GroundedReply([Retrieved(orders, 0.49), Retrieved(hours, 0.47)])
     assert FALLBACK.format(fact=reply.quoted) == (
         "Here is what I can tell you: books that are not on our shelves can be ordered at the counter. "
-        "We are open Tuesday to Sunday, 10:00 to 19:00."
+        "We are open Tuesday to Sunday, 10:00 to 19:00. If that does not answer your question, shall I pass it "
+        "to a colleague?"
     )
 
 
