@@ -1,5 +1,6 @@
 """Text generation: a chat assistant (or, with a base model, text continuation) streamed token by token."""
 
+from collections.abc import Iterable
 from dataclasses import asdict
 
 import streamlit as st
@@ -58,16 +59,17 @@ def generation_settings(defaults: GenerationSettings, key: str) -> GenerationSet
     return GenerationSettings(max_new_tokens, sample, temperature, top_p, penalty)
 
 
-def keep_partial(reply: StreamedReply):
-    """Stream the reply, keeping what has arrived in the session in case a click interrupts it."""
+def keep_partial(chunks: Iterable[str], reply: StreamedReply | None):
+    """Stream the chunks, keeping what has arrived in the session in case a click interrupts it."""
     st.session_state[PARTIAL] = {"role": "assistant", "content": "", "stats": {"stopped_early": True}}
     st.session_state[RUNNING] = reply
     try:
-        for chunk in reply:
+        for chunk in chunks:
             st.session_state[PARTIAL]["content"] += chunk
             yield chunk
     finally:
-        reply.stop()
+        if reply is not None:
+            reply.stop()
 
 
 def show_notices(notices: list[str]) -> None:
@@ -75,34 +77,29 @@ def show_notices(notices: list[str]) -> None:
         st.info(notice, icon=":material/content_cut:")
 
 
-def stream_reply(reply: StreamedReply, notices: list[str]) -> dict:
-    """Notices, a Stop button and the streamed text; the answer, for the history, once done."""
+def stream_reply(reply: StreamedReply | None, notices: list[str], chunks: Iterable[str] | None = None) -> dict:
+    """Notices, a Stop button and the streamed text (`chunks`, or the reply's own tokens); the answer, for
+    the history, once done. A declined question has no reply: its sentence is shown as it is."""
     show_notices(notices)
-    st.button("Stop", icon=":material/stop_circle:", key="tg-stop")  # its click interrupts this run
-    with ui.place_in_line("Reading the conversation") as on_wait:
-        reply.wait_for_first_token(on_wait)
-    st.write_stream(keep_partial(reply))
+    if reply is not None:
+        st.button("Stop", icon=":material/stop_circle:", key="tg-stop")  # its click interrupts this run
+        with ui.place_in_line("Reading the conversation") as on_wait:
+            reply.wait_for_first_token(on_wait)
+    text = st.write_stream(keep_partial(reply if chunks is None else chunks, reply))
     st.session_state.pop(PARTIAL, None)
     st.session_state.pop(RUNNING, None)
     # The notices stay with the answer: the rerun that follows redraws the page from the history.
-    return {"role": "assistant", "content": reply.text, "stats": reply.stats.as_dict(), "notices": notices}
+    answer = {"role": "assistant", "content": text, "notices": notices}
+    return answer | ({"stats": reply.stats.as_dict()} if reply is not None else {})
 
 
 def grounded_answer(grounded: GroundedReply) -> dict:
-    """Stream the model's answer, then keep what passed the guard: the rerun redraws the message with the
-    checked text, and a note when the model's words were replaced by the fact they got wrong."""
-    if grounded.reply is not None:
-        answer = stream_reply(grounded.reply, grounded.notices)
-    else:
-        show_notices(grounded.notices)
-        answer = {"role": "assistant", "notices": grounded.notices}
-    grounded.settle()
+    """Stream the answer through the guard: the visitor reads each sentence once it has passed, typed out
+    as it is let through; what the guard held back is kept for the presenter's explanation."""
+    answer = stream_reply(grounded.reply, grounded.notices, ui.typed_out(grounded))
     answer |= {"content": grounded.text, "sources": grounded.source_texts}
-    if grounded.replaced:
-        answer["note"] = (
-            f'The model answered "{grounded.reply.text.strip()}", which the facts do not support '
-            f"({' '.join(grounded.problems)}), so the fact itself is shown."
-        )
+    if grounded.problems:
+        answer["caught"] = {"said": grounded.caught, "problems": grounded.problems, "replaced": grounded.replaced}
     if grounded.declined:
         answer["note"] = "No fact is close enough to the question, so the model was not asked to make one up."
     return answer
@@ -111,6 +108,16 @@ def grounded_answer(grounded: GroundedReply) -> dict:
 def show_sources(message: dict) -> None:
     if note := message.get("note"):
         st.caption(note)
+    if caught := message.get("caught"):
+        with st.expander("What the guard caught", icon=":material/shield:"):
+            st.caption("The model wrote this, which the visitor never saw:")
+            st.text(caught["said"])
+            for problem in caught["problems"]:
+                st.markdown(f"- {problem}")
+            if caught["replaced"]:
+                st.caption("So the model was stopped there, and the facts themselves were shown instead.")
+            else:
+                st.caption("So the model was stopped there; what it said before stands.")
     if sources := message.get("sources"):
         label = "Answered from 1 fact" if len(sources) == 1 else f"Answered from {len(sources)} facts"
         with st.expander(label, icon=":material/fact_check:"):

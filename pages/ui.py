@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterator
+import re
+import time
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +54,18 @@ UNEXPECTED = (
     "Showroom works; try again, or with another input."
 )
 _log = logging.getLogger("showroom.pages")
+
+
+TYPING_SECONDS_PER_WORD = 0.02  # ~50 words a second: read as streaming, never slower than the model
+
+
+def typed_out(pieces: Iterable[str]) -> Iterator[str]:
+    """Each piece (a checked sentence) a word at a time, so an answer the guard lets out a sentence at a
+    time still reads as it streams."""
+    for piece in pieces:
+        for word in re.findall(r"\s*\S+\s*", piece) or [piece]:
+            yield word
+            time.sleep(TYPING_SECONDS_PER_WORD)
 
 
 @contextmanager

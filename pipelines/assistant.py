@@ -2,18 +2,20 @@
 
 A question first retrieves its fact (`pipelines.facts`). Below the similarity threshold the assistant
 declines without asking the model, which would invent an answer; above it the model answers from that
-fact alone, streamed; then the grounding guard (`pipelines.grounding`) compares the answer with the
-fact, and a failed check replaces the answer with the fact itself. Every answer carries its sources.
+fact alone, and its answer streams through the grounding guard a sentence at a time
+(`pipelines.sentence_gate`): the visitor reads only sentences the guard has passed, and at the first that
+fails the model is stopped and the fact itself is shown instead. Every answer carries its sources.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from pipelines.chat_presets import CUSTOMER_SERVICE
 from pipelines.chat_prompt import ChatMessage, validate_conversation
 from pipelines.facts import Retrieved, fact_index
-from pipelines.grounding import check
+from pipelines.sentence_gate import SentenceGate
 from pipelines.text_generation import GenerationSettings, StreamedReply, stream_chat
 
 # Chosen on the Northwind question set (assets/text/northwind_questions.json) as the threshold that
@@ -35,10 +37,12 @@ QUESTION_LIMIT = 500
 
 @dataclass
 class GroundedReply:
-    """One answer of the assistant: stream `reply` (when the model is asked), `settle()`, then read `text`.
+    """One answer of the assistant: iterate it for the text the visitor may read, as it passes the guard.
 
-    `declined` answers never reach the model; `replaced` ones were streamed but failed the guard, so
-    the fact is shown instead, and `problems` says why, for the note under the answer.
+    `declined` answers never reach the model. Otherwise the model's answer streams through the sentence
+    gate (`pipelines.sentence_gate`): each sentence is shown once checked, and at the first that fails
+    the model is stopped and the facts' own answer follows (`replaced`); `caught` and `problems` keep what
+    the guard held back and why, for the presenter's explanation under the answer.
     """
 
     sources: list[Retrieved]
@@ -46,21 +50,48 @@ class GroundedReply:
     declined: bool = False
     replaced: bool = False
     problems: list[str] = field(default_factory=list)
+    caught: str = ""
     text: str = ""
     notices: list[str] = field(default_factory=list)
 
-    def settle(self) -> None:
-        """Check the streamed answer (once `reply` has been iterated to its end) and set `text`: the
-        model's words if they pass the guard, the facts it was given if not. A stopped answer stays as it is."""
+    def __iter__(self) -> Iterator[str]:
+        """The checked answer in pieces; `text` holds all of it at the end. Abandoning the iteration (a
+        visitor's Stop) stops the model and keeps what was shown."""
         if self.reply is None:
+            yield self.text
             return
-        answer = self.reply.text
-        if self.reply.stats.stopped_early:
-            self.text = answer
-            return
-        verdict = check(answer, self.source_texts)
-        self.replaced, self.problems = not verdict.grounded, verdict.problems
-        self.text = answer.strip() if verdict.grounded else FALLBACK.format(fact=self.quoted)
+        gate = SentenceGate(self.source_texts)
+        try:
+            for chunk in self.reply:
+                yield from self._shown(gate.feed(chunk))
+                if gate.closed:
+                    break
+            if not gate.closed and self.reply.stats.stopped_early:
+                return  # stopped by the visitor: what was shown stays the answer
+            yield from self._shown(gate.finish())
+        finally:
+            self.reply.stop()
+        self.problems, self.caught = gate.problems, gate.caught
+        if gate.closed and not gate.cut_short:
+            self.replaced = True
+            yield from self._shown((" " if self.text else "") + FALLBACK.format(fact=self.quoted))
+        self.text = self.text.strip()
+
+    def read(self) -> str:
+        """Wait for the whole checked answer (the CLI, the reports): its text."""
+        for _ in self:
+            pass
+        return self.text
+
+    @property
+    def model_said(self) -> str:
+        """Everything the model generated, shown or not (empty for a declined question)."""
+        return self.reply.text.strip() if self.reply is not None else ""
+
+    def _shown(self, piece: str) -> Iterator[str]:
+        if piece:
+            self.text += piece
+            yield piece
 
     @property
     def quoted(self) -> str:

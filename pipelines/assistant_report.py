@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipelines import assistant, chat_presets, facts, grounding
+from pipelines import assistant, chat_presets, facts, grounding, sentence_gate
 from pipelines.assistant import DECLINE_BELOW, answer_from_facts
 from pipelines.catalog import default_model, find_model
 from pipelines.chat_prompt import ChatMessage
@@ -104,14 +104,13 @@ def choose_threshold(scores: list[float], answerable: list[bool]) -> float:
 def evaluate(question_set: QuestionSet, model: str | None = None) -> dict:
     def ask(question: Question) -> dict:
         answer = answer_from_facts([ChatMessage("user", question.text)], question_set.facts, model)
-        streamed = "".join(answer.reply) if answer.reply else ""
-        answer.settle()
+        answer.read()
         invented = unsupported(answer.text, [question_set.facts])
         return {
             "question": question.text,
             "fact": question.fact,
             "answer": answer.text,
-            "model_said": streamed,
+            "model_said": answer.model_said,
             "declined": answer.declined,
             "replaced": answer.replaced,
             "sources": answer.source_texts,
@@ -143,7 +142,7 @@ def report_key() -> str:
     builds. A change to any of them makes `--if-outdated` measure again."""
     inputs = [(ASSETS / name).read_text(encoding="utf-8") for name in QUESTION_SETS]
     inputs += [load_set(name).facts for name in QUESTION_SETS]
-    inputs += [inspect.getsource(module) for module in (assistant, chat_presets, facts, grounding)]
+    inputs += [inspect.getsource(module) for module in (assistant, chat_presets, facts, grounding, sentence_gate)]
     inputs += [inspect.getsource(evaluate), inspect.getsource(judge), inspect.getsource(says)]
     inputs += [build_key(spec) for spec in (default_model("text-generation"), find_model(ENCODER))]
     return hashlib.sha256("\n".join(inputs).encode()).hexdigest()[:16]

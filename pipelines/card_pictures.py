@@ -120,9 +120,7 @@ def _chat() -> Image.Image:
 
     preset = next(preset for preset in PRESETS if preset.grounded)
     answer = answer_from_facts([ChatMessage("user", CHAT_QUESTION)], preset.facts(None))
-    if answer.reply:
-        "".join(answer.reply)
-    answer.settle()
+    answer.read()
     image, draw = _canvas()
     draw.rounded_rectangle([200, 24, 616, 96], 16, fill="#FFFFFF", outline=MUTED)
     _text_block(draw, (220, 44), CHAT_QUESTION, 26, INK, 380)

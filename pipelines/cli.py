@@ -123,11 +123,8 @@ def _grounded(args: argparse.Namespace) -> object:
             raise InputError(f"There is no file at {path}. Give a text file with the facts, one per line or paragraph.")
         facts = path.read_text(encoding="utf-8", errors="replace")
     answer = answer_from_facts([ChatMessage("user", args.prompt)], facts, args.model)
-    if answer.reply is not None:
-        "".join(answer.reply)
-    answer.settle()
     return {
-        "generated_text": answer.text,
+        "generated_text": answer.read(),
         "sources": answer.source_texts,
         "declined": answer.declined,
         "notices": answer.notices,

@@ -13,6 +13,7 @@ makes the assistant answer with the fact itself, which by construction invents n
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -138,18 +139,39 @@ def unsupported(answer: str, facts: list[str]) -> list[str]:
     return problems
 
 
+def unwarranted_no(answer: str, facts: list[str]) -> list[str]:
+    """A "no" (not, never, closed…) where the facts say nothing negative: the model declining what they allow."""
+    if _NEGATIVE.search(answer) and not _NEGATIVE.search(" ".join(facts)):
+        return ["The answer says no where the facts say nothing negative."]
+    return []
+
+
+def overlong(answer: str) -> list[str]:
+    """More sentences than a short answer has, or one said twice: the model has drifted from its fact."""
+    sentences = [part.strip().lower() for part in re.split(r"(?<=[.!?])\s+", answer.strip()) if part.strip()]
+    if len(sentences) > MAX_SENTENCES or len(set(sentences)) < len(sentences):
+        return [f"The answer runs past {MAX_SENTENCES} sentences or repeats itself."]
+    return []
+
+
+def leaves_out(answer: str, facts: list[str]) -> list[str]:
+    """None of the facts' figures, days or names: a vague "yes, postage is free" hides the minimum order."""
+    known = claims("\n".join(facts)).items
+    if known and not claims(answer).items & known:
+        return ["The answer leaves out what the facts say (none of their figures, days or names)."]
+    return []
+
+
+def carries_a_fact(answer: str, facts: list[str]) -> bool:
+    """Whether `answer` states at least one of the facts' figures, days or names (or the facts state none)."""
+    return not leaves_out(answer, facts)
+
+
 def check(answer: str, facts: list[str]) -> Verdict:
     """Whether `answer` may be shown as the model wrote it: nothing unsupported, one of the facts'
     figures at least, no "no" the facts do not say, short and without repeats."""
-    problems = unsupported(answer, facts)
-    known = claims("\n".join(facts)).items
-    if known and not claims(answer).items & known:
-        problems.append("The answer leaves out what the facts say (none of their figures, days or names).")
-    if _NEGATIVE.search(answer) and not _NEGATIVE.search(" ".join(facts)):
-        problems.append("The answer says no where the facts say nothing negative.")
-    sentences = [part.strip().lower() for part in re.split(r"(?<=[.!?])\s+", answer.strip()) if part.strip()]
-    if len(sentences) > MAX_SENTENCES or len(set(sentences)) < len(sentences):
-        problems.append(f"The answer runs past {MAX_SENTENCES} sentences or repeats itself.")
+    problems = unsupported(answer, facts) + leaves_out(answer, facts) + unwarranted_no(answer, facts)
+    problems += overlong(answer)
     return Verdict(not problems, problems)
 
 
@@ -161,10 +183,39 @@ def _clock(match: re.Match) -> str:
 
 
 def _number(text: str) -> str:
-    """ "1,000" and "1000" are the same figure; "50.00" and "50" too."""
-    thousands = "," in text and len(text.split(",")[-1]) == 3
-    value = float(text.replace(",", "") if thousands else text.replace(",", "."))
-    return f"{value:g}"
+    """A figure as one canonical string, whatever its separators: "1,000" and "1000" are the same, so are
+    "50.00" and "50", "10.000,50" and "10,000.50", "٣" and "3". What is no single number ("1.2.3", a
+    version; "1,5,3", a list) keeps its digits and separators, so it matches only itself. Never raises:
+    the facts box and the answer are anyone's text."""
+    digits = "".join(str(unicodedata.digit(char)) if char not in ".," else char for char in text)
+    whole, fraction = _split_figure(digits)
+    if whole is None:
+        return digits
+    whole = whole.lstrip("0") or "0"
+    fraction = fraction.rstrip("0")
+    return f"{whole}.{fraction}" if fraction else whole
+
+
+def _split_figure(digits: str) -> tuple[str | None, str]:
+    """(whole part, fraction) of a run of digits and separators, or (None, "") when it is no single number.
+    Thousands come in groups of three after the first; the decimal mark is the last separator that is
+    not one of them."""
+    groups = re.split(r"[.,]", digits)
+    marks = re.findall(r"[.,]", digits)
+    if not marks:
+        return digits, ""
+    if len(set(marks)) == 1:
+        grouped = all(len(group) == 3 for group in groups[1:]) and 1 <= len(groups[0]) <= 3
+        if grouped and (len(marks) > 1 or marks[0] == ","):
+            return "".join(groups), ""  # "1,000", "1.000.000"
+        return (groups[0], groups[1]) if len(marks) == 1 else (None, "")  # "50.00", "1,5"; "1.2.3" is none
+    decimal = marks[-1]
+    thousands = marks[:-1]
+    if decimal in thousands or len(set(thousands)) != 1:
+        return None, ""  # "1.000,000.5"
+    if not (1 <= len(groups[0]) <= 3 and all(len(group) == 3 for group in groups[1:-1])):
+        return None, ""
+    return "".join(groups[:-1]), groups[-1]  # "10.000,50", "1,000.50"
 
 
 def _starts_sentence(text: str, word: str, position: int) -> bool:

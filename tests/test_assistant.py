@@ -24,9 +24,8 @@ HOURS = "Opening hours: we are open Monday to Saturday, 9:00 to 18:00. We are cl
 
 def ask(question: str, facts: str = NORTHWIND):
     answer = answer_from_facts([ChatMessage("user", question)], facts)
-    streamed = "".join(answer.reply) if answer.reply is not None else None
-    answer.settle()
-    return answer, streamed
+    answer.read()
+    return answer, answer.model_said if answer.reply is not None else None
 
 
 def test_one_fact_per_labelled_line() -> None:

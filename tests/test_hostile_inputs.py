@@ -52,10 +52,7 @@ def engine_run(item: Hostile) -> tuple[str, list[str]]:
         return translated.text, list(translated.notices)
     if item.medium == "chat":  # the page's default preset: the customer-service assistant
         grounded = answer_from_facts([ChatMessage("user", data)], CUSTOMER_SERVICE.facts(None), settings=SHORT_REPLY)
-        if grounded.reply is not None:
-            "".join(grounded.reply)
-        grounded.settle()
-        return grounded.text, grounded.notices
+        return grounded.read(), grounded.notices
     frame = read_csv(data)
     results = analyse_sentiment(texts_in_column(frame, guess_text_column(frame))).results
     return " ".join(result.label for result in results), [note for result in results for note in result.notices]
