@@ -22,6 +22,7 @@ product (`pipelines.half_stored`), so float32 costs no memory over float16. Figu
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import queue
 import threading
@@ -30,14 +31,16 @@ from collections.abc import Iterator
 from typing import Any
 
 from pipelines.chat_prompt import ChatMessage, FittedPrompt, fit_text_to_window, fit_to_window, prompt_token_ids
-from pipelines.errors import ModelNotAvailable, ServerBusy
+from pipelines.errors import InputError, ModelNotAvailable, ServerBusy
 from pipelines.serving import ServingLimits, busy_sentence
 
-CACHE_TOKENS = 3072  # KV cache for every running answer together: 142 MB for SmolLM2 in float32
+CACHE_TOKENS = 3072  # KV cache for every running answer together (SHOWROOM_CHAT_CACHE_TOKENS's default)
+STALL_SECONDS = 60.0  # an answer with no new token for this long is ended (SHOWROOM_CHAT_STALL_S's default)
 PAGE_TOKENS = 32  # prefix sharing reuses whole pages, so a page must be much shorter than a system prompt
 STEP_TOKENS = 256  # tokens per forward pass: a long prompt is read in slices between other answers' steps
 SAMPLING_TOP_K = 50  # what `generate()` uses by default when sampling
 _FINISHED_STATUSES = ("FINISHED", "FAILED")
+_READ_SECONDS = 0.5  # how often a reader waiting for its next token looks whether anything still feeds it
 
 
 class ChatStream:
@@ -49,9 +52,10 @@ class ChatStream:
         self.first_token_seconds: float | None = None
         self.new_tokens = 0
         self.cancelled = False
+        self.last_heard = time.monotonic()  # the latest output (or the submission), for the stall deadline
         self._server = server
         self._outputs: queue.Queue[Any] = queue.Queue()
-        self._answered = threading.Event()  # the first output (or the end) has arrived
+        self._answered = threading.Event()  # the first output (or the end, or an error) has arrived
         self._finished = False
 
     def ahead(self) -> int:
@@ -63,8 +67,12 @@ class ChatStream:
         self._server.cancel(self)
 
     def started(self, timeout: float) -> bool:
-        """Wait up to `timeout` seconds for the first token; whether it (or the end) has come."""
-        return self._answered.wait(timeout)
+        """Wait up to `timeout` seconds for the first token; whether it (or the end, or an error) has come.
+        A wait that times out looks whether anything still feeds this answer (`ChatServer.check_on`)."""
+        if self._answered.wait(timeout):
+            return True
+        self._server.check_on(self)
+        return self._answered.is_set()
 
     def __iter__(self) -> Iterator[str]:
         """Text as it is decoded; a token that ends mid-character waits for the next one."""
@@ -73,11 +81,13 @@ class ChatStream:
             output = self._latest_output()
             if output is None:  # cancelled, or the server closed
                 break
+            if isinstance(output, Exception):  # the server gave up on this answer: its sentence
+                raise output
             if self.first_token_seconds is None:
                 self.first_token_seconds = time.perf_counter() - self.submitted
             self.new_tokens = len(output.generated_tokens)
             if output.status.name == "FAILED":
-                raise RuntimeError(f"Generation failed: {output.error}")
+                raise ModelNotAvailable(f"The chat model failed on this answer ({output.error}); ask again.")
             self._finished = output.status.name in _FINISHED_STATUSES
             text = self._server.decode(output.generated_tokens)
             if text.startswith(sent) and len(text) > len(sent) and not text.endswith("\ufffd"):
@@ -86,13 +96,20 @@ class ChatStream:
 
     def _latest_output(self) -> Any:
         """The newest output waiting (each holds every token so far), so a reader that fell behind
-        decodes and draws once, not once per token: under load that is most of the page's work."""
-        output = self._outputs.get()
-        while output is not None and not self._outputs.empty():
+        decodes and draws once, not once per token: under load that is most of the page's work. Every
+        wait is bounded: the server's health and this answer's deadline are looked at twice a second."""
+        while True:
+            try:
+                output = self._outputs.get(timeout=_READ_SECONDS)
+                break
+            except queue.Empty:
+                self._server.check_on(self)
+        while output is not None and not isinstance(output, Exception) and not self._outputs.empty():
             output = self._outputs.get_nowait()
         return output
 
     def _deliver(self, output: Any) -> None:
+        self.last_heard = time.monotonic()
         self._outputs.put(output)
         self._answered.set()
 
@@ -107,6 +124,8 @@ class ChatServer:
         pipeline: Any,
         limits: ServingLimits,
         share_prefix: bool = True,
+        cache_tokens: int = CACHE_TOKENS,
+        stall_seconds: float = STALL_SECONDS,
     ) -> None:
         self.name = name
         self.task = "text-generation"
@@ -123,7 +142,9 @@ class ChatServer:
         self._streams_lock = threading.Lock()
         self._ids = itertools.count()
         self._closed = False
-        self._manager = _start_manager(pipeline.model, limits.max_batch, share_prefix)
+        self.cache_tokens = cache_tokens
+        self.stall_seconds = stall_seconds
+        self._manager = _start_manager(pipeline.model, limits.max_batch, share_prefix, cache_tokens)
         self._router = threading.Thread(target=self._route, name=f"route-{name}", daemon=True)
         self._router.start()
 
@@ -151,26 +172,80 @@ class ChatServer:
     # Requests.
 
     def submit(self, prompt_ids: list[int], decoding: dict[str, Any]) -> ChatStream:
-        """Start an answer; `decoding` holds max_new_tokens, sample, temperature, top_p, repetition_penalty."""
+        """Start an answer; `decoding` holds max_new_tokens, sample, temperature, top_p, repetition_penalty.
+        A request that could never be scheduled is refused at once, and one that fails half way takes
+        nothing with it: its slot is free again before the error reaches the caller."""
+        needed = len(prompt_ids) + int(decoding["max_new_tokens"])
+        if needed > self.cache_tokens:
+            raise InputError(
+                f"This answer needs {needed:,} tokens (prompt and new tokens), more than the chat's cache holds "
+                f"({self.cache_tokens:,}, SHOWROOM_CHAT_CACHE_TOKENS); shorten the conversation or ask for fewer tokens."
+            )
         with self._streams_lock:
             if self._closed:
                 raise ModelNotAvailable(f"{self.label} was just unloaded by the operator; try again.")
+            if not self.healthy:
+                raise ModelNotAvailable(self._stopped_sentence())
             if len(self._streams) >= self.limits.queue_size:
                 raise ServerBusy(busy_sentence(self.label, len(self._streams)))
             stream = ChatStream(self, f"{self.name}-{next(self._ids)}")
             self._streams[stream.request_id] = stream
         sampled = decoding["sample"]
-        self._manager.add_request(
-            prompt_ids,
-            request_id=stream.request_id,
-            max_new_tokens=decoding["max_new_tokens"],
-            streaming=True,
-            temperature=float(decoding["temperature"]) if sampled else 1.0,
-            top_p=float(decoding["top_p"]) if sampled else 1.0,
-            repetition_penalty=float(decoding["repetition_penalty"]),
-            greedy=not sampled,
-        )
+        try:
+            accepted = self._manager.add_request(
+                prompt_ids,
+                request_id=stream.request_id,
+                max_new_tokens=decoding["max_new_tokens"],
+                streaming=True,
+                temperature=float(decoding["temperature"]) if sampled else 1.0,
+                top_p=float(decoding["top_p"]) if sampled else 1.0,
+                repetition_penalty=float(decoding["repetition_penalty"]),
+                greedy=not sampled,
+            )
+        except BaseException:
+            self._forget(stream)
+            raise
+        if accepted is None:  # the manager is stopping and dropped it, with only a log line
+            self._forget(stream)
+            raise ModelNotAvailable(self._stopped_sentence())
         return stream
+
+    @property
+    def healthy(self) -> bool:
+        """Whether the threads that generate and hand out answers are both alive."""
+        return self._manager.is_running() and self._router.is_alive()
+
+    def check_on(self, stream: ChatStream) -> None:
+        """Called by a reader that has waited a while: end its answer with a sentence if nothing feeds it any
+        more (a dead generation thread) or nothing came for `stall_seconds`; never wait for good."""
+        if not self.healthy:
+            self._give_up(stream, ModelNotAvailable(self._stopped_sentence()))
+        elif time.monotonic() - stream.last_heard > self.stall_seconds:
+            self._give_up(
+                stream,
+                ModelNotAvailable(
+                    f"The {self.label} model sent nothing for {self.stall_seconds:g} s (SHOWROOM_CHAT_STALL_S), "
+                    "so this answer was ended; try again."
+                ),
+            )
+
+    def _give_up(self, stream: ChatStream, error: Exception) -> None:
+        if self._forget(stream):
+            stream.cancelled = True
+            with contextlib.suppress(Exception):  # a dead manager may not take cancellations
+                self._manager.cancel_request(stream.request_id)
+        stream._deliver(error)
+
+    def _forget(self, stream: ChatStream) -> bool:
+        """Drop the stream from the ones holding a slot; whether it held one."""
+        with self._streams_lock:
+            return self._streams.pop(stream.request_id, None) is not None
+
+    def _stopped_sentence(self) -> str:
+        return (
+            f"The {self.label} model stopped generating (its generation thread ended); the next request loads "
+            "it again, so try once more."
+        )
 
     def waiting_ahead_of(self, stream: ChatStream) -> int:
         with self._streams_lock:
@@ -182,9 +257,8 @@ class ChatServer:
             return len(self._streams)
 
     def cancel(self, stream: ChatStream) -> None:
-        with self._streams_lock:
-            if self._streams.pop(stream.request_id, None) is None:
-                return
+        if not self._forget(stream):
+            return
         stream.cancelled = True
         self._manager.cancel_request(stream.request_id)
         stream._deliver(None)
@@ -213,7 +287,7 @@ class ChatServer:
                 stream._deliver(output)
 
 
-def _start_manager(model: Any, max_batch: int, share_prefix: bool) -> Any:
+def _start_manager(model: Any, max_batch: int, share_prefix: bool, cache_tokens: int) -> Any:
     from transformers import GenerationConfig
     from transformers.generation.configuration_utils import ContinuousBatchingConfig
 
@@ -225,7 +299,7 @@ def _start_manager(model: Any, max_batch: int, share_prefix: bool) -> Any:
     config = GenerationConfig(do_sample=True, top_k=None, eos_token_id=eos, pad_token_id=eos)
     batching = ContinuousBatchingConfig(
         page_size=PAGE_TOKENS,
-        num_blocks=CACHE_TOKENS // PAGE_TOKENS,
+        num_blocks=cache_tokens // PAGE_TOKENS,
         max_batch_tokens=STEP_TOKENS,
         max_requests_per_batch=max_batch,
         allow_block_sharing=share_prefix,

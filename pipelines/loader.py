@@ -7,6 +7,7 @@ CLI, benchmarks) submits requests to that same owner and never touches the pipel
 
 from __future__ import annotations
 
+import atexit
 import threading
 import time
 from dataclasses import dataclass
@@ -95,18 +96,21 @@ def load(name: str, task: str | None = None) -> LoadedModel:
     """Load `name` unless it is loaded already (the home page's "Warm up" shows how long it took)."""
     settings = load_settings()
     served = _served.get(_catalog_location(name, settings) or name)
-    if served is not None and task in (None, served.server.task):  # the hot path: no disk access
+    if served is not None and task in (None, served.server.task) and served.server.healthy:  # the hot path
         return served
     model = resolve_model(name, task, settings)
     if not has_pipeline(model.task):
         raise ModelNotAvailable(f"'{name}' is {model.task} data, not a model with a pipeline to load.")
     served = _served.get(model.location)
-    if served is not None:
+    if served is not None and served.server.healthy:
         return served
     with _registry_lock:
         load_lock = _load_locks.setdefault(model.location, threading.Lock())
     with load_lock:  # two sessions asking for a cold model at once load it once
         served = _served.get(model.location)
+        if served is not None and not served.server.healthy:  # its thread died: load it afresh
+            unload(served.server.name)
+            served = None
         if served is None:
             served = _load(model, settings)
             _served[model.location] = served
@@ -150,6 +154,15 @@ def unload(name: str) -> bool:
     return bool(dropped)
 
 
+@atexit.register
+def _close_every_model() -> None:
+    """At exit, stop each model's threads first: a generation thread still inside a torch call while the
+    interpreter tears down aborts the process ("terminate called without an active exception"), which
+    happens when the guard stops an answer just before a CLI exits."""
+    for served in list(_served.values()):
+        served.server.close()
+
+
 def _load(model: ModelLocation, settings: Settings) -> LoadedModel:
     import torch
     from transformers import pipeline
@@ -178,7 +191,15 @@ def _load(model: ModelLocation, settings: Settings) -> LoadedModel:
     spec = catalog_entry(model.name)
     label = spec.display_name if spec else model.name
     if model.task == "text-generation":
-        server: Server = ChatServer(model.name, label, loaded, limits, settings.chat_prefix_sharing)
+        server: Server = ChatServer(
+            model.name,
+            label,
+            loaded,
+            limits,
+            settings.chat_prefix_sharing,
+            settings.chat_cache_tokens,
+            settings.chat_stall_seconds,
+        )
     else:
         server = ModelServer(model.name, model.task, label, loaded, BATCH_CALLS[model.task], limits)
     return LoadedModel(server, time.perf_counter() - started)

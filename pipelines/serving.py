@@ -108,8 +108,11 @@ class Ticket:
         page) cancels the request, so a visitor who leaves frees the slot.
         """
         try:
-            while not self._finished.wait(_POLL_SECONDS if on_wait else None):
-                on_wait(self)
+            while not self._finished.wait(_POLL_SECONDS):
+                if not self._server.healthy:  # its worker thread is gone: nothing will ever answer
+                    self._server.withdraw(self, ModelNotAvailable(self._server.stopped_sentence()))
+                elif on_wait is not None:
+                    on_wait(self)
         finally:
             if not self._finished.is_set():
                 self.cancel()
@@ -160,6 +163,8 @@ class ModelServer:
         with self._changed:
             if self._closed:
                 raise ModelNotAvailable(f"{self.label} was just unloaded by the operator; try again.")
+            if not self.healthy:
+                raise ModelNotAvailable(self.stopped_sentence())
             holding = len(self._waiting) + len(self._serving)
             if holding >= self.limits.queue_size:
                 raise ServerBusy(busy_sentence(self.label, holding))
@@ -188,7 +193,16 @@ class ModelServer:
         with self._changed:
             return len(self._waiting) + len(self._serving)
 
-    def withdraw(self, ticket: Ticket) -> None:
+    @property
+    def healthy(self) -> bool:
+        """Whether the worker thread that answers requests is alive."""
+        return self._worker.is_alive()
+
+    def stopped_sentence(self) -> str:
+        return f"The {self.label} model stopped answering; the next request loads it again, so try once more."
+
+    def withdraw(self, ticket: Ticket, reason: BaseException | None = None) -> None:
+        """Take the ticket out of line and finish it (cancelled, unless `reason` says otherwise)."""
         with self._changed:
             if ticket.done:
                 return
@@ -196,7 +210,7 @@ class ModelServer:
                 self._waiting.remove(ticket)
             if ticket in self._serving:
                 self._serving.remove(ticket)  # its slice still runs; its results are dropped
-            ticket._finish(RequestCancelled("The request was cancelled before it was answered."))
+            ticket._finish(reason or RequestCancelled("The request was cancelled before it was answered."))
 
     def close(self) -> None:
         """Stop accepting requests; the worker answers what is queued, then lets go of the pipeline."""

@@ -59,6 +59,8 @@ class Settings:
     max_image_pixels: int
     max_image_side: int
     chat_context_tokens: int
+    chat_cache_tokens: int
+    chat_stall_seconds: float
     max_audio_seconds: float
     max_batch: int
     queue_size: int
@@ -82,7 +84,19 @@ class Settings:
 
 
 def load_settings() -> Settings:
-    """Read the settings afresh, so tests and the CLI can point SHOWROOM_HOME elsewhere."""
+    """Read the settings afresh, so tests and the CLI can point SHOWROOM_HOME elsewhere; settings that
+    depend on each other are checked together."""
+    settings = _read_settings()
+    if settings.chat_context_tokens > settings.chat_cache_tokens:
+        raise SettingsError(
+            f"SHOWROOM_CHAT_CONTEXT_TOKENS is {settings.chat_context_tokens}, more than SHOWROOM_CHAT_CACHE_TOKENS "
+            f"({settings.chat_cache_tokens}): a prompt that long could never fit the chat's cache, so its answer "
+            "would wait for good; lower the first or raise the second."
+        )
+    return settings
+
+
+def _read_settings() -> Settings:
     return Settings(
         home=Path(os.environ.get("SHOWROOM_HOME") or _default_home()).expanduser(),
         allow_hub=_flag("SHOWROOM_ALLOW_HUB"),
@@ -95,6 +109,11 @@ def load_settings() -> Settings:
         # Chat prompts are cut to this many tokens (or the model's own window, if smaller): past
         # ~2k tokens a 135M model on one CPU thread takes seconds before its first token.
         chat_context_tokens=int(_number("SHOWROOM_CHAT_CONTEXT_TOKENS", 2048, 64)),
+        # The chat's KV cache, every running answer's tokens together (142 MB for SmolLM2 in float32): an
+        # answer that does not fit waits for others to finish, so no prompt may be longer than it.
+        chat_cache_tokens=int(_number("SHOWROOM_CHAT_CACHE_TOKENS", 3072, 256)),
+        # A chat answer that gets no new token for this long is ended with a sentence instead of waited on.
+        chat_stall_seconds=_number("SHOWROOM_CHAT_STALL_S", 60.0, 1),
         # Longer recordings are refused before they are decoded: ten minutes take a few minutes to transcribe.
         max_audio_seconds=_number("SHOWROOM_MAX_AUDIO_SECONDS", 600.0, 1),
         # Items (texts, images, audio windows, chat answers) one model call serves at once; 1 serves

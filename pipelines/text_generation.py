@@ -20,6 +20,7 @@ from pipelines.settings import load_settings
 
 TASK = "text-generation"
 MAX_NEW_TOKENS = 1024
+MIN_PROMPT_TOKENS = 64  # the room a conversation keeps in the context whatever the answer's length
 _WAIT_POLL_SECONDS = 0.2
 
 
@@ -150,7 +151,14 @@ class Ask:
 
     def fit(self, server: ChatServer, settings: GenerationSettings) -> FittedPrompt:
         """The prompt the model reads, fitted to its window with room for the answer."""
-        budget = min(server.context_window, load_settings().chat_context_tokens) - settings.max_new_tokens
+        context = min(server.context_window, load_settings().chat_context_tokens)
+        budget = context - settings.max_new_tokens
+        if budget < MIN_PROMPT_TOKENS:
+            raise InputError(
+                f"Max new tokens ({settings.max_new_tokens}) leaves no room for the conversation in the chat's "
+                f"context of {context} tokens (SHOWROOM_CHAT_CONTEXT_TOKENS, or the model's own window); ask "
+                f"for at most {context - MIN_PROMPT_TOKENS}."
+            )
         if self.text is not None:
             return server.fit_text(self.text, budget)
         if not server.is_chat:

@@ -171,11 +171,22 @@ def test_customer_service_declines_what_its_facts_do_not_say_and_cites_what_they
     facts.set_value(facts.value.replace("555-0100", "555-0123")).run()
     app.chat_input[0].set_value("What phone number do I call to book a repair?").run()
     assert "555-0123" in assistant_answers(app)[1]
-    cited = app.chat_message[3].expander[0]
+    cited = next(expander for expander in app.chat_message[3].expander if expander.label.startswith("Answered"))
     assert cited.label == "Answered from 1 fact" and "555-0123" in cited.markdown[0].value
     assert not app.chat_message[1].code  # declined: no model call to show
     shell, python = (block.value for block in app.chat_message[3].code)  # the call that answered
     assert "--preset customer-service" in shell and "555-0123" in python  # asked with the retrieved fact
+
+
+def test_what_the_guard_caught_is_explained_under_the_answer_never_shown_as_it(provisioned: Path) -> None:
+    app = open_page("pages/text_generation.py")
+    app.chat_input[0].set_value("Are you open on Saturday?").run()
+    [answer] = assistant_answers(app)
+    assert answer.startswith("Here is what I can tell you: we are open Monday to Saturday, 9:00 to 18:00.")
+    [caught] = [expander for expander in app.chat_message[1].expander if expander.label == "What the guard caught"]
+    said = caught.text[0].value
+    assert said and said not in answer  # the model's words are in the explanation, not in the answer
+    assert any("repeats itself" in item.value or "not in the facts" in item.value for item in caught.markdown)
 
 
 def test_chat_refuses_a_blank_message_and_keeps_working(provisioned: Path) -> None:
