@@ -179,7 +179,8 @@ class ChatServer:
         if needed > self.cache_tokens:
             raise InputError(
                 f"This answer needs {needed:,} tokens (prompt and new tokens), more than the chat's cache holds "
-                f"({self.cache_tokens:,}, SHOWROOM_CHAT_CACHE_TOKENS); shorten the conversation or ask for fewer tokens."
+                f"({self.cache_tokens:,}, SHOWROOM_CHAT_CACHE_TOKENS); shorten the conversation or ask for "
+                "fewer tokens."
             )
         with self._streams_lock:
             if self._closed:

@@ -25,7 +25,8 @@ DECODING = {"max_new_tokens": 300, "sample": False, "temperature": 1.0, "top_p":
 
 def test_a_context_longer_than_the_cache_is_refused_at_load_naming_both(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SHOWROOM_CHAT_CONTEXT_TOKENS", "4096")
-    with pytest.raises(SettingsError, match="SHOWROOM_CHAT_CONTEXT_TOKENS is 4096, more than SHOWROOM_CHAT_CACHE_TOKENS"):
+    both = "SHOWROOM_CHAT_CONTEXT_TOKENS is 4096, more than SHOWROOM_CHAT_CACHE_TOKENS"
+    with pytest.raises(SettingsError, match=both):
         load_settings()
     monkeypatch.setenv("SHOWROOM_CHAT_CACHE_TOKENS", "4096")
     assert load_settings().chat_cache_tokens == 4096
