@@ -29,12 +29,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(startup_seconds: float = 60, environment: dict[str, str] | None = None) -> Iterator[Server]:
+def serve(
+    startup_seconds: float = 60, environment: dict[str, str] | None = None, runner: str = "streamlit"
+) -> Iterator[Server]:
     """`streamlit run app.py` on 127.0.0.1, yielded once its health check answers; stopped afterwards.
 
-    `environment` adds to this process's variables (the load test's SHOWROOM_MAX_BATCH=1 baseline)."""
+    `environment` adds to this process's variables (the load test's SHOWROOM_MAX_BATCH=1 baseline);
+    `runner` is the module that takes streamlit's command line (a browser test's stand-in chat)."""
     port = free_port()
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1"]
+    command = [sys.executable, "-m", runner, "run", "app.py", "--server.address", "127.0.0.1"]
     process = subprocess.Popen(
         [*command, "--server.port", str(port), "--server.headless", "true"],
         cwd=ROOT,

@@ -56,7 +56,7 @@ UNEXPECTED = (
 _log = logging.getLogger("showroom.pages")
 
 
-TYPING_SECONDS_PER_WORD = 0.02  # ~50 words a second: read as streaming, never slower than the model
+TYPING_SECONDS_PER_WORD = 0.05  # 20 words a second: about the pace the model wrote them at
 
 
 def typed_out(pieces: Iterable[str]) -> Iterator[str]:

@@ -18,8 +18,11 @@ from PIL import Image
 from benchmarks.chromium import CHROMIUM, launch
 from benchmarks.server import serve
 from pages.demos import DEMOS
+from pipelines.chat_presets import CUSTOMER_SERVICE
+from pipelines.grounding import claims
 from pipelines.object_detection import colour_of
 from tests.conftest import CAT_PHOTO, ROOT
+from tests.scripted_chat import SCRIPTED_QUESTION
 
 pytestmark = pytest.mark.e2e
 
@@ -233,6 +236,69 @@ def test_chat_answer_streams_into_the_page_and_cites_its_fact(page: object, dash
     cited = assistant.get_by_role("blockquote").get_by_text("Delivery: delivery takes 2 to 4 working days")
     cited.wait_for(timeout=30_000)  # the cited fact (the code under the answer quotes it too)
     assert "2" in assistant.locator('[data-testid="stMarkdown"]').first.inner_text()
+
+
+def shown_answer(message: object) -> str:
+    """The text a visitor reads in a chat message: its Markdown, without the folded explanations or captions."""
+    return message.evaluate(
+        """message => [...message.querySelectorAll('[data-testid="stMarkdown"]')]
+            .filter(block => !block.closest('[data-testid="stExpander"]'))
+            .filter(block => !block.querySelector('[data-testid="stCaptionContainer"]'))
+            .map(block => block.innerText).join('\\n')"""
+    )
+
+
+def figures(text: str) -> set[str]:
+    """The numbers, times and phone numbers a text states, normalised as the guard reads them."""
+    return {item for item in claims(text).items if item.split(":", 1)[0] in {"number", "time", "phone"}}
+
+
+def watch_the_answer(page: object, question: str) -> tuple[object, list[str]]:
+    """Ask `question` and read the answer every 50 ms until it is complete: the message and every sample."""
+    page.locator('[data-testid="stChatInputTextArea"]').fill(question)
+    page.keyboard.press("Enter")
+    assistant = page.locator('[data-testid="stChatMessage"]').nth(1)
+    assistant.wait_for(timeout=90_000)
+    done = assistant.get_by_text("Answered from", exact=False)
+    samples = []
+    deadline = time.monotonic() + 120
+    while not done.count() and time.monotonic() < deadline:
+        samples.append(shown_answer(assistant))
+        time.sleep(0.05)
+    samples.append(shown_answer(assistant))
+    assert done.count(), "the answer did not finish in 2 minutes"
+    return assistant, samples
+
+
+@pytest.mark.parametrize("question", ["Are you open on Saturday?", SCRIPTED_QUESTION])
+def test_no_figure_the_facts_do_not_state_is_ever_on_screen_while_an_answer_streams(
+    browser: object, provisioned: Path, question: str
+) -> None:
+    """The Saturday question on the real model, and a stand-in that streams an invented phone number and
+    hours (tests/scripted_chat.py): sampled every 50 ms, the answer never shows a figure absent from the
+    facts, and the explanation under it shows what the guard caught."""
+    facts = figures(CUSTOMER_SERVICE.facts(None))
+    with serve(runner="tests.scripted_chat") as server:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        try:
+            page = context.new_page()
+            page.goto(f"{server.url}/text_generation")
+            page.get_by_role("heading", name="Chat assistant", level=1).wait_for(timeout=60_000)
+            assistant, samples = watch_the_answer(page, question)
+            assert len(samples) >= 10 and samples[-1]
+            assert [sample for sample in samples if figures(sample) - facts] == []
+            caught = assistant.get_by_text("What the guard caught")
+            caught.click()
+            explanation = assistant.locator('[data-testid="stExpander"]').filter(has_text="What the guard caught")
+            if question == SCRIPTED_QUESTION:
+                assert samples[-1].startswith("You can book a slot online or call 555-0100. Here is what I can tell")
+                assert "555-0199" in explanation.inner_text() and '"5550199" is not in the facts.' in (
+                    explanation.inner_text()
+                )
+            else:
+                assert "9:00 to 18:00" in samples[-1] and explanation.inner_text().strip()
+        finally:
+            context.close()
 
 
 def download(page: object, button: str, target: Path) -> Path:
