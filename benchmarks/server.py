@@ -13,6 +13,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipelines.memory import ALLOCATOR_ENVIRONMENT
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -43,7 +45,9 @@ def serve(
         cwd=ROOT,
         # Its visitors are this machine's own, so the home page's model controls are theirs (pages/operator.py),
         # unless `environment` sets a token.
-        env={key: value for key, value in os.environ.items() if key != "SHOWROOM_OPERATOR_TOKEN"} | (environment or {}),
+        env={key: value for key, value in os.environ.items() if key != "SHOWROOM_OPERATOR_TOKEN"}
+        | ALLOCATOR_ENVIRONMENT  # as `make run` starts it
+        | (environment or {}),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

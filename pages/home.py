@@ -5,7 +5,7 @@ import streamlit as st
 
 from pages.branding import read_branding
 from pages.demos import DEMOS
-from pages.operator import is_operator
+from pages.operator import is_operator, offer_sign_in
 from pages.presenting import start_tour
 from pipelines.card_pictures import picture_path
 from pipelines.catalog import default_model, has_pipeline
@@ -49,6 +49,7 @@ if serve_url:
     )
 elif not is_operator():
     st.caption("Models load on their first use and stay loaded for every visitor.")
+    offer_sign_in()
 else:
     warm_column, button_column = st.columns([3, 1], vertical_alignment="bottom")
     to_warm = warm_column.selectbox(

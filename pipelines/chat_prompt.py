@@ -54,6 +54,9 @@ class FittedPrompt:
 
 def validate_conversation(messages: list[ChatMessage]) -> None:
     """Refuse conversations that cannot be answered, with a sentence saying why."""
+    for message in messages:
+        if message.role not in ("system", "user", "assistant") or not isinstance(message.content, str):
+            raise InputError('Every message must have a role ("system", "user" or "assistant") and a text.')
     if not messages or messages[-1].role != "user":
         raise InputError("The conversation must end with a message from the user.")
     if not messages[-1].content.strip():

@@ -7,10 +7,10 @@ from dataclasses import asdict, dataclass
 from pipelines.errors import InputError
 from pipelines.image_task import run_image_task
 from pipelines.images import ImageSource, PreparedImage
+from pipelines.request_limits import MAX_TOP_K
 from pipelines.serving import WaitCallback
 
 TASK = "image-classification"
-MAX_TOP_K = 20
 
 
 @dataclass(frozen=True)

@@ -86,10 +86,19 @@ def get_server(name: str, task: str | None = None) -> Server:
     if settings.serve_url:
         spec = catalog_entry(name)
         served_task = task or (spec.task if spec else None)
+        token = serve_token(settings)
         if served_task == "text-generation":
-            return RemoteChatServer(settings.serve_url, name, settings.serve_timeout_seconds)
-        return RemoteServer(settings.serve_url, name, served_task, settings.serve_timeout_seconds)
+            return RemoteChatServer(settings.serve_url, name, settings.serve_timeout_seconds, token)
+        return RemoteServer(settings.serve_url, name, served_task, settings.serve_timeout_seconds, token)
     return load(name, task).server
+
+
+def serve_token(settings: Settings) -> str:
+    """The model server's token: SHOWROOM_SERVE_TOKEN, or the file `serve start` wrote on this machine."""
+    if settings.serve_token:
+        return settings.serve_token
+    path = settings.serve_token_path
+    return path.read_text(encoding="utf-8").strip() if path.is_file() else ""
 
 
 def load(name: str, task: str | None = None) -> LoadedModel:

@@ -47,6 +47,9 @@ _ARENAS = 2
 # with every large block freed, up to 32 MB, after which the models' big activations stay in the heap as
 # freed pages: in a mixed load run the server peaked at 1,970 MB with 8 MB against 2,119 MB without.
 MMAP_BYTES = 8 * 1024 * 1024
+# The same limits as environment variables, which glibc reads when a process starts, before any thread
+# exists: the Makefile's run targets and the Serve supervisor set them (`make -n run` shows them).
+ALLOCATOR_ENVIRONMENT = {"MALLOC_ARENA_MAX": str(_ARENAS), "MALLOC_MMAP_THRESHOLD_": str(MMAP_BYTES)}
 
 
 @functools.cache  # find_library runs ldconfig: once per process is enough
@@ -58,7 +61,8 @@ def _glibc() -> ctypes.CDLL | None:
 
 def tune_heap() -> None:
     """Cap glibc's arenas and fix its mmap threshold (as MALLOC_ARENA_MAX and MALLOC_MMAP_THRESHOLD_
-    would), each unless the operator set that variable."""
+    would), each unless that variable is set. A fallback for a process started without them (a bare
+    `streamlit run`, a test): arenas made by threads that ran before this call stay."""
     libc = _glibc()
     if libc is not None and "MALLOC_ARENA_MAX" not in os.environ:
         libc.mallopt(_M_ARENA_MAX, _ARENAS)

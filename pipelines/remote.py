@@ -2,7 +2,8 @@
 the dashboard or the CLI: the in-process owner's `run` for every task, and for the chat a reply that
 streams its text as the replica generates it. Same items in, same results out, same sentences on bad input.
 
-Plain HTTP from the standard library: a dashboard pointed at a Serve URL never imports Ray. Every wait is
+HTTP or HTTPS from the standard library: a dashboard pointed at a Serve URL never imports Ray. Each request
+carries the model server's token (`Authorization: Bearer`), which its replicas ask for. Every wait is
 bounded: the replica sends a line every 0.2 s while a request waits, so a server that stops answering is
 noticed within SHOWROOM_SERVE_TIMEOUT_S seconds and reported in one sentence, never waited on forever.
 """
@@ -88,23 +89,29 @@ class _Exchange:
 class _RemoteModel:
     """What every model on the Serve application shares: where it is, and how its refusals read."""
 
-    def __init__(self, url: str, name: str, task: str | None, timeout_seconds: float) -> None:
+    def __init__(self, url: str, name: str, task: str | None, timeout_seconds: float, token: str = "") -> None:
         self.url = url.rstrip("/")
         self.name = name
         self.task = task
         self.label = name
         self.timeout_seconds = timeout_seconds
+        self._token = token
 
     def _exchange(self, body: bytes | None) -> _Exchange:
         """POST `body` (GET without one); an HTTP error status raises the replica's sentence."""
         address = urlsplit(self.url)
-        connection = http.client.HTTPConnection(address.hostname or "", address.port, timeout=self.timeout_seconds)
+        secure = address.scheme.lower() == "https"
+        kind = http.client.HTTPSConnection if secure else http.client.HTTPConnection
+        connection = kind(address.hostname or "", address.port, timeout=self.timeout_seconds)
+        headers = {"Content-Type": "application/json"}
+        if self._token:
+            headers["Authorization"] = f"Bearer {self._token}"
         try:
             connection.request(
                 "GET" if body is None else "POST",
                 f"{address.path}/models/{quote(self.name, safe='')}",
                 body=body,
-                headers={"Content-Type": "application/json"},
+                headers=headers,
             )
             response = connection.getresponse()
         except (BrokenPipeError, ConnectionResetError):
@@ -165,8 +172,8 @@ class RemoteChatServer(_RemoteModel):
     """The chat on the Serve application. The replica fits the prompt with its tokenizer and streams the
     answer: the dashboard needs neither the model nor its tokenizer."""
 
-    def __init__(self, url: str, name: str, timeout_seconds: float) -> None:
-        super().__init__(url, name, "text-generation", timeout_seconds)
+    def __init__(self, url: str, name: str, timeout_seconds: float, token: str = "") -> None:
+        super().__init__(url, name, "text-generation", timeout_seconds, token)
         self._facts: dict[str, Any] | None = None
 
     @property

@@ -3,9 +3,9 @@ classification's top-1 and top-5 accuracy, and object detection's precision and 
 
 Each card is computed through the engine, as a visitor's request would be, on the project's own data:
 espeak-ng clips in five voices and real recorded speech (LibriVox, shipped in pocketsphinx's source
-package) with what they say (tests/data/audio/transcripts.json, .../librivox/transcripts.json), the English-Portuguese
-sentence pairs (tests/data/translation_pairs.tsv, both directions), and real photos from registry
-packages' sample data with hand labels and boxes (tests/data/images/truth.json). The pages show the card
+package) with what they say (assets/eval/audio/transcripts.json, .../librivox/transcripts.json), the English-Portuguese
+sentence pairs (assets/eval/translation_pairs.tsv, both directions), and real photos from registry
+packages' sample data with hand labels and boxes (assets/eval/images/truth.json). The pages show the card
 of the model in use: the figures, what they were measured on and how much, and the items it got most
 wrong. A card is keyed on its own data, its code and the model's build, so `--if-outdated` (as
 `make models` runs it) measures again only when one of them changed.
@@ -35,7 +35,7 @@ from pipelines.staging import write_json
 from pipelines.transcript_quality import word_error_rate
 from pipelines.translation_quality import chrf
 
-DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
+DATA = Path(__file__).resolve().parent.parent / "assets" / "eval"
 ROOT = DATA.parent.parent
 SYNTHETIC = {
     "passage": DATA / "audio" / "passage.wav",

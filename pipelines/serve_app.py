@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import threading
 from collections.abc import AsyncIterator, Callable
 from dataclasses import asdict
@@ -33,7 +34,9 @@ from starlette.responses import JSONResponse, StreamingResponse
 from pipelines.catalog import CATALOG, find_model, has_pipeline
 from pipelines.errors import InputError, ModelNotAvailable, ServerBusy, ShowroomError
 from pipelines.loader import load
+from pipelines.memory import return_free_heap
 from pipelines.provision import model_state
+from pipelines.serve_guard import Refused, check_caller, read_body
 from pipelines.serving import Ticket
 from pipelines.settings import load_settings
 from pipelines.text_generation import TASK as CHAT_TASK
@@ -119,6 +122,8 @@ class ModelReplica:
         return await _answer(request, self._submit, _ticket_events)
 
     def _submit(self, body: Any) -> Ticket:
+        if not isinstance(body, dict):
+            raise InputError("The request must be a JSON object with items and options.")
         try:
             items, options = decode(body["items"]), decode(body.get("options", {"$tuple": []}))
         except (KeyError, TypeError) as error:
@@ -149,17 +154,33 @@ class ChatReplica:
 async def _answer(
     request: Request, start: Callable[[Any], Any], events: Callable[[Any], AsyncIterator[str]]
 ) -> StreamingResponse | JSONResponse:
-    """Start the request off the event loop (fitting a long prompt takes a while), then stream its events;
-    a request that cannot start is one sentence with its HTTP status."""
+    """Check the caller and read the body within its limits, start the request off the event loop
+    (fitting a long prompt takes a while), then stream its events; a request that cannot start is one
+    sentence with its HTTP status, at once."""
+    body: Any = None
     try:
-        body = await request.json()
+        check_caller(request.headers.get("authorization", ""))
+        body = json.loads(await read_body(request))
         started = await asyncio.to_thread(start, body)
-    except ShowroomError as error:  # before ValueError: an InputError is one
+    except Exception as error:
+        body = None  # a refused request's body (megabytes, perhaps) goes back to the system, not only to the heap
+        await asyncio.to_thread(return_free_heap)
+        return _refusal(error)
+    return StreamingResponse(events(started), media_type="application/x-ndjson")
+
+
+def _refusal(error: Exception) -> JSONResponse:
+    """A request that could not start, as one sentence with its HTTP status."""
+    if isinstance(error, Refused):  # and the connection closes: what the client still sends is not read
+        event = {"error": str(error), "kind": error.kind}
+        return JSONResponse(event, status_code=error.status, headers={"Connection": "close"})
+    if isinstance(error, ShowroomError):  # before ValueError: an InputError is one
         return JSONResponse(error_event(error), status_code=_STATUS.get(type(error), 500))
-    except ValueError as error:  # a JSONDecodeError
+    if isinstance(error, ValueError):  # a JSONDecodeError, or text that is not UTF-8
         sentence = f"The request is not JSON ({type(error).__name__})."
         return JSONResponse({"error": sentence, "kind": "InputError"}, status_code=422)
-    return StreamingResponse(events(started), media_type="application/x-ndjson")
+    logging.getLogger("showroom.serve").error("a request failed to start", exc_info=error)  # a bug
+    return JSONResponse(error_event(error), status_code=500)
 
 
 def _waker(event: asyncio.Event) -> Callable[[], None]:

@@ -1,13 +1,19 @@
 """`python -m pipelines serve start|status|stop`: the Serve application (`pipelines.serve_app`) on a local
-Ray instance bound to loopback.
+Ray instance bound to loopback, whose every process asks its callers for a token.
 
 `start` launches a supervisor process of its own (`python -m pipelines.serve_cluster`) that starts Ray
-with node IP 127.0.0.1 and a temp dir of its own, deploys every model, and then keeps the application's
-status in SHOWROOM_HOME/serve/status.json until it is told to stop. A separate driver cannot attach
-instead: Ray rewrites a 127.0.0.1 address to the machine's own IP before connecting, where a
-loopback-only Ray does not listen. `stop` asks the supervisor to shut Ray down, then stops by process id
-whatever is left of the processes started under its temp dir (never `ray stop`, which would stop every
-Ray on the machine).
+with a temp dir of its own, deploys every model, and then keeps the application's status in
+SHOWROOM_HOME/serve/status.json until it is told to stop. Its environment is set before any of Ray's
+processes exist, so all of them inherit it:
+- RAY_AUTH_MODE=token with RAY_AUTH_TOKEN_PATH=SHOWROOM_HOME/serve/auth_token (made on first start,
+  mode 0600): Ray's gRPC servers refuse a caller without the token, and so do the application's replicas
+  over HTTP (`pipelines.serve_guard`);
+- RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0, Ray's switch for a one-machine Ray: every process takes 127.0.0.1
+  as its node's address, so its servers bind loopback where Ray lets them (SECURITY.md lists the rest);
+- the allocator's limits (`pipelines.memory.ALLOCATOR_ENVIRONMENT`), read by glibc as each process starts.
+`stop` asks the supervisor to shut Ray down, then stops by process id whatever is left of the processes
+started under its temp dir (never `ray stop`, which would stop every Ray on the machine), and signals the
+supervisor only if its id, start time and command line are still those `start` wrote down.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -24,7 +31,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from pipelines.errors import ModelNotAvailable
+from pipelines.memory import ALLOCATOR_ENVIRONMENT
+from pipelines.processes import ProcessIdentity, running
 from pipelines.settings import load_settings
+from pipelines.staging import write_json
 
 ROOT = Path(__file__).resolve().parent.parent
 LOOPBACK = "127.0.0.1"
@@ -35,11 +45,17 @@ _STOP_GRACE_SECONDS = 20.0
 
 @dataclass(frozen=True)
 class ServeState:
-    """Where the application runs: its HTTP URL, its supervisor's process id, and Ray's temp dir."""
+    """Where the application runs: its HTTP URL, its supervisor (id, start time and command line, so a
+    reused id is never mistaken for it), Ray's temp dir and its control service's address."""
 
     url: str
-    supervisor: int
+    supervisor: ProcessIdentity
     temp_dir: str
+    gcs_address: str
+
+    @classmethod
+    def from_json(cls, data: dict) -> ServeState:
+        return cls(**(data | {"supervisor": ProcessIdentity(**data["supervisor"])}))
 
 
 def serve_dir() -> Path:
@@ -47,20 +63,52 @@ def serve_dir() -> Path:
 
 
 def read_state() -> ServeState | None:
+    """The state `start` wrote, or None (also for a file of another version: nothing in it can be trusted)."""
     path = serve_dir() / "state.json"
-    return ServeState(**json.loads(path.read_text(encoding="utf-8"))) if path.is_file() else None
+    if not path.is_file():
+        return None
+    try:
+        return ServeState.from_json(json.loads(path.read_text(encoding="utf-8")))
+    except (ValueError, TypeError, KeyError):
+        return None
+
+
+def ensure_token() -> Path:
+    """The token file Ray's processes and the application's callers share: made on first start with a
+    random token, readable and writable by its owner alone (0600) whatever it was before."""
+    path = load_settings().serve_token_path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        path.chmod(0o600)
+        return path
+    with os.fdopen(descriptor, "w", encoding="utf-8") as token:
+        token.write(secrets.token_urlsafe(32))
+    return path
+
+
+def ray_environment() -> dict[str, str]:
+    """What the supervisor's environment adds, so that every Ray process inherits it from its start."""
+    return {
+        "RAY_AUTH_MODE": "token",
+        "RAY_AUTH_TOKEN_PATH": str(ensure_token()),
+        "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
+        **ALLOCATOR_ENVIRONMENT,
+    }
 
 
 def start(host: str = LOOPBACK, port: int = 8000, replicas: dict[str, int] | None = None) -> ServeState:
     """Start the supervisor and return once every replica has loaded its model (or say why not);
     `replicas` gives a model more than one (the chat load test compares 1 and 2)."""
-    if (previous := read_state()) is not None and running(previous.supervisor):
+    if (previous := read_state()) is not None and previous.supervisor.is_running():
         raise ModelNotAvailable(f"The model server already runs at {previous.url}; stop it first (`serve stop`).")
     serve_dir().mkdir(parents=True, exist_ok=True)
     for name in ("state.json", "status.json"):
         (serve_dir() / name).unlink(missing_ok=True)
     log = serve_dir() / "serve.log"
     environment = os.environ | {"PYTHONPATH": str(ROOT), "SHOWROOM_HOME": str(load_settings().home)}
+    environment |= ray_environment()
     environment.pop("SHOWROOM_SERVE_URL", None)  # the replicas serve; they are nobody's clients
     with log.open("w", encoding="utf-8") as output:
         supervisor = subprocess.Popen(
@@ -84,7 +132,7 @@ def status() -> dict:
     """The application's deployments (name, model, replicas running, state), as the supervisor last saw them."""
     state = read_state()
     path = serve_dir() / "status.json"
-    if state is None or not running(state.supervisor) or not path.is_file():
+    if state is None or not state.supervisor.is_running() or not path.is_file():
         raise ModelNotAvailable("The model server is not running. Start it with `python -m pipelines serve start`.")
     return {"url": state.url, **json.loads(path.read_text(encoding="utf-8"))}
 
@@ -94,10 +142,13 @@ def stop() -> list[int]:
     state = read_state()
     if state is None:
         return []
-    processes = ray_processes(Path(state.temp_dir)) | ({state.supervisor} if running(state.supervisor) else set())
-    _signal(state.supervisor, signal.SIGTERM)  # it shuts Serve and Ray down in order
+    supervisor = state.supervisor
+    ours = supervisor.is_running()  # a stale file's pid may now be anybody's process: then it is left alone
+    processes = ray_processes(Path(state.temp_dir)) | ({supervisor.pid} if ours else set())
+    if ours:
+        _signal(supervisor.pid, signal.SIGTERM)  # it shuts Serve and Ray down in order
     deadline = time.monotonic() + _STOP_GRACE_SECONDS
-    while running(state.supervisor) and time.monotonic() < deadline:
+    while supervisor.is_running() and time.monotonic() < deadline:
         time.sleep(0.2)
     # Agents orphaned by the raylet's exit no longer descend from it: the set taken before counts them.
     leftovers = {pid for pid in processes | ray_processes(Path(state.temp_dir)) if running(pid)}
@@ -150,7 +201,6 @@ def supervise(host: str, port: int, replicas: dict[str, int]) -> None:
 
     signal.signal(signal.SIGTERM, request_stop)
     ray.init(
-        _node_ip_address=LOOPBACK,
         _temp_dir=str(temp_dir),
         include_dashboard=False,
         num_cpus=sum(replicas.get(name, 1) for name, _ in models) + 1,  # one per replica: one torch thread each
@@ -159,12 +209,14 @@ def supervise(host: str, port: int, replicas: dict[str, int]) -> None:
     try:
         serve.start(http_options={"host": host, "port": port})
         deploy(models, replicas)
-        _write("status.json", _deployments(serve.status()))
-        _write("state.json", asdict(ServeState(f"http://{host}:{port}", os.getpid(), str(temp_dir))))
+        write_json(serve_dir() / "status.json", _deployments(serve.status()))
+        myself = ProcessIdentity.of(os.getpid())
+        gcs = ray.get_runtime_context().gcs_address
+        write_json(serve_dir() / "state.json", asdict(ServeState(f"http://{host}:{port}", myself, str(temp_dir), gcs)))
         print(f"serving {len(models)} models at http://{host}:{port}", flush=True)
         while not stopping:
             time.sleep(_STATUS_EVERY_SECONDS)
-            _write("status.json", _deployments(serve.status()))
+            write_json(serve_dir() / "status.json", _deployments(serve.status()))
     finally:
         serve.shutdown()
         ray.shutdown()
@@ -185,26 +237,9 @@ def _deployments(serve_status: object) -> dict:
     }
 
 
-def _write(name: str, content: dict) -> None:
-    """Atomically: a reader never sees half a file."""
-    path = serve_dir() / name
-    partial = path.with_suffix(".partial")
-    partial.write_text(json.dumps(content), encoding="utf-8")
-    partial.replace(path)
-
-
 def _signal(pid: int, number: int) -> None:
     with contextlib.suppress(ProcessLookupError):  # it ended meanwhile
         os.kill(pid, number)
-
-
-def running(pid: int) -> bool:
-    """Running, not merely a zombie waiting for its parent to read its exit status."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return False
-    return "State:\tZ" not in status
 
 
 if __name__ == "__main__":

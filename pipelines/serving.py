@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 from pipelines.errors import ModelNotAvailable, RequestCancelled, ServerBusy
 from pipelines.memory import return_free_heap
+from pipelines.request_limits import check_request
 
 RunBatch = Callable[[Any, list[Any], Hashable], list[Any]]
 
@@ -158,7 +159,10 @@ class ModelServer:
         self._worker.start()
 
     def submit(self, items: Sequence[Any], options: Hashable = ()) -> Ticket:
-        """Queue a request; a full queue refuses it at once with a sentence (`ServerBusy`)."""
+        """Queue a request; a full queue refuses it at once with a sentence (`ServerBusy`), and so does a
+        request past the task's limits (`InputError`, `pipelines.request_limits`): a Serve replica's
+        callers are not only the dashboard."""
+        check_request(self.task, items, options)
         ticket = Ticket(self, items, options)
         with self._changed:
             if self._closed:

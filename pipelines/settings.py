@@ -6,6 +6,7 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pipelines.errors import SettingsError
 
@@ -73,6 +74,8 @@ class Settings:
     serve_url: str
     operator_token: str
     serve_timeout_seconds: float
+    serve_token: str
+    serve_body_seconds: float
 
     @property
     def models_dir(self) -> Path:
@@ -82,11 +85,22 @@ class Settings:
     def downloads_dir(self) -> Path:
         return self.home / "downloads"
 
+    @property
+    def serve_token_path(self) -> Path:
+        """Where `serve start` keeps the token Ray and the model server's callers share (mode 0600)."""
+        return self.home / "serve" / "auth_token"
+
 
 def load_settings() -> Settings:
     """Read the settings afresh, so tests and the CLI can point SHOWROOM_HOME elsewhere; settings that
     depend on each other are checked together."""
     settings = _read_settings()
+    scheme = urlsplit(settings.serve_url).scheme.lower()
+    if settings.serve_url and scheme not in ("http", "https"):
+        raise SettingsError(
+            f"SHOWROOM_SERVE_URL is {settings.serve_url!r}; it must start with http:// or https:// "
+            "(e.g. http://127.0.0.1:8000)."
+        )
     if settings.chat_context_tokens > settings.chat_cache_tokens:
         raise SettingsError(
             f"SHOWROOM_CHAT_CONTEXT_TOKENS is {settings.chat_context_tokens}, more than SHOWROOM_CHAT_CACHE_TOKENS "
@@ -142,4 +156,9 @@ def _read_settings() -> Settings:
         operator_token=os.environ.get("SHOWROOM_OPERATOR_TOKEN", "").strip(),
         # How long a request to that application may go without a word (it sends one every 0.2 s).
         serve_timeout_seconds=_number("SHOWROOM_SERVE_TIMEOUT_S", 30.0, 1),
+        # The model server's token, for a dashboard on another machine; on the server's own machine it is
+        # read from SHOWROOM_HOME/serve/auth_token, where `serve start` wrote it.
+        serve_token=os.environ.get("SHOWROOM_SERVE_TOKEN", "").strip(),
+        # How long a replica waits for a request's whole body before refusing it (a client that stalls).
+        serve_body_seconds=_number("SHOWROOM_SERVE_BODY_S", 5.0, 0.1),
     )

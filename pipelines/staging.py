@@ -15,6 +15,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from pipelines.processes import running
+
 
 def staging_folder(parent: Path, kind: str, name: str) -> Path:
     """A new, empty folder in `parent`; `name` (a model, or a package such as "@scope/name") is made safe."""
@@ -36,17 +38,7 @@ def remove_abandoned(parent: Path, kind: str) -> list[Path]:
     removed = []
     for stale in parent.glob(f".{kind}-*") if parent.is_dir() else ():
         pid = stale.name.rsplit("-", 2)[-2]
-        if pid.isdigit() and not _process_alive(int(pid)):
+        if pid.isdigit() and not running(int(pid)):
             shutil.rmtree(stale, ignore_errors=True)
             removed.append(stale)
     return removed
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

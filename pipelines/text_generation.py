@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -10,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.catalog import default_model
-from pipelines.chat_prompt import ChatMessage, FittedPrompt
+from pipelines.chat_prompt import ChatMessage, FittedPrompt, validate_conversation
 from pipelines.chat_serving import ChatServer, ChatStream
 from pipelines.errors import InputError
 from pipelines.loader import get_server, resolve_model
@@ -21,6 +22,9 @@ from pipelines.settings import load_settings
 TASK = "text-generation"
 MAX_NEW_TOKENS = 1024
 MIN_PROMPT_TOKENS = 64  # the room a conversation keeps in the context whatever the answer's length
+# Far past any context window (the prompt is fitted to 2,048 tokens): reading more only costs the tokenizer's time.
+MAX_MESSAGES = 1_000
+MAX_CONVERSATION_CHARACTERS = 500_000
 _WAIT_POLL_SECONDS = 0.2
 
 
@@ -36,6 +40,13 @@ class GenerationSettings:
     repetition_penalty: float = 1.15
 
     def validate(self) -> None:
+        numbers = (self.temperature, self.top_p, self.repetition_penalty)
+        whole = isinstance(self.max_new_tokens, int) and not isinstance(self.max_new_tokens, bool)
+        if not whole or not isinstance(self.sample, bool) or not all(_finite(number) for number in numbers):
+            raise InputError(
+                "The settings must be max_new_tokens (a whole number), sample (true or false), and temperature, "
+                "top_p and repetition_penalty (numbers)."
+            )
         if not 1 <= self.max_new_tokens <= MAX_NEW_TOKENS:
             raise InputError(f"Max new tokens must be between 1 and {MAX_NEW_TOKENS}; got {self.max_new_tokens}.")
         if self.sample and not 0 < self.temperature <= 2:
@@ -53,6 +64,10 @@ class GenerationSettings:
             "repetition_penalty": self.repetition_penalty,
             **sampling,
         }
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 @dataclass
@@ -149,6 +164,21 @@ class Ask:
     system: str | None = None
     text: str | None = None
 
+    def validate(self) -> None:
+        """Refuse what no model should be handed: wrong types, or more text than any context could use."""
+        if not all(isinstance(value, str | None) for value in (self.system, self.text)):
+            raise InputError("The system prompt and the text must be texts.")
+        messages = len(self.history)
+        characters = sum(len(message.content) for message in self.history if isinstance(message.content, str))
+        characters += len(self.system or "") + len(self.text or "")
+        if messages > MAX_MESSAGES or characters > MAX_CONVERSATION_CHARACTERS:
+            raise InputError(
+                f"The conversation holds {messages:,} messages and {characters:,} characters; at most "
+                f"{MAX_MESSAGES:,} messages and {MAX_CONVERSATION_CHARACTERS:,} characters are read."
+            )
+        if self.text is None:
+            validate_conversation(list(self.history))
+
     def fit(self, server: ChatServer, settings: GenerationSettings) -> FittedPrompt:
         """The prompt the model reads, fitted to its window with room for the answer."""
         context = min(server.context_window, load_settings().chat_context_tokens)
@@ -190,6 +220,7 @@ def read_request(body: Any) -> tuple[Ask, GenerationSettings]:
 
 def start_reply(server: ChatServer, ask: Ask, settings: GenerationSettings) -> StreamedReply:
     """Start the answer on this process's owner of the model (the chat replica calls this too)."""
+    ask.validate()
     prompt = ask.fit(server, settings)
     return StreamedReply(prompt, server.name, server.submit(server.prompt_ids(prompt), asdict(settings)))
 

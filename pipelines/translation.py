@@ -14,12 +14,12 @@ from pipelines.catalog import CATALOG, ModelSpec
 from pipelines.errors import InputError
 from pipelines.languages import guess_language, language_name
 from pipelines.loader import get_server
+from pipelines.request_limits import TRANSLATION_CHARACTERS
 from pipelines.serving import WaitCallback
 from pipelines.text_layout import Layout, split_text
 from pipelines.unicode_text import well_formed
 
 TASK = "translation"
-MAX_CHARACTERS = 20_000  # per request: about eight pages, translated in a few seconds
 
 
 @dataclass(frozen=True)
@@ -90,9 +90,9 @@ def _check(texts: list[str], source: str) -> None:
     if not texts or not any(text.strip() for text in texts):
         raise InputError(f"There is no text to translate. Type or paste some {language_name(source)} text.")
     total = sum(len(text) for text in texts)
-    if total > MAX_CHARACTERS:
+    if total > TRANSLATION_CHARACTERS:
         raise InputError(
-            f"The text is {total:,} characters long; at most {MAX_CHARACTERS:,} characters (about eight pages) "
+            f"The text is {total:,} characters long; at most {TRANSLATION_CHARACTERS:,} characters (about eight pages) "
             "can be translated at once. Translate it in parts."
         )
 

@@ -23,7 +23,7 @@ from PIL import Image
 
 from tests.conftest import CAT_PHOTO, ROOT
 
-AUDIO = ROOT / "tests" / "data" / "audio"
+AUDIO = ROOT / "assets" / "eval" / "audio"
 REVIEWS_CSV = ROOT / "assets" / "text" / "reviews.csv"
 
 

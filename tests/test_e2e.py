@@ -359,7 +359,7 @@ def test_speech_upload_and_srt_download(page: object, dashboard: str, tmp_path: 
     page.goto(f"{dashboard}/speech_to_text")
     page.get_by_role("heading", name="Speech to text", level=1).wait_for(timeout=60_000)
     page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
-        str(ROOT / "tests" / "data" / "audio" / "passage.webm")
+        str(ROOT / "assets" / "eval" / "audio" / "passage.webm")
     )
     cues = download(page, "Subtitles (SRT)", tmp_path / "passage.srt").read_text()
     assert cues.startswith("1\n00:00:00,000 --> ")

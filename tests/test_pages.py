@@ -8,6 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from pages.demos import DEMOS
+from pages.operator import SIGN_IN
 from pipelines.assistant import DECLINED
 from pipelines.catalog import CATALOG
 from pipelines.loader import get_server, loaded_models
@@ -105,7 +106,7 @@ def test_home_page_unloads_a_model(provisioned: Path, browser_on_the_server: Non
 
 def model_controls(app: AppTest) -> set[str]:
     """The keys of the home page's server-wide buttons (the tour's is every visitor's)."""
-    return {button.key for button in app.button} - {"home-tour"}
+    return {button.key for button in app.button} - {"home-tour", f"{SIGN_IN}-submit"}
 
 
 def test_with_an_operator_token_only_its_link_shows_the_model_controls(
@@ -127,6 +128,20 @@ def test_with_an_operator_token_only_its_link_shows_the_model_controls(
     assert "operator" not in operator.query_params  # out of the address bar, so a copied link does not carry it
     operator.switch_page("pages/home.py").run()
     assert model_controls(operator) == {"home-warm", "home-unload"}  # the session remembers
+
+
+def test_the_operator_signs_in_by_typing_the_token_and_a_wrong_one_is_a_sentence(
+    provisioned: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SHOWROOM_OPERATOR_TOKEN", "s3cret-token")
+    app = open_page("pages/home.py")
+    app.text_input(key=f"{SIGN_IN}-token").set_value("s3cret")
+    app.button(key=f"{SIGN_IN}-submit").click().run()
+    assert not model_controls(app) and "not valid" in app.warning[0].value
+    app.text_input(key=f"{SIGN_IN}-token").set_value("s3cret-token")
+    app.button(key=f"{SIGN_IN}-submit").click().run()
+    assert not app.exception and model_controls(app) == {"home-warm", "home-unload"}
+    assert not app.text_input  # signed in: the field is gone
 
 
 def test_without_a_token_a_visitor_from_another_machine_gets_no_controls(

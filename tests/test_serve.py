@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -14,24 +15,30 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from benchmarks.server import free_port
-from pipelines import serve_cluster
+from pipelines import processes, serve_cluster
 from pipelines.chat_prompt import ChatMessage
 from pipelines.embeddings import embed
 from pipelines.errors import InputError, ModelNotAvailable, ShowroomError
 from pipelines.image_classification import classify_image
 from pipelines.loader import loaded_models, unload
+from pipelines.memory import resident_mb
 from pipelines.object_detection import detect_objects
 from pipelines.sentiment import analyse_sentiment
+from pipelines.settings import load_settings
 from pipelines.speech_to_text import transcribe
+from pipelines.staging import write_json
 from pipelines.text_generation import GenerationSettings, stream_chat
 from pipelines.translation import translate
 from tests.conftest import CAT_PHOTO, ROOT
+from tests.hostile_requests import CORPUS, send
+from tests.listening_sockets import documented_sockets, listening_sockets
 from tests.test_pages import assistant_answers, model_controls, open_page
 
 REVIEWS = ["I absolutely love this bike, best purchase of the year!", "The delivery was late again."]
@@ -46,8 +53,14 @@ def serve_url(provisioned: Path) -> Iterator[str]:
         yield state.url
     finally:
         stopped = serve_cluster.stop()
-        assert len(stopped) > 1 and not [pid for pid in stopped if serve_cluster.running(pid)]
+        assert len(stopped) > 1 and not [pid for pid in stopped if processes.running(pid)]
         assert not serve_cluster.ray_processes(Path(state.temp_dir))
+
+
+def authorised(url: str, body: bytes | None = None) -> urllib.request.Request:
+    """A request to the model server with its token, as the dashboard sends it."""
+    token = load_settings().serve_token_path.read_text(encoding="utf-8").strip()
+    return urllib.request.Request(url, data=body, headers={"Authorization": f"Bearer {token}"})
 
 
 def both_ways(monkeypatch: pytest.MonkeyPatch, url: str, call):
@@ -99,7 +112,7 @@ def test_the_chat_streams_the_in_process_answer_through_serve(serve_url: str, mo
 
 
 def chat_facts(serve_url: str) -> dict:
-    with urllib.request.urlopen(f"{serve_url}/models/{CHAT}", timeout=10) as answer:
+    with urllib.request.urlopen(authorised(f"{serve_url}/models/{CHAT}"), timeout=10) as answer:
         return json.loads(answer.read())
 
 
@@ -130,7 +143,7 @@ def test_the_chat_refuses_bad_input_with_the_engines_sentence_through_serve(
     local, remote = both_ways(monkeypatch, serve_url, refusal)
     assert remote == local == "The message is empty. Type a question or an instruction for the assistant."
     body = json.dumps({"ask": {"history": [{"role": "user"}]}, "settings": {}}).encode()
-    request = urllib.request.Request(f"{serve_url}/models/{CHAT}", data=body, method="POST")
+    request = authorised(f"{serve_url}/models/{CHAT}", body)
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(request, timeout=10)
     answer = json.loads(refused.value.read())
@@ -187,7 +200,7 @@ def test_a_killed_replica_is_replaced_and_every_visitor_gets_the_answer_or_a_sen
     sentences = [outcome for outcome in outcomes if isinstance(outcome, str)]
     assert all(outcome == expected for outcome in outcomes if not isinstance(outcome, str))
     assert all(sentence.endswith(".") and "Traceback" not in sentence for sentence in sentences)
-    assert not serve_cluster.running(victim)
+    assert not processes.running(victim)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:  # Serve's controller starts a new replica, which loads the model
         try:
@@ -215,7 +228,7 @@ def test_bad_input_gets_the_engines_sentence_through_serve(serve_url: str, monke
     monkeypatch.setenv("SHOWROOM_SERVE_URL", serve_url)
     with pytest.raises(InputError, match="There is no text to analyse"):
         analyse_sentiment([])
-    request = urllib.request.Request(f"{serve_url}/models/minilm-sentiment", data=b"{not json", method="POST")
+    request = authorised(f"{serve_url}/models/minilm-sentiment", b"{not json")
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(request, timeout=10)
     answer = json.loads(refused.value.read())
@@ -305,3 +318,92 @@ def test_a_server_that_is_not_there_is_one_sentence_at_once(monkeypatch: pytest.
     with pytest.raises(ModelNotAvailable, match=r"^The model server at http://127\.0\.0\.1:\d+ did not answer"):
         analyse_sentiment(REVIEWS)
     assert time.perf_counter() - started < 5
+
+
+def replica_memory_mb(name: str) -> float:
+    return sum(resident_mb(pid) for pid in replicas_of(name))
+
+
+def test_the_hostile_corpus_gets_a_4xx_and_one_sentence_each_and_the_replicas_stay_well(
+    serve_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """tests/hostile_requests.py against the real application: too much, options past their bounds or not on
+    the list, malformed bodies, and clients that stall, send forever or bring no token. Sent again and
+    again, the replica's memory levels off (glibc settles its heap in the first rounds): nothing refused is kept."""
+    monkeypatch.setenv("SHOWROOM_SERVE_URL", serve_url)
+    expected = [item.label for item in analyse_sentiment(REVIEWS).results]
+    token = load_settings().serve_token_path.read_text(encoding="utf-8").strip()
+    wrong = []
+    for request in CORPUS:
+        answer = send(serve_url, token, request)
+        sentence = json.loads(answer.body)["error"] if answer.body.startswith(b"{") else ""
+        quick = answer.seconds < (load_settings().serve_body_seconds + 3 if request.send == "stall" else 3)
+        if answer.status != request.status or not sentence.endswith(".") or "Traceback" in sentence or not quick:
+            wrong.append((request.name, answer.status, round(answer.seconds, 1), answer.body[:200]))
+    assert len(CORPUS) >= 25 and wrong == []
+    assert [item.label for item in analyse_sentiment(REVIEWS).results] == expected  # still serving, the same
+    assert classify_image(CAT_PHOTO).top.label
+    memory = []
+    for _ in range(4):
+        memory.append(replica_memory_mb("minilm-sentiment"))
+        for request in CORPUS:
+            if request.send != "stall":  # the stalls take their 5 s each; the first round had them
+                assert send(serve_url, token, request).status == request.status
+    assert [item.label for item in analyse_sentiment(REVIEWS).results] == expected
+    assert replica_memory_mb("minilm-sentiment") < memory[2] + 16, memory  # it levels off: nothing kept
+
+
+def test_the_token_file_is_its_owners_alone_and_every_ray_process_reads_it(serve_url: str) -> None:
+    path = load_settings().serve_token_path
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600 and len(path.read_text(encoding="utf-8").strip()) >= 32
+    state = serve_cluster.read_state()
+    environments = [
+        Path(f"/proc/{pid}/environ").read_bytes() for pid in serve_cluster.ray_processes(Path(state.temp_dir))
+    ]
+    assert len([environment for environment in environments if environment]) > 10
+    for environment in (environment.split(b"\0") for environment in environments if environment):  # "": exiting
+        assert b"RAY_AUTH_MODE=token" in environment and f"RAY_AUTH_TOKEN_PATH={path}".encode() in environment
+        assert b"MALLOC_ARENA_MAX=2" in environment  # the allocator's limits, from each process's start
+
+
+def test_a_ray_client_without_the_token_is_refused_and_one_with_it_is_served(serve_url: str) -> None:
+    """A second driver connecting to the application's Ray: refused by the control service without the
+    token, connected with it (Ray's own client, not a mock)."""
+    script = "import ray, sys; ray.init(address=sys.argv[1], logging_level='ERROR'); print(ray.cluster_resources())"
+    address = serve_cluster.read_state().gcs_address
+    local = {"PATH": os.environ["PATH"], "HOME": str(ROOT / "nonexistent"), "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
+    command = [sys.executable, "-c", script, address]
+    refused = subprocess.run(command, capture_output=True, text=True, env=local, timeout=120)
+    assert refused.returncode != 0 and "Authentication token is missing or incorrect" in refused.stderr
+    token = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN_PATH": str(load_settings().serve_token_path)}
+    served = subprocess.run(command, capture_output=True, text=True, env=local | token, timeout=120)
+    assert served.returncode == 0 and "'CPU'" in served.stdout, served.stderr
+
+
+def test_security_md_lists_every_socket_ray_listens_on_and_what_guards_it(serve_url: str) -> None:
+    state = serve_cluster.read_state()
+    listening = listening_sockets(serve_cluster.ray_processes(Path(state.temp_dir)) | {state.supervisor.pid})
+    assert {socket.process for socket in listening} >= {"gcs_server", "raylet", "ray::ServeReplica", "ray::ProxyActor"}
+    assert {(socket.process, socket.scope) for socket in listening} == documented_sockets(ROOT / "SECURITY.md")
+    http = [socket for socket in listening if socket.port == int(serve_url.rsplit(":", 1)[1])]
+    assert [(socket.process, socket.scope) for socket in http] == [("ray::ProxyActor", "loopback")]
+
+
+def test_stop_signals_only_a_supervisor_it_can_prove_is_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A state file left behind names a pid that now belongs to somebody else's process: stop leaves it be."""
+    monkeypatch.setenv("SHOWROOM_HOME", str(tmp_path))
+    stranger = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        stale = processes.ProcessIdentity(stranger.pid, processes.start_ticks(stranger.pid) - 1, "python -m x")
+        serve_dir = tmp_path / "serve"
+        serve_dir.mkdir()
+        state = serve_cluster.ServeState("http://127.0.0.1:1", stale, str(tmp_path / "gone"), "127.0.0.1:1")
+        write_json(serve_dir / "state.json", asdict(state))
+        assert serve_cluster.stop() == [] and processes.running(stranger.pid)
+        assert not (serve_dir / "state.json").exists()
+        assert processes.ProcessIdentity.of(stranger.pid).is_running()  # the same check, on the real process
+    finally:
+        stranger.kill()
+        stranger.wait()

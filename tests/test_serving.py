@@ -102,7 +102,7 @@ def test_beams_sharing_one_copy_of_the_audio_give_transformers_own_transcripts(
     from pipelines.beam_cache import share_audio_across_beams
     from pipelines.loader import resolve_model
 
-    clips = [ROOT / "assets" / "audio" / "support_call.wav", ROOT / "tests" / "data" / "audio" / "passage.wav"]
+    clips = [ROOT / "assets" / "audio" / "support_call.wav", ROOT / "assets" / "eval" / "audio" / "passage.wav"]
     windows = [{"raw": prepare_audio(path).samples, "sampling_rate": SAMPLE_RATE} for path in clips]
     pipe = pipeline("automatic-speech-recognition", model=resolve_model(model).location, dtype="float32")
     options = {"language": "en", "task": "transcribe"} if model == "whisper-base" else {}

@@ -12,7 +12,7 @@ from pipelines.speech_to_text import split_at_pauses
 from tests.conftest import ROOT
 
 CLIP = ROOT / "assets" / "audio" / "support_call.wav"
-TALK = ROOT / "tests" / "data" / "audio" / "talk.opus"
+TALK = ROOT / "assets" / "eval" / "audio" / "talk.opus"
 
 
 def librosas_picture(samples: np.ndarray, frames_per_column: int) -> tuple[np.ndarray, np.ndarray]:

@@ -16,7 +16,7 @@ from pipelines.transcript_quality import normalise, word_error_rate
 from tests.conftest import ROOT
 from tests.test_cli import cli
 
-AUDIO = ROOT / "tests" / "data" / "audio"
+AUDIO = ROOT / "assets" / "eval" / "audio"
 SAID = json.loads((AUDIO / "transcripts.json").read_text())
 MODELS = ["whisper-tiny-en", "whisper-base"]
 FORMATS = ["wav", "flac", "mp3", "ogg", "opus", "m4a", "webm"]

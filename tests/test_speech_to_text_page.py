@@ -8,7 +8,7 @@ from pathlib import Path
 from tests.conftest import ROOT
 from tests.test_pages import open_page
 
-AUDIO = ROOT / "tests" / "data" / "audio"
+AUDIO = ROOT / "assets" / "eval" / "audio"
 
 
 def test_uploaded_clip_shows_text_segments_metrics_and_downloads(provisioned: Path) -> None:

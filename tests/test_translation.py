@@ -19,7 +19,9 @@ from pipelines.translation_quality import chrf
 from tests.conftest import ROOT
 from tests.test_cli import cli
 
-PAIRS = list(csv.DictReader((ROOT / "tests" / "data" / "translation_pairs.tsv").open(encoding="utf-8"), delimiter="\t"))
+PAIRS = list(
+    csv.DictReader((ROOT / "assets" / "eval" / "translation_pairs.tsv").open(encoding="utf-8"), delimiter="\t")
+)
 
 
 def one(text: str, source: str = "en", target: str = "pt"):

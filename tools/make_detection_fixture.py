@@ -1,4 +1,4 @@
-"""Make tests/data/tfjs_reference.json: what TensorFlow.js itself computes for the detectors' graphs.
+"""Make assets/eval/tfjs_reference.json: what TensorFlow.js itself computes for the detectors' graphs.
 
     python tools/make_detection_fixture.py        (needs Node.js; installs tools/tfjs_reference once)
 
@@ -28,7 +28,7 @@ from pipelines.settings import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 TOOL = ROOT / "tools" / "tfjs_reference"
-FIXTURE = ROOT / "tests" / "data" / "tfjs_reference.json"
+FIXTURE = ROOT / "assets" / "eval" / "tfjs_reference.json"
 IMAGES = ("chelsea.jpg", "coffee.jpg", "astronaut.jpg")
 MODELS = ("centernet-coco", "nanodet-coco")
 TOP_DETECTIONS = 20

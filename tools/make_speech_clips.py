@@ -2,11 +2,11 @@
 
     python tools/make_speech_clips.py      (needs Debian's espeak-ng; the clips are committed)
 
-Writes tests/data/audio/: one passage in every supported format (WAV, FLAC, MP3, OGG Vorbis, Opus, M4A,
+Writes assets/eval/audio/: one passage in every supported format (WAV, FLAC, MP3, OGG Vorbis, Opus, M4A,
 WebM), the same passage at 8 kHz mono (WAV) and 44.1 kHz stereo (FLAC), an 81-second talk, four sentences
 in other voices and at other speeds, pure silence, a video with no audio track; and assets/audio/: the
 page's one-click examples. transcripts.json records what was said. (The recorded speech beside them,
-tests/data/audio/librivox/, is copied from a package, not made here.)
+assets/eval/audio/librivox/, is copied from a package, not made here.)
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import av
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-TESTS = ROOT / "tests" / "data" / "audio"
+TESTS = ROOT / "assets" / "eval" / "audio"
 ASSETS = ROOT / "assets" / "audio"
 PASSAGE = "Please send me the quarterly report before Friday. We will discuss the new budget in the large meeting room."
 TALK = (

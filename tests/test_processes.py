@@ -1,0 +1,47 @@
+"""Processes told apart by id, start time and command line; one liveness check and one atomic writer in
+the engine; the allocator's limits in the environment of every process the Makefile starts."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from pipelines import processes
+from pipelines.memory import ALLOCATOR_ENVIRONMENT
+from tests.conftest import ROOT
+
+
+def test_a_running_process_is_known_by_its_start_and_command_and_a_reused_id_is_not_it() -> None:
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    identity = processes.ProcessIdentity.of(child.pid)
+    try:
+        assert identity is not None and identity.is_running() and "time.sleep(30)" in identity.command
+        assert not processes.ProcessIdentity(child.pid, identity.started + 1, identity.command).is_running()
+        assert not processes.ProcessIdentity(child.pid, identity.started, "python -m other").is_running()
+    finally:
+        child.kill()
+    deadline = time.monotonic() + 10
+    while processes.running(child.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert Path(f"/proc/{child.pid}").exists()  # killed but not waited for: a zombie, which is not running
+    assert not processes.running(child.pid) and not identity.is_running()
+    child.wait()
+    assert processes.ProcessIdentity.of(child.pid) is None
+
+
+def test_the_engine_has_one_liveness_check_and_one_atomic_writer() -> None:
+    sources = {path: path.read_text(encoding="utf-8") for path in (ROOT / "pipelines").rglob("*.py")}
+    zombie_checks = [path.name for path, text in sources.items() if "State:\\tZ" in text]
+    kill_probes = [path.name for path, text in sources.items() if re.search(r"os\.kill\(\w+, 0\)", text)]
+    temporaries = [path.name for path, text in sources.items() if re.search(r"\.(partial|tmp)\b", text)]
+    assert (zombie_checks, kill_probes, temporaries) == (["processes.py"], [], ["staging.py"])
+
+
+def test_make_starts_the_dashboard_and_the_model_server_with_the_allocators_limits() -> None:
+    for target, command in (("run", "streamlit run app.py"), ("serve", "pipelines serve start")):
+        planned = subprocess.run(["make", "-n", target], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+        [line] = [line for line in planned.splitlines() if command in line]
+        assert all(f"{name}={value}" in line.split(command)[0] for name, value in ALLOCATOR_ENVIRONMENT.items())
