@@ -45,3 +45,15 @@ def test_make_starts_the_dashboard_and_the_model_server_with_the_allocators_limi
         planned = subprocess.run(["make", "-n", target], cwd=ROOT, capture_output=True, text=True, check=True).stdout
         [line] = [line for line in planned.splitlines() if command in line]
         assert all(f"{name}={value}" in line.split(command)[0] for name, value in ALLOCATOR_ENVIRONMENT.items())
+
+
+def test_security_md_names_every_page_element_that_runs_javascript() -> None:
+    """SECURITY.md says which element runs a script and why it is safe; a new one must be added there."""
+    scripts = [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py"))]
+    uses = [
+        path.relative_to(ROOT).as_posix()
+        for path in scripts
+        for _ in range(path.read_text().count("unsafe_allow_javascript=True"))
+    ]
+    assert uses == ["pages/ui.py"]
+    assert "`pages/ui.py`, `_into_view_once`" in (ROOT / "SECURITY.md").read_text(encoding="utf-8")
