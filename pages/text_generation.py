@@ -13,6 +13,7 @@ from pipelines.assistant_report import load_report
 from pipelines.chat_presets import COMPLETION_EXAMPLES, COMPLETION_SETTINGS, PRESETS, ChatPreset
 from pipelines.chat_prompt import ChatMessage
 from pipelines.chat_transcript import stats_line, transcript_json, transcript_markdown
+from pipelines.errors import ShowroomError
 from pipelines.snippets import CodeSnippet
 from pipelines.text_generation import (
     MAX_NEW_TOKENS,
@@ -85,7 +86,12 @@ def stream_reply(reply: StreamedReply | None, notices: list[str], chunks: Iterab
         st.button("Stop", icon=":material/stop_circle:", key="tg-stop")  # its click interrupts this run
         with ui.place_in_line("Reading the conversation") as on_wait:
             reply.wait_for_first_token(on_wait)
-    text = st.write_stream(keep_partial(reply if chunks is None else chunks, reply))
+    try:
+        text = st.write_stream(keep_partial(reply if chunks is None else chunks, reply))
+    except ShowroomError as error:  # the model stopped answering half way: what arrived stays, with why
+        text = st.session_state[PARTIAL]["content"]
+        notices = [*notices, str(error)]
+        show_notices([str(error)])
     st.session_state.pop(PARTIAL, None)
     st.session_state.pop(RUNNING, None)
     # The notices stay with the answer: the rerun that follows redraws the page from the history.

@@ -204,6 +204,25 @@ def test_what_the_guard_caught_is_explained_under_the_answer_never_shown_as_it(p
     assert any("repeats itself" in item.value or "not in the facts" in item.value for item in caught.markdown)
 
 
+def test_an_answer_whose_model_stops_half_way_keeps_what_arrived_and_says_why(
+    provisioned: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipelines.errors import ModelNotAvailable
+    from pipelines.text_generation import StreamedReply
+
+    def dies_after_one_chunk(reply: StreamedReply):  # the generation thread ending mid-answer (a stand-in)
+        yield "Paris is"
+        reply.stop()
+        raise ModelNotAvailable("The SmolLM2 model stopped generating; try once more.")
+
+    monkeypatch.setattr(StreamedReply, "__iter__", dies_after_one_chunk)
+    app = open_page("pages/text_generation.py")
+    app.selectbox(key="tg-preset").set_value(app.selectbox(key="tg-preset").options[1]).run()  # free-form
+    app.chat_input[0].set_value("What is the capital of France?").run()
+    assert not app.exception and assistant_answers(app) == ["Paris is"]
+    assert "stopped generating" in app.chat_message[1].info[0].value
+
+
 def test_chat_refuses_a_blank_message_and_keeps_working(provisioned: Path) -> None:
     app = open_page("pages/text_generation.py")
     app.chat_input[0].set_value("   ").run()

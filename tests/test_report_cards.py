@@ -121,4 +121,5 @@ def test_provisioning_wrote_current_cards_that_the_pages_show(provisioned: Path)
 def test_the_cards_measure_on_data_outside_the_test_tree() -> None:
     """`make models` draws the cards, so what they read lives with the assets, not with the tests."""
     read = [*report_cards.CLIPS.values(), *report_cards.TRANSCRIPTS, report_cards.PAIRS, report_cards.TRUTH]
+    read += [ROOT / photo["file"] for photo in photos()]
     assert all(path.is_file() and path.resolve().is_relative_to(ROOT / "assets") for path in read)
