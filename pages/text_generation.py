@@ -1,5 +1,6 @@
 """Text generation: a chat assistant (or, with a base model, text continuation) streamed token by token."""
 
+import contextlib
 from collections.abc import Iterable
 from dataclasses import asdict
 
@@ -78,16 +79,20 @@ def show_notices(notices: list[str]) -> None:
         st.info(notice, icon=":material/content_cut:")
 
 
-def stream_reply(reply: StreamedReply | None, notices: list[str], chunks: Iterable[str] | None = None) -> dict:
-    """Notices, a Stop button and the streamed text (`chunks`, or the reply's own tokens); the answer, for
-    the history, once done. A declined question has no reply: its sentence is shown as it is."""
+def stream_reply(
+    reply: StreamedReply | None, notices: list[str], chunks: Iterable[str] | None = None, doing: str = ""
+) -> dict:
+    """Notices, a Stop button and the streamed text (`chunks`, or the reply's own tokens), under a spinner
+    saying `doing` when given; the answer, for the history, once done. A declined question has no reply:
+    its sentence is shown as it is."""
     show_notices(notices)
     if reply is not None:
         st.button("Stop", icon=":material/stop_circle:", key="tg-stop")  # its click interrupts this run
         with ui.place_in_line("Reading the conversation") as on_wait:
             reply.wait_for_first_token(on_wait)
     try:
-        text = st.write_stream(keep_partial(reply if chunks is None else chunks, reply))
+        with st.spinner(doing) if doing else contextlib.nullcontext():
+            text = st.write_stream(keep_partial(reply if chunks is None else chunks, reply))
     except ShowroomError as error:  # the model stopped answering half way: what arrived stays, with why
         text = st.session_state[PARTIAL]["content"]
         notices = [*notices, str(error)]
@@ -102,7 +107,8 @@ def stream_reply(reply: StreamedReply | None, notices: list[str], chunks: Iterab
 def grounded_answer(grounded: GroundedReply) -> dict:
     """Stream the answer through the guard: the visitor reads each sentence once it has passed, typed out
     as it is let through; what the guard held back is kept for the presenter's explanation."""
-    answer = stream_reply(grounded.reply, grounded.notices, ui.typed_out(grounded))
+    checking = ui.CHECKING if grounded.reply is not None else ""  # the first sentence takes a few seconds to end
+    answer = stream_reply(grounded.reply, grounded.notices, ui.typed_out(grounded), checking)
     answer |= {"content": grounded.text, "sources": grounded.source_texts}
     if grounded.problems:
         answer["caught"] = {"said": grounded.caught, "problems": grounded.problems, "replaced": grounded.replaced}

@@ -56,6 +56,7 @@ UNEXPECTED = (
 _log = logging.getLogger("showroom.pages")
 
 
+CHECKING = "Checking each sentence against the facts before it is shown…"  # while typed_out's text is held
 TYPING_SECONDS_PER_WORD = 0.05  # 20 words a second: about the pace the model wrote them at
 
 

@@ -18,6 +18,7 @@ from PIL import Image
 from benchmarks.chromium import CHROMIUM, launch
 from benchmarks.server import serve
 from pages.demos import DEMOS
+from pages.ui import CHECKING
 from pipelines.chat_presets import CUSTOMER_SERVICE
 from pipelines.grounding import claims
 from pipelines.object_detection import colour_of
@@ -253,21 +254,24 @@ def figures(text: str) -> set[str]:
     return {item for item in claims(text).items if item.split(":", 1)[0] in {"number", "time", "phone"}}
 
 
-def watch_the_answer(page: object, question: str) -> tuple[object, list[str]]:
-    """Ask `question` and read the answer every 50 ms until it is complete: the message and every sample."""
+def watch_the_answer(page: object, question: str) -> tuple[object, list[str], bool]:
+    """Ask `question` and read the answer every 50 ms until it is complete: the message, every sample, and
+    whether the page said it was checking meanwhile."""
     page.locator('[data-testid="stChatInputTextArea"]').fill(question)
     page.keyboard.press("Enter")
     assistant = page.locator('[data-testid="stChatMessage"]').nth(1)
     assistant.wait_for(timeout=90_000)
     done = assistant.get_by_text("Answered from", exact=False)
-    samples = []
+    checking = assistant.get_by_text(CHECKING)
+    samples, said_checking = [], False
     deadline = time.monotonic() + 120
     while not done.count() and time.monotonic() < deadline:
         samples.append(shown_answer(assistant))
+        said_checking = said_checking or bool(checking.count())
         time.sleep(0.05)
     samples.append(shown_answer(assistant))
     assert done.count(), "the answer did not finish in 2 minutes"
-    return assistant, samples
+    return assistant, samples, said_checking
 
 
 @pytest.mark.parametrize("question", ["Are you open on Saturday?", SCRIPTED_QUESTION])
@@ -284,8 +288,8 @@ def test_no_figure_the_facts_do_not_state_is_ever_on_screen_while_an_answer_stre
             page = context.new_page()
             page.goto(f"{server.url}/text_generation")
             page.get_by_role("heading", name="Chat assistant", level=1).wait_for(timeout=60_000)
-            assistant, samples = watch_the_answer(page, question)
-            assert len(samples) >= 10 and samples[-1]
+            assistant, samples, said_checking = watch_the_answer(page, question)
+            assert len(samples) >= 10 and samples[-1] and said_checking
             assert [sample for sample in samples if figures(sample) - facts] == []
             caught = assistant.get_by_text("What the guard caught")
             caught.click()
