@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed-requirements
 
-.PHONY: run test bench load models npm chromium lint clean serve
+.PHONY: run test check bench load models npm chromium lint clean serve
 
 $(INSTALLED): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -44,7 +44,12 @@ lint: $(INSTALLED)
 	$(PY) -m ruff format --check .
 
 test: models chromium lint
-	$(PY) -m pytest
+	$(PY) -m pytest --durations=25
+
+## The two-minute check for a quick edit: lint and every test that needs no built model, no browser, no
+## Ray and no registry (no `make models` needed).
+check: lint
+	$(PY) -m pytest -q -m "not slow and not e2e and not serve and not network"
 
 bench: models
 	$(PY) -m benchmarks.bench_models

@@ -18,6 +18,17 @@ CAT_PHOTO = IMAGES / "chelsea.jpg"
 IMAGENET_CAT_IDS = range(281, 286)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark what `make check` leaves out: `slow`, a test that needs the built models (it asks for
+    `provisioned`, directly or through another fixture), and `serve`, one that starts the Ray Serve app."""
+    for item in items:
+        fixtures = getattr(item, "fixturenames", ())
+        if "provisioned" in fixtures:
+            item.add_marker(pytest.mark.slow)
+        if "serve_url" in fixtures:
+            item.add_marker(pytest.mark.serve)
+
+
 @pytest.fixture(scope="session")
 def provisioned() -> Path:
     """The default models, pulled into SHOWROOM_HOME (a no-op when `make test` already did it)."""

@@ -16,6 +16,9 @@ from tests.conftest import ROOT
 
 def test_a_running_process_is_known_by_its_start_and_command_and_a_reused_id_is_not_it() -> None:
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    deadline = time.monotonic() + 10
+    while "time.sleep(30)" not in processes.command_line(child.pid) and time.monotonic() < deadline:
+        time.sleep(0.01)  # forked, not yet the new program: it has its parent's command line for a moment
     identity = processes.ProcessIdentity.of(child.pid)
     try:
         assert identity is not None and identity.is_running() and "time.sleep(30)" in identity.command

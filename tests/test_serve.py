@@ -282,7 +282,7 @@ def test_the_cli_exits_2_with_a_sentence_when_the_server_is_not_there() -> None:
     assert done.returncode == 2 and done.stderr.startswith("error: The model server at http://127.0.0.1:")
 
 
-def test_without_a_serve_url_ray_is_never_imported() -> None:
+def test_without_a_serve_url_ray_is_never_imported(provisioned: Path) -> None:
     script = "import sys; from pipelines.sentiment import analyse_sentiment; analyse_sentiment(['Great!']); "
     script += "print('ray' in sys.modules)"
     command = [sys.executable, "-c", script]
