@@ -2,7 +2,8 @@
 
 Both sides are normalised first (case, punctuation, number words, contractions), so "3 o'clock" and
 "three o'clock" count as the same words; then WER = word edits (substitutions, insertions, deletions)
-over the reference's word count, summed over the corpus.
+over the reference's word count, summed over the corpus. `tests/test_metrics_agree.py` checks it against
+jiwer's on the clips' transcripts.
 """
 
 from __future__ import annotations

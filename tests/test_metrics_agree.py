@@ -1,0 +1,49 @@
+"""The hand-written word error rate and chrF agree with the libraries the field reports them with (jiwer,
+sacreBLEU) on the project's own data, so the report cards' figures mean what those libraries' would."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import jiwer
+import pytest
+from sacrebleu.metrics import CHRF
+
+from pipelines.transcript_quality import normalise, word_error_rate
+from pipelines.translation_quality import chrf
+from tests.conftest import ROOT
+
+EVAL = ROOT / "assets" / "eval"
+PAIRS = list(csv.DictReader((EVAL / "translation_pairs.tsv").open(encoding="utf-8"), delimiter="\t"))
+SAID = json.loads((EVAL / "audio" / "transcripts.json").read_text(encoding="utf-8"))
+SAID |= json.loads((EVAL / "audio" / "librivox" / "transcripts.json").read_text(encoding="utf-8"))
+
+
+def slips(text: str) -> str:
+    """A hypothesis with the mistakes a model makes: a word dropped, one changed, one added."""
+    words = text.split()
+    return " ".join([*words[1:3], "the", *words[3:-1], words[-1].upper(), "again"])
+
+
+@pytest.mark.parametrize(
+    ("hypotheses", "references"),
+    [
+        ([pair["en"] for pair in PAIRS], [pair["pt"] for pair in PAIRS]),  # another language altogether
+        ([slips(pair["pt"]) for pair in PAIRS], [pair["pt"] for pair in PAIRS]),
+        ([pair["en"] for pair in PAIRS], [pair["en"] for pair in PAIRS]),  # perfect
+    ],
+    ids=["english-for-portuguese", "slips", "identical"],
+)
+def test_chrf_is_sacrebleus_on_the_sentence_pairs(hypotheses: list[str], references: list[str]) -> None:
+    assert chrf(hypotheses, references) == pytest.approx(CHRF().corpus_score(hypotheses, [references]).score)
+
+
+def test_word_error_rate_is_jiwers_on_the_clips_transcripts() -> None:
+    references = list(SAID.values())
+    hypotheses = [slips(text) for text in references]
+    normalised = [" ".join(normalise(text)) for text in references]
+    heard = [" ".join(normalise(text)) for text in hypotheses]
+    assert len(references) >= 10
+    assert word_error_rate(hypotheses, references) == pytest.approx(jiwer.wer(normalised, heard))
+    assert word_error_rate(references, references) == 0 == jiwer.wer(normalised, normalised)
