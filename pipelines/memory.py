@@ -17,27 +17,27 @@ import ctypes.util
 import functools
 import gc
 import os
-from pathlib import Path
+
+import psutil
 
 
 def resident_mb(pid: int | None = None) -> float:
-    """The resident set size (RSS) in MB of this process (or of `pid`), as `top` shows it; 0 without /proc."""
-    status = Path(f"/proc/{pid or 'self'}/status")
-    if not status.is_file():
+    """The resident set size (RSS) in MB of this process (or of `pid`), as `top` shows it; 0 if it is gone."""
+    try:
+        return psutil.Process(pid or os.getpid()).memory_info().rss / 2**20
+    except psutil.Error:
         return 0.0
-    for line in status.read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def family_resident_mb(pid: int | None = None) -> float:
     """The RSS of this process (or `pid`) and of every process it started, with theirs: what the server
     costs the machine, whatever helper processes a library starts."""
-    pid = pid or os.getpid()
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    started = [int(child) for child in children.read_text().split()] if children.is_file() else []
-    return resident_mb(pid) + sum(family_resident_mb(child) for child in started)
+    try:
+        root = psutil.Process(pid or os.getpid())
+        family = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return 0.0
+    return sum(resident_mb(member.pid) for member in family)
 
 
 _M_ARENA_MAX = -8  # mallopt's parameter numbers, from glibc's malloc.h
