@@ -112,6 +112,7 @@ def grounded_answer(grounded: GroundedReply) -> dict:
     answer |= {"content": grounded.text, "sources": grounded.source_texts}
     if grounded.problems:
         answer["caught"] = {"said": grounded.caught, "problems": grounded.problems, "replaced": grounded.replaced}
+        answer["stats"] = answer.get("stats", {}) | {"stopped_by_guard": True}
     if grounded.declined:
         answer["note"] = "No fact is close enough to the question, so the model was not asked to make one up."
     return answer

@@ -24,12 +24,15 @@ def transcript_json(messages: Sequence[dict[str, Any]]) -> str:
 
 
 def stats_line(stats: dict[str, Any]) -> str:
-    """ "first token 0.41 s · 15.2 tokens/s · 38 tokens", plus "stopped" when cut short."""
+    """ "first token 0.41 s · 15.2 tokens/s · 38 tokens", plus "stopped" when cut short (by the visitor, or
+    "stopped by the guard" when a sentence failed the facts)."""
     parts = []
     if (first := stats.get("first_token_seconds")) is not None:
         parts.append(f"first token {first:.2f} s")
     if "tokens_per_second" in stats:
         parts += [f"{stats['tokens_per_second']:.1f} tokens/s", f"{stats['new_tokens']} tokens"]
-    if stats.get("stopped_early"):
+    if stats.get("stopped_by_guard"):
+        parts.append("stopped by the guard")
+    elif stats.get("stopped_early"):
         parts.append("stopped")
     return " · ".join(parts)

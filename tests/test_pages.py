@@ -202,6 +202,7 @@ def test_what_the_guard_caught_is_explained_under_the_answer_never_shown_as_it(p
     said = caught.text[0].value
     assert said and said not in answer  # the model's words are in the explanation, not in the answer
     assert any("repeats itself" in item.value or "not in the facts" in item.value for item in caught.markdown)
+    assert any(caption.value.endswith("stopped by the guard") for caption in app.chat_message[1].caption)
 
 
 def test_an_answer_whose_model_stops_half_way_keeps_what_arrived_and_says_why(
