@@ -358,13 +358,15 @@ def test_the_token_file_is_its_owners_alone_and_every_ray_process_reads_it(serve
     assert stat.S_IMODE(path.stat().st_mode) == 0o600 and len(path.read_text(encoding="utf-8").strip()) >= 32
     state = serve_cluster.read_state()
     # A worker that retitles itself ("ray::ServeReplica:…") writes over its environment's memory, so only the
-    # others can be read; the replicas show theirs by asking for the token (the corpus's "no token" above).
-    environments = [
-        Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    # others are read (gcs_server, the raylet, Ray's dashboard and monitor); the replicas show theirs by asking
+    # for the token (the corpus's "no token" above).
+    untitled = [
+        pid
         for pid in serve_cluster.ray_processes(Path(state.temp_dir))
+        if not processes.command_line(pid).startswith("ray::")
     ]
-    readable = [environment for environment in environments if any(item.startswith(b"PATH=") for item in environment)]
-    assert len(readable) >= 3  # gcs_server, raylet, Ray's dashboard and monitor, its agents
+    readable = [Path(f"/proc/{pid}/environ").read_bytes().split(b"\0") for pid in untitled]
+    assert len(readable) >= 3
     for environment in readable:
         assert b"RAY_AUTH_MODE=token" in environment and f"RAY_AUTH_TOKEN_PATH={path}".encode() in environment
         assert b"MALLOC_ARENA_MAX=2" in environment  # the allocator's limits, from each process's start

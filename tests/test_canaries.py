@@ -1,0 +1,87 @@
+"""Upgrade canaries: every place the engine or the pages lean on a library's private internals, checked
+for the internal itself, so an upgrade that moves one fails here with a sentence naming the library, its
+version and what moved, instead of breaking a demo quietly. No model is loaded."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import inspect
+from pathlib import Path
+
+import pytest
+
+
+def moved(library: str, internal: str) -> str:
+    return f"{library} {importlib.metadata.version(library)}: {internal} moved or changed; see the module that uses it."
+
+
+def test_transformers_continuous_batching_still_takes_per_request_logits_processors() -> None:
+    """pipelines/cb_processors.py appends to the manager's processor list and its bookkeeping."""
+    from transformers.generation.continuous_batching import cb_logits_processors, continuous_api
+
+    base = getattr(cb_logits_processors, "ContinuousBatchingLogitsProcessor", None)
+    assert base is not None, moved("transformers", "cb_logits_processors.ContinuousBatchingLogitsProcessor")
+    for method in ("fill_defaults", "prepare_tensor_args", "__call__"):
+        assert callable(getattr(base, method, None)), moved(
+            "transformers", f"ContinuousBatchingLogitsProcessor.{method}"
+        )
+    source = inspect.getsource(continuous_api)
+    for attribute in ("logit_processor", "_generation_loop_body", "background_thread_status"):
+        assert attribute in source, moved("transformers", f"ContinuousBatchingManager.{attribute}")
+    processors = inspect.getsource(cb_logits_processors)
+    for attribute in ("logits_processor", "tensors_required", "supported_keys", "do_processing"):
+        assert attribute in processors, moved("transformers", f"the manager's logit processor's {attribute}")
+
+
+def test_transformers_generation_still_prepares_its_cache_where_the_beam_cache_hooks_in() -> None:
+    """pipelines/beam_cache.py replaces `_prepare_cache_for_generation` and registers an attention function."""
+    from transformers import AttentionInterface, GenerationMixin
+
+    try:
+        from transformers.cache_utils import DynamicCache, EncoderDecoderCache
+    except ImportError:
+        pytest.fail(moved("transformers", "cache_utils.DynamicCache or cache_utils.EncoderDecoderCache"))
+
+    prepare = getattr(GenerationMixin, "_prepare_cache_for_generation", None)
+    assert prepare is not None, moved("transformers", "GenerationMixin._prepare_cache_for_generation")
+    parameters = list(inspect.signature(prepare).parameters)
+    expected = ["self", "generation_config", "model_kwargs", "generation_mode", "batch_size", "max_cache_length"]
+    assert parameters == expected, moved("transformers", f"_prepare_cache_for_generation's parameters ({parameters})")
+    assert callable(getattr(AttentionInterface, "register", None)), moved("transformers", "AttentionInterface.register")
+    assert callable(getattr(DynamicCache, "update", None)), moved("transformers", "DynamicCache.update")
+    from transformers.generation import utils
+
+    flag = "_is_user_defined" in inspect.getsource(utils)  # how generate marks a cache the caller passed in
+    assert flag, moved("transformers", "the cache's _is_user_defined flag")
+    assert callable(getattr(EncoderDecoderCache, "reorder_cache", None)), moved("transformers", "reorder_cache")
+
+
+def test_ray_init_still_takes_a_temp_dir_and_serve_still_binds_replicas_to_all_interfaces() -> None:
+    """pipelines/serve_cluster.py passes `_temp_dir` to `ray.init`; SECURITY.md's socket table says each
+    replica's inter-deployment gRPC server binds every interface, which Ray Serve decides."""
+    import ray
+    from ray.serve._private import replica
+
+    taken = 'kwargs.pop("_temp_dir"' in inspect.getsource(ray.init)  # a private keyword, read from **kwargs
+    assert taken, moved("ray", "ray.init(_temp_dir=...)")
+    assert '"[::]:0"' in inspect.getsource(replica), moved("ray", "the replica's gRPC bind address (SECURITY.md)")
+
+
+def test_streamlit_still_lets_a_running_app_set_its_theme() -> None:
+    """pages/branding.py sets theme options with `streamlit.config.set_option` while the app runs."""
+    from streamlit import config
+
+    for option in ("theme.primaryColor", "theme.light.primaryColor", "theme.dark.primaryColor"):
+        try:
+            config.get_option(option)
+        except Exception:  # Streamlit raises its own error for an unknown option
+            pytest.fail(moved("streamlit", f"the config option {option}"))
+    assert callable(getattr(config, "set_option", None)), moved("streamlit", "streamlit.config.set_option")
+
+
+def test_streamlit_still_ships_the_source_sans_font_the_card_pictures_draw_with() -> None:
+    """pipelines/card_pictures.py reads Source Sans from Streamlit's static files."""
+    spec = importlib.util.find_spec("streamlit")
+    media = Path(spec.origin).parent / "static" / "static" / "media"
+    assert sorted(media.glob("SourceSans*Upright*.woff2")), moved("streamlit", "static/static/media/SourceSans*")
