@@ -29,12 +29,14 @@ WINDOW_SECONDS = 30.0  # Whisper's window; the speech task never sends a longer 
 _SPEECH_OPTIONS: dict[str, Callable[[Any], bool]] = {
     "task": lambda value: value == "transcribe",
     "language": lambda value: value is None or (isinstance(value, str) and 0 < len(value) <= 8),
-    "num_beams": lambda value: _whole(value) and 1 <= value <= 5,
+    "num_beams": lambda value: whole_number(value) and 1 <= value <= 5,
     "temperature": lambda value: (
-        isinstance(value, tuple) and 0 < len(value) <= 6 and all(_number(item) and 0 <= item <= 1 for item in value)
+        isinstance(value, tuple)
+        and 0 < len(value) <= 6
+        and all(finite_number(item) and 0 <= item <= 1 for item in value)
     ),
-    "compression_ratio_threshold": lambda value: _number(value) and 0 < value <= 10,
-    "logprob_threshold": lambda value: _number(value) and -10 <= value <= 0,
+    "compression_ratio_threshold": lambda value: finite_number(value) and 0 < value <= 10,
+    "logprob_threshold": lambda value: finite_number(value) and -10 <= value <= 0,
 }
 
 
@@ -74,12 +76,14 @@ def _images(check_options: Callable[[Hashable], None]) -> Callable[[Sequence[Any
 
 
 def _top_k(options: Hashable) -> None:
-    if not (isinstance(options, tuple) and len(options) == 1 and _whole(options[0]) and 1 <= options[0] <= MAX_TOP_K):
+    if not (
+        isinstance(options, tuple) and len(options) == 1 and whole_number(options[0]) and 1 <= options[0] <= MAX_TOP_K
+    ):
         raise InputError(f"The options must be (top_k,), a whole number from 1 to {MAX_TOP_K}.")
 
 
 def _threshold(options: Hashable) -> None:
-    if not (isinstance(options, tuple) and len(options) == 1 and _number(options[0]) and 0 < options[0] < 1):
+    if not (isinstance(options, tuple) and len(options) == 1 and finite_number(options[0]) and 0 < options[0] < 1):
         raise InputError("The options must be (threshold,), a score between 0 and 1 (exclusive).")
 
 
@@ -129,11 +133,11 @@ def _no_options(options: Hashable) -> None:
         raise InputError("This model takes no options.")
 
 
-def _whole(value: Any) -> bool:
+def whole_number(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _number(value: Any) -> bool:
+def finite_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 

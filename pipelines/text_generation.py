@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -16,6 +15,7 @@ from pipelines.chat_serving import ChatServer, ChatStream
 from pipelines.errors import InputError
 from pipelines.loader import get_server, resolve_model
 from pipelines.remote import RemoteChatServer, RemoteChatStream
+from pipelines.request_limits import finite_number, whole_number
 from pipelines.serving import WaitCallback
 from pipelines.settings import load_settings
 
@@ -41,8 +41,8 @@ class GenerationSettings:
 
     def validate(self) -> None:
         numbers = (self.temperature, self.top_p, self.repetition_penalty)
-        whole = isinstance(self.max_new_tokens, int) and not isinstance(self.max_new_tokens, bool)
-        if not whole or not isinstance(self.sample, bool) or not all(_finite(number) for number in numbers):
+        whole = whole_number(self.max_new_tokens)
+        if not whole or not isinstance(self.sample, bool) or not all(finite_number(number) for number in numbers):
             raise InputError(
                 "The settings must be max_new_tokens (a whole number), sample (true or false), and temperature, "
                 "top_p and repetition_penalty (numbers)."
@@ -64,10 +64,6 @@ class GenerationSettings:
             "repetition_penalty": self.repetition_penalty,
             **sampling,
         }
-
-
-def _finite(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 @dataclass
