@@ -16,7 +16,6 @@ from pathlib import Path
 from pipelines.batch_calls import BATCH_CALLS, BATCH_CAPS
 from pipelines.catalog import CATALOG, catalog_entry, has_pipeline, pipeline_task
 from pipelines.chat_serving import ChatServer
-from pipelines.cpu import cpu_has_bfloat16
 from pipelines.errors import ModelNotAvailable
 from pipelines.memory import release_freed_memory, tune_heap
 from pipelines.provision import model_dir, model_state
@@ -129,12 +128,12 @@ def load(name: str, task: str | None = None) -> LoadedModel:
 def serving_dtype(task: str, settings: Settings) -> str:
     """The precision a model computes in. The Whisper and SmolLM2 folders are saved in float16 (half the
     size), but float16 runs 2-2.5x slower than float32 on the pool's CPUs without float16 instructions.
-    Whisper runs in bfloat16 where the CPU has bfloat16 instructions (the fastest on every host measured,
-    and its batched texts equal single ones), float32 where it has not; the chat model in
-    SHOWROOM_CHAT_DTYPE (float32: bfloat16 answers changed with the batch). Figures: README, "Speech to text"."""
+    Both compute in float32 unless the operator chooses otherwise (SHOWROOM_SPEECH_DTYPE,
+    SHOWROOM_CHAT_DTYPE): bfloat16 is about twice as fast where the CPU has it, but its answers changed
+    with the batch they were computed in. Figures: README, "Speech to text"."""
     if task == "text-generation":
         return settings.chat_dtype
-    return "bfloat16" if task == "speech-to-text" and cpu_has_bfloat16() else "float32"
+    return settings.speech_dtype if task == "speech-to-text" else "float32"
 
 
 def _catalog_location(name: str, settings: Settings) -> str | None:

@@ -71,6 +71,7 @@ class Settings:
     chat_dtype: str
     chat_16bit_weights: bool
     speech_decoding: str
+    speech_dtype: str
     serve_url: str
     operator_token: str
     serve_timeout_seconds: float
@@ -149,6 +150,9 @@ def _read_settings() -> Settings:
         chat_16bit_weights=_flag("SHOWROOM_CHAT_16BIT_WEIGHTS", default=True),
         # How Whisper decodes (pipelines/speech_to_text.py, DECODINGS; measured in the README).
         speech_decoding=_choice("SHOWROOM_SPEECH_DECODING", ("beams", "beams-fallback", "greedy")),
+        # The precision Whisper computes in. float32: with bfloat16 on AMX a transcript changed with the
+        # batch it was decoded in (README, "Speech to text"), which a visitor must never see.
+        speech_dtype=_choice("SHOWROOM_SPEECH_DTYPE", ("float32", "bfloat16", "float16")),
         # A Ray Serve application of Showroom's models (`pipelines.serve_app`): set, every model is
         # served there instead of in this process; unset (the default), Ray is never imported.
         serve_url=os.environ.get("SHOWROOM_SERVE_URL", "").strip(),

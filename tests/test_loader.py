@@ -114,11 +114,11 @@ def test_an_unloaded_model_gives_its_memory_back_and_loads_again(provisioned: Pa
     assert not probe["again"] and probe["reply"]  # already gone; the next request loads it again
 
 
-def test_whisper_computes_in_bfloat16_only_where_the_cpu_has_it(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_whisper_computes_in_float32_unless_the_operator_chooses_bfloat16(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = load_settings()
-    monkeypatch.setattr(loader, "cpu_has_bfloat16", lambda: True)
-    assert loader.serving_dtype("speech-to-text", settings) == "bfloat16"
+    assert loader.serving_dtype("speech-to-text", settings) == "float32"
     assert loader.serving_dtype("sentiment", settings) == "float32"
     assert loader.serving_dtype("text-generation", settings) == settings.chat_dtype
-    monkeypatch.setattr(loader, "cpu_has_bfloat16", lambda: False)
-    assert loader.serving_dtype("speech-to-text", settings) == "float32"
+    monkeypatch.setenv("SHOWROOM_SPEECH_DTYPE", "bfloat16")
+    assert loader.serving_dtype("speech-to-text", load_settings()) == "bfloat16"
+    assert loader.serving_dtype("sentiment", load_settings()) == "float32"
