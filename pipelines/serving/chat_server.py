@@ -28,11 +28,14 @@ import queue
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import asdict
 from typing import Any
 
 from pipelines.errors import InputError, ModelNotAvailable, ServerBusy
 from pipelines.serving.chat_prompt import ChatMessage, FittedPrompt, fit_text_to_window, fit_to_window, prompt_token_ids
+from pipelines.serving.chat_request import TASK, ChatRequest
 from pipelines.serving.model_server import ServingLimits, busy_sentence
+from pipelines.settings import load_settings
 
 CACHE_TOKENS = 3072  # KV cache for every running answer together (SHOWROOM_CHAT_CACHE_TOKENS's default)
 STALL_SECONDS = 60.0  # an answer with no new token for this long is ended (SHOWROOM_CHAT_STALL_S's default)
@@ -128,7 +131,7 @@ class ChatServer:
         stall_seconds: float = STALL_SECONDS,
     ) -> None:
         self.name = name
-        self.task = "text-generation"
+        self.task = TASK
         self.label = label
         self.limits = limits
         # NOTE: the tokenizer is shared by every visitor's prompt fitting and decoding, and fast
@@ -170,6 +173,22 @@ class ChatServer:
             return self._tokenizer.decode(tokens, skip_special_tokens=True)
 
     # Requests.
+
+    def start(self, request: ChatRequest) -> tuple[FittedPrompt, ChatStream]:
+        """Check the request, fit its prompt to the context with room for the answer, and start it: the
+        chat owners' one way in, the same on a Serve replica (`pipelines.serving.remote.RemoteChatServer`)."""
+        request.validate()
+        budget = request.prompt_budget(min(self.context_window, load_settings().chat_context_tokens))
+        if request.text is not None:
+            prompt = self.fit_text(request.text, budget)
+        elif not self.is_chat:
+            raise InputError(
+                f"{self.name} is a base model that continues text and has no chat format. "
+                'Use it in "Continue a text" mode, or pick a chat model.'
+            )
+        else:
+            prompt = self.fit_conversation(request.system, list(request.history), budget)
+        return prompt, self.submit(self.prompt_ids(prompt), asdict(request.settings))
 
     def submit(self, prompt_ids: list[int], decoding: dict[str, Any]) -> ChatStream:
         """Start an answer; `decoding` holds max_new_tokens, sample, temperature, top_p, repetition_penalty.

@@ -18,8 +18,10 @@ from pipelines.provisioning.catalog import CATALOG, catalog_entry, has_pipeline,
 from pipelines.provisioning.provision import model_dir, model_state
 from pipelines.runtime.memory import release_freed_memory, tune_heap
 from pipelines.serving.batch_calls import BATCH_CALLS, BATCH_CAPS
+from pipelines.serving.chat_request import TASK as CHAT_TASK
 from pipelines.serving.chat_server import ChatServer
 from pipelines.serving.model_server import ModelServer, ServingLimits
+from pipelines.serving.owners import ChatOwner
 from pipelines.serving.remote import RemoteChatServer, RemoteServer
 from pipelines.settings import Settings, load_settings
 
@@ -86,10 +88,18 @@ def get_server(name: str, task: str | None = None) -> Server:
         spec = catalog_entry(name)
         served_task = task or (spec.task if spec else None)
         token = serve_token(settings)
-        if served_task == "text-generation":
+        if served_task == CHAT_TASK:
             return RemoteChatServer(settings.serve_url, name, settings.serve_timeout_seconds, token)
         return RemoteServer(settings.serve_url, name, served_task, settings.serve_timeout_seconds, token)
     return load(name, task).server
+
+
+def get_chat(name: str) -> ChatOwner:
+    """The chat model's owner, in this process or on the Serve application: either takes a `ChatRequest`
+    and streams its answer, so the task never asks which one it holds."""
+    owner = get_server(name, CHAT_TASK)
+    assert isinstance(owner, ChatServer | RemoteChatServer)  # the task given makes it one
+    return owner
 
 
 def serve_token(settings: Settings) -> str:
@@ -131,7 +141,7 @@ def serving_dtype(task: str, settings: Settings) -> str:
     Both compute in float32 unless the operator chooses otherwise (SHOWROOM_SPEECH_DTYPE,
     SHOWROOM_CHAT_DTYPE): bfloat16 is about twice as fast where the CPU has it, but its answers changed
     with the batch they were computed in. Figures: README, "Speech to text"."""
-    if task == "text-generation":
+    if task == CHAT_TASK:
         return settings.chat_dtype
     return settings.speech_dtype if task == "speech-to-text" else "float32"
 
@@ -184,7 +194,7 @@ def _load(model: ModelLocation, settings: Settings) -> LoadedModel:
     # scattered through the heap, and unloading gave back less.
     dtype = serving_dtype(model.task, settings)
     loaded = pipeline(pipeline_task(model.task), model=model.location, device="cpu", dtype=dtype)
-    if model.task == "text-generation" and dtype == "float32" and settings.chat_16bit_weights:
+    if model.task == CHAT_TASK and dtype == "float32" and settings.chat_16bit_weights:
         from pipelines.runtime.half_stored import store_weights_in_16_bits
 
         store_weights_in_16_bits(loaded.model)
@@ -194,11 +204,11 @@ def _load(model: ModelLocation, settings: Settings) -> LoadedModel:
 
         share_audio_across_beams(loaded.model)
     max_batch = min(settings.max_batch, BATCH_CAPS.get(model.task, settings.max_batch))
-    nice = 0 if model.task == "text-generation" else settings.batch_nice  # the streamed chat goes first
+    nice = 0 if model.task == CHAT_TASK else settings.batch_nice  # the streamed chat goes first
     limits = ServingLimits(max_batch, settings.queue_size, settings.batch_window_seconds, nice)
     spec = catalog_entry(model.name)
     label = spec.display_name if spec else model.name
-    if model.task == "text-generation":
+    if model.task == CHAT_TASK:
         server: Server = ChatServer(
             model.name,
             label,

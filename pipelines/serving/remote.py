@@ -23,6 +23,9 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from pipelines import errors
+from pipelines.serving.chat_prompt import FittedPrompt
+from pipelines.serving.chat_request import TASK as CHAT_TASK
+from pipelines.serving.chat_request import ChatRequest, prompt_from_json
 from pipelines.serving.model_server import WaitCallback
 from pipelines.serving.wire import decode, encode
 
@@ -173,7 +176,7 @@ class RemoteChatServer(_RemoteModel):
     answer: the dashboard needs neither the model nor its tokenizer."""
 
     def __init__(self, url: str, name: str, timeout_seconds: float, token: str = "") -> None:
-        super().__init__(url, name, "text-generation", timeout_seconds, token)
+        super().__init__(url, name, CHAT_TASK, timeout_seconds, token)
         self._facts: dict[str, Any] | None = None
 
     @property
@@ -187,14 +190,14 @@ class RemoteChatServer(_RemoteModel):
                 exchange.close()
         return bool(self._facts["is_chat"])
 
-    def start(self, request: dict[str, Any]) -> tuple[dict[str, Any], RemoteChatStream]:
+    def start(self, request: ChatRequest) -> tuple[FittedPrompt, RemoteChatStream]:
         """The fitted prompt (as the replica reports it) and the answer's stream; bad input and a full
-        queue raise here, before anything streams, as in-process."""
+        queue raise here, before anything streams, as in-process (`ChatServer.start`)."""
         submitted = time.perf_counter()
-        exchange = self._exchange(json.dumps(request).encode())
+        exchange = self._exchange(json.dumps(request.as_json()).encode())
         events = exchange.events()
         prompt = next(events)["prompt"]
-        return prompt, RemoteChatStream(exchange, events, submitted)
+        return prompt_from_json(prompt), RemoteChatStream(exchange, events, submitted)
 
 
 class RemoteChatStream:
