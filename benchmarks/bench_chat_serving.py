@@ -49,7 +49,7 @@ LONG_FACTS_REPEATS = 5
 
 
 def facts(long: bool) -> str:
-    from pipelines.chat_presets import DEFAULT_FAQ
+    from pipelines.assistant.chat_presets import DEFAULT_FAQ
 
     if not long:
         return DEFAULT_FAQ
@@ -58,9 +58,9 @@ def facts(long: bool) -> str:
 
 def room(requests: int, interval: float, new_tokens: int, long_facts: bool) -> dict:
     """In this process: the visitors' questions, one every `interval` seconds, each in its own thread."""
-    from pipelines.chat_presets import PRESETS
-    from pipelines.chat_prompt import ChatMessage
-    from pipelines.text_generation import GenerationSettings, generate_reply, stream_chat
+    from pipelines.assistant.chat_presets import PRESETS
+    from pipelines.serving.chat_prompt import ChatMessage
+    from pipelines.tasks.text_generation import GenerationSettings, generate_reply, stream_chat
 
     preset = next(preset for preset in PRESETS if preset.key == "customer-service")
     system = preset.system_prompt(facts(long_facts))
@@ -103,8 +103,8 @@ def precision_steps() -> list[list[str]]:
     import torch
     from transformers import AutoModelForCausalLM
 
-    from pipelines.catalog import default_model
-    from pipelines.provision import model_dir
+    from pipelines.provisioning.catalog import default_model
+    from pipelines.provisioning.provision import model_dir
 
     torch.set_num_threads(1)
     rows = []
@@ -127,9 +127,9 @@ def precision_steps() -> list[list[str]]:
 
 def repetition(new_tokens: int) -> list[dict]:
     """Greedy answers to the presets' own examples with their repetition penalty and without."""
-    from pipelines.chat_presets import PRESETS
-    from pipelines.chat_prompt import ChatMessage
-    from pipelines.text_generation import GenerationSettings, stream_chat
+    from pipelines.assistant.chat_presets import PRESETS
+    from pipelines.serving.chat_prompt import ChatMessage
+    from pipelines.tasks.text_generation import GenerationSettings, stream_chat
 
     rows = []
     for preset in PRESETS:

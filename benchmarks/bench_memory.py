@@ -4,13 +4,13 @@
 
 Each variant runs in a fresh process through the engine, so its resident size (RSS) and peak (the
 kernel's high-water mark, reset before the work) are its own:
-- the chat model (float32) with its weights held in 16 bits (the default, `pipelines.half_stored`) and
+- the chat model (float32) with its weights held in 16 bits (the default, `pipelines.runtime.half_stored`) and
   as float32 copies: RSS once loaded and after 8 customer-service questions at once, their seconds,
   and whether both give the same answers;
 - Whisper tiny.en on a 2-minute recording (four 30-second windows) with 1, 2 and 4 windows per batch:
   seconds, and the peak above the RSS before it;
 - MobileNetV2 on the four example photos twice, 1, 2 and 8 photos per batch: the same two figures;
-- the speech page's pictures of that recording (`pipelines.sound_pictures`): seconds (first and second
+- the speech page's pictures of that recording (`pipelines.media.sound_pictures`): seconds (first and second
   picture) and the peak over the RSS before.
 """
 
@@ -28,7 +28,7 @@ import numpy as np
 
 from benchmarks.questions import CUSTOMER_QUESTIONS
 from benchmarks.report import markdown_table, save
-from pipelines.memory import resident_mb
+from pipelines.runtime.memory import resident_mb
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIPS = [ROOT / "assets" / "audio" / name for name in ("support_call.wav", "weather_report.wav")]
@@ -49,9 +49,9 @@ def reset_peak() -> None:
 
 
 def chat_child() -> dict:
-    from pipelines.chat_presets import CUSTOMER_SERVICE
-    from pipelines.loader import load
-    from pipelines.text_generation import generate_reply
+    from pipelines.assistant.chat_presets import CUSTOMER_SERVICE
+    from pipelines.serving.loader import load
+    from pipelines.tasks.text_generation import generate_reply
 
     load("smollm2-135m-instruct", "text-generation")
     loaded = resident_mb()
@@ -65,7 +65,7 @@ def chat_child() -> dict:
 
 def recording() -> np.ndarray:
     """RECORDING_SECONDS of the example clips, one after the other and again, at 16 kHz."""
-    from pipelines.audio import SAMPLE_RATE, prepare_audio
+    from pipelines.media.audio import SAMPLE_RATE, prepare_audio
 
     speech = np.concatenate([prepare_audio(clip).samples for clip in CLIPS])
     return np.tile(speech, RECORDING_SECONDS * SAMPLE_RATE // len(speech) + 1)[: RECORDING_SECONDS * SAMPLE_RATE]
@@ -75,7 +75,7 @@ def pictures_child() -> dict:
     """The speech page's pictures of the recording, twice, in this process as in the server."""
     import torch  # noqa: F401  (as in the server, where the models' libraries are loaded first)
 
-    from pipelines.sound_pictures import sound_picture
+    from pipelines.media.sound_pictures import sound_picture
 
     samples = recording()
     before = resident_mb()
@@ -91,10 +91,10 @@ def pictures_child() -> dict:
 def speech_child(windows_per_batch: int) -> dict:
     import soundfile
 
-    from pipelines import batch_calls
-    from pipelines.audio import SAMPLE_RATE
-    from pipelines.loader import load
-    from pipelines.speech_to_text import transcribe
+    from pipelines.media.audio import SAMPLE_RATE
+    from pipelines.serving import batch_calls
+    from pipelines.serving.loader import load
+    from pipelines.tasks.speech_to_text import transcribe
 
     batch_calls.BATCH_CAPS["speech-to-text"] = windows_per_batch  # before the model's owner reads it
     load("whisper-tiny-en", "speech-to-text")
@@ -112,9 +112,9 @@ def speech_child(windows_per_batch: int) -> dict:
 
 
 def classification_child(photos_per_batch: int) -> dict:
-    from pipelines import batch_calls
-    from pipelines.image_classification import classify_image
-    from pipelines.images import prepare_image
+    from pipelines.media.images import prepare_image
+    from pipelines.serving import batch_calls
+    from pipelines.tasks.image_classification import classify_image
 
     batch_calls.BATCH_CAPS["image-classification"] = photos_per_batch  # before the model's owner reads it
     photos = [prepare_image(path).image for path in sorted((ROOT / "assets" / "images").glob("*.jpg"))] * 2

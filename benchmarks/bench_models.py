@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pipelines  # noqa: F401  (quiets transformers before it is imported)
 from benchmarks.report import RESULTS
-from pipelines.memory import resident_mb
+from pipelines.runtime.memory import resident_mb
 
 ROOT = Path(__file__).resolve().parent.parent
 CAT_PHOTO = str(ROOT / "assets" / "images" / "chelsea.jpg")
@@ -44,7 +44,7 @@ CALLS_SCALE = {
 def task_calls(task: str, name: str, raw: Callable[..., object]) -> tuple[Callable[[], object], Callable[[], object]]:
     """The engine's call and the raw pipeline's call on the same input, for one task."""
     if task == "text-generation":
-        from pipelines.text_generation import GenerationSettings, chats, generate_reply
+        from pipelines.tasks.text_generation import GenerationSettings, chats, generate_reply
 
         settings = GenerationSettings(max_new_tokens=16)
         # A chat model gets the question as a conversation; a base model continues it as plain text.
@@ -53,19 +53,19 @@ def task_calls(task: str, name: str, raw: Callable[..., object]) -> tuple[Callab
             lambda: raw(prompt, **settings.generate_kwargs())
         )
     if task == "sentiment":
-        from pipelines.sentiment import analyse_sentiment
+        from pipelines.tasks.sentiment import analyse_sentiment
 
         return (lambda: analyse_sentiment([REVIEW], name)), (lambda: raw([REVIEW], top_k=None, truncation=True))
     if task == "translation":
-        from pipelines.catalog import find_model
-        from pipelines.translation import translate
+        from pipelines.provisioning.catalog import find_model
+        from pipelines.tasks.translation import translate
 
         source, target = find_model(name).language_pair
         sentence = SENTENCES[source]
         return (lambda: translate([sentence], source, target, name)), (lambda: raw(sentence))
     if task == "speech-to-text":
-        from pipelines.audio import SAMPLE_RATE, prepare_audio
-        from pipelines.speech_to_text import transcribe
+        from pipelines.media.audio import SAMPLE_RATE, prepare_audio
+        from pipelines.tasks.speech_to_text import transcribe
 
         samples = prepare_audio(SPEECH_CLIP).samples
         return (lambda: transcribe(SPEECH_CLIP, name)), (
@@ -74,11 +74,11 @@ def task_calls(task: str, name: str, raw: Callable[..., object]) -> tuple[Callab
     if task == "object-detection":
         from PIL import Image
 
-        from pipelines.object_detection import detect_objects
+        from pipelines.tasks.object_detection import detect_objects
 
         photo = Image.open(COFFEE_PHOTO)
         return (lambda: detect_objects(COFFEE_PHOTO, name)), (lambda: raw(photo, threshold=0.3))
-    from pipelines.image_classification import classify_image
+    from pipelines.tasks.image_classification import classify_image
 
     return (lambda: classify_image(CAT_PHOTO, name)), (lambda: raw(CAT_PHOTO))
 
@@ -95,9 +95,9 @@ def cold_load(name: str, how: str) -> dict[str, float]:
     from transformers import pipeline
 
     import pipelines.architectures  # noqa: F401
-    from pipelines.catalog import find_model, pipeline_task
-    from pipelines.loader import get_server
-    from pipelines.provision import model_dir
+    from pipelines.provisioning.catalog import find_model, pipeline_task
+    from pipelines.provisioning.provision import model_dir
+    from pipelines.serving.loader import get_server
 
     torch.set_num_threads(1)
     spec = find_model(name)
@@ -132,9 +132,9 @@ def warm_calls(name: str, calls: int) -> dict[str, float]:
     """Median latency of the engine's task call vs the raw pipeline on the same input, interleaved."""
     from transformers import pipeline
 
-    from pipelines.catalog import find_model, pipeline_task
-    from pipelines.loader import get_server
-    from pipelines.provision import model_dir
+    from pipelines.provisioning.catalog import find_model, pipeline_task
+    from pipelines.provisioning.provision import model_dir
+    from pipelines.serving.loader import get_server
 
     spec = find_model(name)
     calls = max(3, round(calls * CALLS_SCALE[spec.task]))
@@ -188,7 +188,7 @@ def parallel_two_threads_vs_one(names: list[str], calls: int) -> float:
 
     import torch
 
-    from pipelines.image_classification import classify_image
+    from pipelines.tasks.image_classification import classify_image
 
     def session(name: str) -> None:
         for _ in range(calls):
@@ -209,9 +209,9 @@ def sentiment_throughput(name: str, texts: int = 1000) -> dict[str, float]:
     """Texts per second for a 1,000-line batch: the engine (checks, notices) vs the raw pipeline."""
     from transformers import pipeline
 
-    from pipelines.catalog import find_model, pipeline_task
-    from pipelines.provision import model_dir
-    from pipelines.sentiment import analyse_sentiment
+    from pipelines.provisioning.catalog import find_model, pipeline_task
+    from pipelines.provisioning.provision import model_dir
+    from pipelines.tasks.sentiment import analyse_sentiment
 
     batch = [f"{REVIEW} ({index})" for index in range(texts)]
     raw = pipeline(pipeline_task("sentiment"), model=str(model_dir(find_model(name))), device="cpu")
@@ -244,7 +244,7 @@ def markdown_table(rows: list[dict]) -> str:
 
 def second_pull_seconds(repeats: int) -> float:
     """Median wall time of a pull that finds every model up to date: what `make run` pays on each start."""
-    from pipelines.provision import pull
+    from pipelines.provisioning.provision import pull
 
     timings = []
     for _ in range(repeats):
@@ -266,7 +266,7 @@ def main() -> int:
 
     import torch
 
-    from pipelines.provision import model_statuses
+    from pipelines.provisioning.provision import model_statuses
 
     torch.set_num_threads(1)
     rows = []

@@ -19,8 +19,8 @@ import numpy as np
 
 import pipelines  # noqa: F401  (quiets transformers before it is imported)
 from benchmarks.report import markdown_table, save
-from pipelines import recommender
-from pipelines.embeddings import embed
+from pipelines.tasks import recommender
+from pipelines.tasks.embeddings import embed
 
 CALLS = 20
 SYNTHETIC_ITEMS = 100_000

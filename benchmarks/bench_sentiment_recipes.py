@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pipelines  # noqa: F401  (quiets transformers before it is imported)
 from benchmarks.report import markdown_table, save
-from pipelines.catalog import find_model
-from pipelines.fetch import model_sources
-from pipelines.recipes.minilm_sentiment import train_and_save
-from pipelines.recipes.sentiment_training import TrainingPlan
+from pipelines.provisioning.catalog import find_model
+from pipelines.provisioning.fetch import model_sources
+from pipelines.provisioning.recipes.minilm_sentiment import train_and_save
+from pipelines.provisioning.recipes.sentiment_training import TrainingPlan
 from pipelines.settings import load_settings
 
 PLANS = (

@@ -1,6 +1,6 @@
 """`python -m benchmarks.bench_serve`: what the HTTP hop to the Ray Serve application costs, per task.
 
-Starts the application on a free loopback port (`pipelines.serve_cluster`, every provisioned model),
+Starts the application on a free loopback port (`pipelines.scaleout.cluster`, every provisioned model),
 then times the same call in this process and through SHOWROOM_SERVE_URL, one after the
 other, on an otherwise idle machine: the median of 7 calls each way after one warm-up call, and their
 ratio (through Serve / in process). Also what each part of the application holds in memory: every
@@ -18,15 +18,15 @@ from pathlib import Path
 import pipelines  # noqa: F401  (quiets transformers before it is imported)
 from benchmarks.report import markdown_table, save
 from benchmarks.server import free_port
-from pipelines import serve_cluster
-from pipelines.embeddings import embed
-from pipelines.image_classification import classify_image
-from pipelines.memory import resident_mb
-from pipelines.object_detection import detect_objects
-from pipelines.sentiment import analyse_sentiment
-from pipelines.speech_to_text import transcribe
-from pipelines.text_generation import GenerationSettings, generate_reply
-from pipelines.translation import translate
+from pipelines.runtime.memory import resident_mb
+from pipelines.scaleout import cluster
+from pipelines.tasks.embeddings import embed
+from pipelines.tasks.image_classification import classify_image
+from pipelines.tasks.object_detection import detect_objects
+from pipelines.tasks.sentiment import analyse_sentiment
+from pipelines.tasks.speech_to_text import transcribe
+from pipelines.tasks.text_generation import GenerationSettings, generate_reply
+from pipelines.tasks.translation import translate
 
 ROOT = Path(__file__).resolve().parent.parent
 CAT = ROOT / "assets" / "images" / "chelsea.jpg"
@@ -55,7 +55,7 @@ def median_seconds(call: Callable[[], object]) -> float:
 def memory_by_part(temp_dir: Path) -> list[list[str]]:
     """RSS of each replica (Ray titles them "ray::ServeReplica:<app>:<deployment>") and of the rest of Ray."""
     parts: dict[str, list[float]] = {}
-    for pid in serve_cluster.ray_processes(temp_dir):
+    for pid in cluster.ray_processes(temp_dir):
         title = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         replica = title.split("ServeReplica:", 1)[1].split(":", 1)[0] if "ServeReplica:" in title else ""
         parts.setdefault(replica or "Ray itself (GCS, raylet, Serve controller, proxy, idle workers)", []).append(
@@ -67,7 +67,7 @@ def memory_by_part(temp_dir: Path) -> list[list[str]]:
 
 
 def main() -> None:
-    state = serve_cluster.start(port=free_port())
+    state = cluster.start(port=free_port())
     rows = []
     try:
         for label, call in CALLS.items():
@@ -79,7 +79,7 @@ def main() -> None:
         parts = memory_by_part(Path(state.temp_dir))  # after every replica has served
     finally:
         os.environ.pop("SHOWROOM_SERVE_URL", None)
-        serve_cluster.stop()
+        cluster.stop()
     hop = markdown_table(["task", "in process", "through Serve", "ratio"], rows)
     save("serve.md", hop + "\n\n" + markdown_table(["part", "processes", "RSS (MB)"], parts))
 

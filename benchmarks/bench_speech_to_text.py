@@ -4,7 +4,7 @@
 
 On the committed espeak-ng clips (assets/eval/audio, assets/audio): for each provisioned Whisper model, the
 raw transformers pipeline in float32, float16 and bfloat16 (same text? how fast?), then Showroom's
-engine in its serving precision (`pipelines.loader.serving_dtype`) with each of its decodings
+engine in its serving precision (`pipelines.serving.loader.serving_dtype`) with each of its decodings
 (`SHOWROOM_SPEECH_DECODING`: 5 beams, 5 beams with temperature fallback, greedy). Real-time factor =
 transcription seconds / audio seconds (below 1 is faster than real time); one torch thread, as the app
 runs.
@@ -18,14 +18,14 @@ import time
 
 import pipelines  # noqa: F401  (quiets transformers before it is imported)
 from benchmarks.report import markdown_table, save
-from pipelines import report_cards
-from pipelines.audio import SAMPLE_RATE, prepare_audio
-from pipelines.catalog import find_model, models_for_task
-from pipelines.loader import serving_dtype
-from pipelines.provision import model_dir, model_state
+from pipelines.media.audio import SAMPLE_RATE, prepare_audio
+from pipelines.metrics.transcript_quality import word_error_rate
+from pipelines.provisioning.catalog import find_model, models_for_task
+from pipelines.provisioning.provision import model_dir, model_state
+from pipelines.reports import report_cards
+from pipelines.serving.loader import serving_dtype
 from pipelines.settings import load_settings
-from pipelines.speech_to_text import DECODINGS, TASK, transcribe
-from pipelines.transcript_quality import word_error_rate
+from pipelines.tasks.speech_to_text import DECODINGS, TASK, transcribe
 
 SAID = report_cards.spoken()
 CLIPS = report_cards.CLIPS  # the clips the speech models' report cards are measured on

@@ -51,8 +51,8 @@ def raw_run(pipe: object, prompt: str, new_tokens: int) -> tuple[str, float, flo
 
 
 def engine_run(prompt: str, new_tokens: int) -> tuple[str, float, float]:
-    from pipelines.chat_prompt import ChatMessage
-    from pipelines.text_generation import GenerationSettings, stream_chat
+    from pipelines.serving.chat_prompt import ChatMessage
+    from pipelines.tasks.text_generation import GenerationSettings, stream_chat
 
     reply = stream_chat([ChatMessage("user", prompt)], model=MODEL, settings=GenerationSettings(new_tokens))
     text = "".join(reply)
@@ -68,9 +68,9 @@ def summarise(runs: list[tuple[str, float, float]]) -> dict[str, float]:
 
 def float32_copy(work: Path) -> Path:
     """The same GGUF converted to float32, with the recipe's own converter."""
-    from pipelines.catalog import find_model
-    from pipelines.fetch import model_sources
-    from pipelines.recipes.gguf_causal_lm import convert_gguf
+    from pipelines.provisioning.catalog import find_model
+    from pipelines.provisioning.fetch import model_sources
+    from pipelines.provisioning.recipes.gguf_causal_lm import convert_gguf
     from pipelines.settings import load_settings
 
     sources = model_sources(find_model(MODEL), load_settings().downloads_dir, work / "source", lambda line: None)
@@ -88,9 +88,9 @@ def main() -> int:
     import torch
     from transformers import pipeline
 
-    from pipelines.catalog import find_model
-    from pipelines.loader import get_server
-    from pipelines.provision import model_dir
+    from pipelines.provisioning.catalog import find_model
+    from pipelines.provisioning.provision import model_dir
+    from pipelines.serving.loader import get_server
 
     torch.set_num_threads(1)
     get_server(MODEL)

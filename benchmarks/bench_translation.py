@@ -22,12 +22,12 @@ from pathlib import Path
 
 import pipelines  # noqa: F401  (quiets transformers before it is imported)
 from benchmarks.report import markdown_table, save
-from pipelines.catalog import find_model
-from pipelines.fetch import fetch_package
-from pipelines.report_cards import PAIRS
+from pipelines.metrics.translation_quality import chrf
+from pipelines.provisioning.catalog import find_model
+from pipelines.provisioning.fetch import fetch_package
+from pipelines.reports.report_cards import PAIRS
 from pipelines.settings import load_settings
-from pipelines.translation import model_for_pair, translate
-from pipelines.translation_quality import chrf
+from pipelines.tasks.translation import model_for_pair, translate
 
 EXTRAS = {
     "en": (
@@ -78,7 +78,7 @@ def measure(source: str, target: str, native, rows: list[dict[str, str]]) -> dic
     from transformers import pipeline
 
     import pipelines.architectures  # noqa: F401  (registers the port and the translation task)
-    from pipelines.provision import model_dir
+    from pipelines.provisioning.provision import model_dir
 
     torch.set_num_threads(1)
     texts, references = [row[source] for row in rows], [row[target] for row in rows]

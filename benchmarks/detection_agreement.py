@@ -18,8 +18,8 @@ import numpy as np
 
 import pipelines.architectures  # noqa: F401  (quiets transformers, registers the detectors with the Auto classes)
 from benchmarks.report import markdown_table, save
-from pipelines.catalog import find_model
-from pipelines.provision import model_dir
+from pipelines.provisioning.catalog import find_model
+from pipelines.provisioning.provision import model_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = json.loads((ROOT / "assets" / "eval" / "tfjs_reference.json").read_text())

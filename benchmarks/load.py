@@ -37,9 +37,9 @@ from benchmarks.questions import CUSTOMER_QUESTIONS
 from benchmarks.report import markdown_table, save
 from benchmarks.server import free_port, serve
 from benchmarks.streamlit_client import Render, StreamlitSession
-from pipelines import serve_cluster
-from pipelines.catalog import CATALOG, default_model, has_pipeline
-from pipelines.memory import family_resident_mb, resident_mb
+from pipelines.provisioning.catalog import CATALOG, default_model, has_pipeline
+from pipelines.runtime.memory import family_resident_mb, resident_mb
+from pipelines.scaleout import cluster
 
 DEFAULT_MODELS = [spec.name for spec in CATALOG if spec.pulled_by_default and has_pipeline(spec.task)]
 MEMORY_BUDGET_MB = 2048  # every default model loaded and every page run: the budget README states
@@ -451,7 +451,7 @@ def run_load(scenario: str = "mixed", sessions: int = 16, seconds: float = 300, 
 def run_load_through_serve(scenario: str, sessions: int, seconds: float, chat_replicas: int) -> LoadReport:
     """The same, with the dashboard pointed at a Serve application started for it on loopback (the chat with
     `chat_replicas` replicas) and stopped afterwards. Memory is the dashboard's and every Ray process's."""
-    state = serve_cluster.start(port=free_port(), replicas={default_model(CHAT.name).name: chat_replicas})
+    state = cluster.start(port=free_port(), replicas={default_model(CHAT.name).name: chat_replicas})
     try:
         ray = Path(state.temp_dir)
         dashboard: list[float] = []
@@ -459,12 +459,12 @@ def run_load_through_serve(scenario: str, sessions: int, seconds: float, chat_re
 
             def measure() -> float:
                 dashboard.append(family_resident_mb(server.pid))
-                return dashboard[-1] + sum(map(resident_mb, serve_cluster.ray_processes(ray)))
+                return dashboard[-1] + sum(map(resident_mb, cluster.ray_processes(ray)))
 
             run = _load(server.url, measure, SCENARIOS[scenario], sessions, seconds, remote=True)
             memory, tally, loaded = asyncio.run(run)
     finally:
-        serve_cluster.stop()
+        cluster.stop()
     label = f"Serve, {chat_replicas} chat replica{'s' if chat_replicas > 1 else ''}"
     return LoadReport(scenario, sessions, loaded, memory, tally, "default", label, max(dashboard))
 

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipelines.memory import ALLOCATOR_ENVIRONMENT
+from pipelines.runtime.memory import ALLOCATOR_ENVIRONMENT
 
 ROOT = Path(__file__).resolve().parent.parent
 

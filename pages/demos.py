@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pipelines.showcase import SHOWCASE
+from pipelines.tasks.showcase import SHOWCASE
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,7 @@ class Demo:
 
     @property
     def showcase_link(self) -> dict[str, str]:
-        """The link parameters of its best example (`pipelines.showcase`)."""
+        """The link parameters of its best example (`pipelines.tasks.showcase`)."""
         return dict(SHOWCASE.get(self.task, {}))
 
 

@@ -7,11 +7,11 @@ from pages.branding import read_branding
 from pages.demos import DEMOS
 from pages.operator import is_operator, offer_sign_in
 from pages.presenting import start_tour
-from pipelines.card_pictures import picture_path
-from pipelines.catalog import default_model, has_pipeline
-from pipelines.loader import load, loaded_models, unload
-from pipelines.memory import resident_mb
-from pipelines.provision import model_statuses
+from pipelines.provisioning.catalog import default_model, has_pipeline
+from pipelines.provisioning.provision import model_statuses
+from pipelines.reports.card_pictures import picture_path
+from pipelines.runtime.memory import resident_mb
+from pipelines.serving.loader import load, loaded_models, unload
 from pipelines.settings import load_settings
 
 st.title(read_branding().name)

@@ -5,9 +5,9 @@ import streamlit as st
 
 from pages import links, ui
 from pages.links import LinkParameter
-from pipelines import snippets
-from pipelines.catalog import ModelSpec
-from pipelines.image_classification import MAX_TOP_K, TASK, Classification, classify_image
+from pipelines.provisioning.catalog import ModelSpec
+from pipelines.tasks import snippets
+from pipelines.tasks.image_classification import MAX_TOP_K, TASK, Classification, classify_image
 
 st.title("Image classification")
 st.caption(

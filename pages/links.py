@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from pipelines.catalog import ModelSpec, models_for_task
+from pipelines.provisioning.catalog import ModelSpec, models_for_task
 
 _READ = "links-read"  # the pages whose link this session has read
 EXAMPLE = "example:"  # how the example pickers (`pages.ui.media_input`) record a clicked example's file

@@ -8,10 +8,10 @@ import streamlit as st
 
 from pages import links, ui
 from pages.links import LinkParameter
-from pipelines import snippets
-from pipelines.catalog import ModelSpec
-from pipelines.object_detection import DEFAULT_THRESHOLD, TASK, Detections, annotate, colour_of, detect_objects
-from pipelines.text_tables import safe_csv
+from pipelines.media.text_tables import safe_csv
+from pipelines.provisioning.catalog import ModelSpec
+from pipelines.tasks import snippets
+from pipelines.tasks.object_detection import DEFAULT_THRESHOLD, TASK, Detections, annotate, colour_of, detect_objects
 
 st.title("Object detection")
 st.caption(

@@ -3,7 +3,7 @@
 Presenter mode (`?present=1`, or the sidebar's toggle) hides the sidebar and its settings, sets the type
 larger for a projector, and leaves out the engine's chatter under results (the code behind them, the
 copy-link control); the bar at the top of the page leaves it. The tour walks through the seven demos in
-navigation order: each stop opens on its best example (`pipelines.showcase`, through the page's own link
+navigation order: each stop opens on its best example (`pipelines.tasks.showcase`, through the page's own link
 parameters, so the result is computed at once), with Previous / Next demo / End tour in the same bar.
 Both live in the session only: another visitor's pages are never affected.
 """
@@ -15,8 +15,8 @@ import streamlit as st
 from pages import links
 from pages.demos import DEMOS, Demo
 from pages.operator import is_operator
-from pipelines.catalog import default_model, has_pipeline
-from pipelines.loader import load
+from pipelines.provisioning.catalog import default_model, has_pipeline
+from pipelines.serving.loader import load
 from pipelines.settings import load_settings
 
 PRESENTING = "presenting"  # presenter mode on or off, for this session

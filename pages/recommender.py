@@ -6,8 +6,8 @@ import streamlit as st
 
 from pages import links, ui
 from pages.links import LinkParameter
-from pipelines import recommender, snippets
-from pipelines.recommender_methods import METHODS
+from pipelines.tasks import recommender, snippets
+from pipelines.tasks.recommender_methods import METHODS
 
 st.title("Recommender")
 st.caption(

@@ -6,9 +6,9 @@ import streamlit as st
 
 from pages import links, ui
 from pages.links import LinkParameter
-from pipelines import snippets
-from pipelines.sentiment import LABELS, TASK, SentimentBatch, analyse_sentiment, load_report
-from pipelines.text_tables import safe_csv
+from pipelines.media.text_tables import safe_csv
+from pipelines.tasks import snippets
+from pipelines.tasks.sentiment import LABELS, TASK, SentimentBatch, analyse_sentiment, load_report
 
 EXAMPLES = (
     "I absolutely love this bike, best purchase of the year!",

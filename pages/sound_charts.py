@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 
 from pages.ui import theme_accent
-from pipelines.sound_pictures import SoundPicture
-from pipelines.speech_to_text import Segment
+from pipelines.media.sound_pictures import SoundPicture
+from pipelines.tasks.speech_to_text import Segment
 
 CUT_COLOUR = "#D64545"
 

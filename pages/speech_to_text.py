@@ -8,10 +8,10 @@ import streamlit as st
 from pages import links, ui
 from pages.links import LinkParameter
 from pages.sound_charts import sound_chart
-from pipelines import snippets
-from pipelines.sound_pictures import SoundPicture, sound_picture
-from pipelines.speech_to_text import TASK, Transcript, language_name, languages, transcribe
-from pipelines.subtitles import to_srt, to_vtt
+from pipelines.media.sound_pictures import SoundPicture, sound_picture
+from pipelines.tasks import snippets
+from pipelines.tasks.speech_to_text import TASK, Transcript, language_name, languages, transcribe
+from pipelines.tasks.subtitles import to_srt, to_vtt
 
 AUTO = "auto"
 

@@ -8,15 +8,15 @@ import streamlit as st
 
 from pages import links, ui
 from pages.links import LinkParameter
-from pipelines import snippets
-from pipelines.assistant import GroundedReply, answer_from_facts
-from pipelines.assistant_report import load_report
-from pipelines.chat_presets import COMPLETION_EXAMPLES, COMPLETION_SETTINGS, PRESETS, ChatPreset
-from pipelines.chat_prompt import ChatMessage
-from pipelines.chat_transcript import stats_line, transcript_json, transcript_markdown
+from pipelines.assistant.chat_presets import COMPLETION_EXAMPLES, COMPLETION_SETTINGS, PRESETS, ChatPreset
+from pipelines.assistant.replies import GroundedReply, answer_from_facts
 from pipelines.errors import ShowroomError
-from pipelines.snippets import CodeSnippet
-from pipelines.text_generation import (
+from pipelines.reports.assistant_report import load_report
+from pipelines.serving.chat_prompt import ChatMessage
+from pipelines.tasks import snippets
+from pipelines.tasks.chat_transcript import stats_line, transcript_json, transcript_markdown
+from pipelines.tasks.snippets import CodeSnippet
+from pipelines.tasks.text_generation import (
     MAX_NEW_TOKENS,
     TASK,
     GenerationSettings,
@@ -159,7 +159,7 @@ def assistant_report() -> None:
     report = load_report()
     with st.expander("Model report", icon=":material/analytics:"):
         if report is None:
-            st.caption("Not measured yet: `make models` (or `python -m pipelines.assistant_report`) writes it.")
+            st.caption("Not measured yet: `make models` (or `python -m pipelines.reports.assistant_report`) writes it.")
             return
         st.caption(
             f"Greedy, on the project's question sets (assets/text); declines below similarity "

@@ -5,10 +5,10 @@ import streamlit as st
 
 from pages import links, ui
 from pages.links import LinkParameter
-from pipelines import snippets
-from pipelines.languages import language_name
-from pipelines.text_tables import safe_csv
-from pipelines.translation import TranslationBatch, available_pairs, model_for_pair, translate
+from pipelines.media.languages import language_name
+from pipelines.media.text_tables import safe_csv
+from pipelines.tasks import snippets
+from pipelines.tasks.translation import TranslationBatch, available_pairs, model_for_pair, translate
 
 EXAMPLES = {
     "en": (

@@ -20,15 +20,15 @@ from streamlit.delta_generator import DeltaGenerator
 
 from pages.links import EXAMPLE, copy_link
 from pages.presenting import presenting
-from pipelines.audio import UPLOAD_TYPES as AUDIO_UPLOAD_TYPES
-from pipelines.catalog import ModelSpec, models_for_task
 from pipelines.errors import ShowroomError
-from pipelines.images import UPLOAD_TYPES
-from pipelines.provision import model_dir
-from pipelines.report_cards import load_card
-from pipelines.serving import WaitCallback, Waiting
-from pipelines.snippets import CodeSnippet
-from pipelines.text_tables import MAX_CSV_BYTES, guess_text_column, read_csv, texts_in_column
+from pipelines.media.audio import UPLOAD_TYPES as AUDIO_UPLOAD_TYPES
+from pipelines.media.images import UPLOAD_TYPES
+from pipelines.media.text_tables import MAX_CSV_BYTES, guess_text_column, read_csv, texts_in_column
+from pipelines.provisioning.catalog import ModelSpec, models_for_task
+from pipelines.provisioning.provision import model_dir
+from pipelines.reports.report_cards import load_card
+from pipelines.serving.model_server import WaitCallback, Waiting
+from pipelines.tasks.snippets import CodeSnippet
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 Result = TypeVar("Result")
@@ -113,7 +113,7 @@ def model_card(spec: ModelSpec) -> None:
 
 
 def report_card(spec: ModelSpec) -> None:
-    """The model's quality as measured at provisioning (`pipelines.report_cards`): the figure, what it was
+    """The model's quality as measured at provisioning (`pipelines.reports.report_cards`): the figure, what it was
     measured on, and the items it got most wrong."""
     card = run_engine(load_card, spec.name)
     if card is None:
@@ -122,7 +122,7 @@ def report_card(spec: ModelSpec) -> None:
     figures = [card, *card["also"]]
     for column, figure in zip(st.columns(len(figures)), figures, strict=True):
         column.metric(figure["metric"], format(figure["value"], figure["format"]), help=figure["help"])
-    st.caption(f"Measured by `python -m pipelines.report_cards` on {card['data']}, through this engine.")
+    st.caption(f"Measured by `python -m pipelines.reports.report_cards` on {card['data']}, through this engine.")
     if card["worst"]:
         st.markdown("**What it got most wrong**")
         rows = [

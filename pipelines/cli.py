@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict
 
 from pipelines.errors import InputError, ShowroomError
-from pipelines.provision import model_statuses, pull
+from pipelines.provisioning.provision import model_statuses, pull
 
 TaskRunner = Callable[[argparse.Namespace], object]
 
@@ -59,19 +59,19 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _classify(args: argparse.Namespace) -> object:
-    from pipelines.image_classification import classify_image
+    from pipelines.tasks.image_classification import classify_image
 
     return [classify_image(path, args.model, args.top_k).as_json() for path in args.images]
 
 
 def _detect(args: argparse.Namespace) -> object:
-    from pipelines.object_detection import detect_objects
+    from pipelines.tasks.object_detection import detect_objects
 
     return [detect_objects(path, args.model, args.threshold).as_json() for path in args.images]
 
 
 def _transcribe(args: argparse.Namespace) -> object:
-    from pipelines.speech_to_text import transcribe
+    from pipelines.tasks.speech_to_text import transcribe
 
     return [
         transcribe(path, args.model, args.timestamps, args.language).as_json(args.timestamps) for path in args.audio
@@ -79,7 +79,7 @@ def _transcribe(args: argparse.Namespace) -> object:
 
 
 def _recommend(args: argparse.Namespace) -> object:
-    from pipelines import recommender
+    from pipelines.tasks import recommender
 
     if args.similar_to:
         picks = recommender.similar_movies(args.similar_to, args.by, args.k)
@@ -93,7 +93,7 @@ def _recommend(args: argparse.Namespace) -> object:
 
 
 def _chat(args: argparse.Namespace) -> object:
-    from pipelines.text_generation import GenerationSettings, generate_reply
+    from pipelines.tasks.text_generation import GenerationSettings, generate_reply
 
     if args.preset == "customer-service":
         return _grounded(args)
@@ -112,9 +112,9 @@ def _grounded(args: argparse.Namespace) -> object:
     """The customer-service assistant as the chat page runs it: retrieved facts, the guard, sources."""
     from pathlib import Path
 
-    from pipelines.assistant import answer_from_facts
-    from pipelines.chat_presets import CUSTOMER_SERVICE
-    from pipelines.chat_prompt import ChatMessage
+    from pipelines.assistant.chat_presets import CUSTOMER_SERVICE
+    from pipelines.assistant.replies import answer_from_facts
+    from pipelines.serving.chat_prompt import ChatMessage
 
     facts = CUSTOMER_SERVICE.default_context or ""
     if args.facts:
@@ -145,13 +145,13 @@ def _texts(args: argparse.Namespace) -> list[str]:
 
 
 def _sentiment(args: argparse.Namespace) -> object:
-    from pipelines.sentiment import analyse_sentiment
+    from pipelines.tasks.sentiment import analyse_sentiment
 
     return [result.as_json() for result in analyse_sentiment(_texts(args), args.model).results]
 
 
 def _translate(args: argparse.Namespace) -> object:
-    from pipelines.translation import translate
+    from pipelines.tasks.translation import translate
 
     return [result.as_json() for result in translate(_texts(args), args.source, args.target, args.model).results]
 
@@ -213,9 +213,9 @@ def _add_task_parsers(run: argparse._SubParsersAction) -> None:
 
 
 def _serve_start(args: argparse.Namespace) -> int:
-    from pipelines import serve_cluster
+    from pipelines.scaleout import cluster
 
-    state = serve_cluster.start(args.host, args.port, dict(args.replicas))
+    state = cluster.start(args.host, args.port, dict(args.replicas))
     print(f"Serving at {state.url}; point the dashboard at it with SHOWROOM_SERVE_URL={state.url}")
     if not args.foreground:
         return 0
@@ -227,9 +227,9 @@ def _serve_start(args: argparse.Namespace) -> int:
 
 
 def _serve_status(args: argparse.Namespace) -> int:
-    from pipelines import serve_cluster
+    from pipelines.scaleout import cluster
 
-    report = serve_cluster.status()
+    report = cluster.status()
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
@@ -240,9 +240,9 @@ def _serve_status(args: argparse.Namespace) -> int:
 
 
 def _serve_stop(args: argparse.Namespace) -> int:
-    from pipelines import serve_cluster
+    from pipelines.scaleout import cluster
 
-    stopped = serve_cluster.stop()
+    stopped = cluster.stop()
     print(f"Stopped the model server ({len(stopped)} Ray processes)." if stopped else "No model server was running.")
     return 0
 
@@ -250,7 +250,7 @@ def _serve_stop(args: argparse.Namespace) -> int:
 def _serve_config(args: argparse.Namespace) -> int:
     import yaml
 
-    from pipelines.serve_app import serve_config
+    from pipelines.scaleout.app import serve_config
 
     print(CONFIG_HEADER + yaml.safe_dump(serve_config(), sort_keys=False), end="")
     return 0

@@ -10,6 +10,10 @@ from urllib.parse import urlsplit
 
 from pipelines.errors import SettingsError
 
+# The Showroom folder, whatever the working directory: the samples and evaluation data live in its assets/.
+PROJECT = Path(__file__).resolve().parent.parent
+ASSETS = PROJECT / "assets"
+
 
 def _default_home() -> Path:
     cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
@@ -143,17 +147,17 @@ def _read_settings() -> Settings:
         batch_nice=int(_number("SHOWROOM_BATCH_NICE", 5, 0, 19)),
         # Chat answers that start with the same tokens (a preset's system prompt) share their cache pages.
         chat_prefix_sharing=_flag("SHOWROOM_CHAT_PREFIX_SHARING", default=True),
-        # The precision the chat model is served in (why float32: pipelines/chat_serving.py).
+        # The precision the chat model is served in (why float32: pipelines/serving/chat_server.py).
         chat_dtype=_choice("SHOWROOM_CHAT_DTYPE", ("float32", "bfloat16", "float16")),
         # A float32 chat model keeps its weights in 16 bits, widened for each product: the same answers
-        # in half the memory (pipelines/half_stored.py); off keeps float32 copies, for comparison.
+        # in half the memory (pipelines/runtime/half_stored.py); off keeps float32 copies, for comparison.
         chat_16bit_weights=_flag("SHOWROOM_CHAT_16BIT_WEIGHTS", default=True),
-        # How Whisper decodes (pipelines/speech_to_text.py, DECODINGS; measured in the README).
+        # How Whisper decodes (pipelines/tasks/speech_to_text.py, DECODINGS; measured in the README).
         speech_decoding=_choice("SHOWROOM_SPEECH_DECODING", ("beams", "beams-fallback", "greedy")),
         # The precision Whisper computes in. float32: with bfloat16 on AMX a transcript changed with the
         # batch it was decoded in (README, "Speech to text"), which a visitor must never see.
         speech_dtype=_choice("SHOWROOM_SPEECH_DTYPE", ("float32", "bfloat16", "float16")),
-        # A Ray Serve application of Showroom's models (`pipelines.serve_app`): set, every model is
+        # A Ray Serve application of Showroom's models (`pipelines.scaleout.app`): set, every model is
         # served there instead of in this process; unset (the default), Ray is never imported.
         serve_url=os.environ.get("SHOWROOM_SERVE_URL", "").strip(),
         # Whoever opens the home page with ?operator=<this> may warm and unload models (pages/operator.py).

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.catalog import CATALOG
-from pipelines.provision import pull
+from pipelines.provisioning.catalog import CATALOG
+from pipelines.provisioning.provision import pull
 from pipelines.settings import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent

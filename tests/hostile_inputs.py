@@ -118,7 +118,7 @@ def _video(with_speech: bool) -> bytes:
     """An MP4 of black MPEG-4 frames, with the test passage as its AAC soundtrack or without sound."""
     import av
 
-    from pipelines.audio import prepare_audio
+    from pipelines.media.audio import prepare_audio
 
     speech = prepare_audio(AUDIO / "passage.wav").samples if with_speech else None
     seconds = len(speech) / 16000 if with_speech else 3

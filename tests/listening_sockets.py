@@ -8,7 +8,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-_SCRIPTS = {"pipelines.serve_cluster": "supervisor", "dashboard/dashboard.py": "dashboard", "monitor.py": "monitor"}
+_SCRIPTS = {"pipelines.scaleout.cluster": "supervisor", "dashboard/dashboard.py": "dashboard", "monitor.py": "monitor"}
 _TABLE_ROW = re.compile(r"^\| `([^`]+)`[^|]*\| (loopback|all interfaces|the machine's address) \|", re.MULTILINE)
 
 

@@ -15,8 +15,8 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from pipelines import loader
-from pipelines.chat_serving import ChatServer, ChatStream
+from pipelines.serving import loader
+from pipelines.serving.chat_server import ChatServer, ChatStream
 
 SCRIPTED_QUESTION = "Who else can I call about a repair?"
 SCRIPTED_ANSWER = (

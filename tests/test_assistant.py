@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from pipelines import assistant_report
-from pipelines.assistant import DECLINE_BELOW, DECLINED, FALLBACK, GroundedReply, answer_from_facts
-from pipelines.chat_presets import CUSTOMER_SERVICE
-from pipelines.chat_prompt import ChatMessage
+from pipelines.assistant.chat_presets import CUSTOMER_SERVICE
+from pipelines.assistant.facts import Fact, FactIndex, Retrieved, split_facts
+from pipelines.assistant.grounding import check, contact_details, unsupported
+from pipelines.assistant.replies import DECLINE_BELOW, DECLINED, FALLBACK, GroundedReply, answer_from_facts
 from pipelines.errors import InputError
-from pipelines.facts import Fact, FactIndex, Retrieved, split_facts
-from pipelines.grounding import check, contact_details, unsupported
+from pipelines.reports import assistant_report
+from pipelines.serving.chat_prompt import ChatMessage
 from tests.conftest import ROOT
 
 NORTHWIND = CUSTOMER_SERVICE.default_context or ""

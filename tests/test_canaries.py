@@ -17,7 +17,7 @@ def moved(library: str, internal: str) -> str:
 
 
 def test_transformers_continuous_batching_still_takes_per_request_logits_processors() -> None:
-    """pipelines/cb_processors.py appends to the manager's processor list and its bookkeeping."""
+    """pipelines/runtime/cb_processors.py appends to the manager's processor list and its bookkeeping."""
     from transformers.generation.continuous_batching import cb_logits_processors, continuous_api
 
     base = getattr(cb_logits_processors, "ContinuousBatchingLogitsProcessor", None)
@@ -35,7 +35,7 @@ def test_transformers_continuous_batching_still_takes_per_request_logits_process
 
 
 def test_transformers_generation_still_prepares_its_cache_where_the_beam_cache_hooks_in() -> None:
-    """pipelines/beam_cache.py replaces `_prepare_cache_for_generation` and registers an attention function."""
+    """pipelines/runtime/beam_cache.py replaces `_prepare_cache_for_generation` and registers an attention function."""
     from transformers import AttentionInterface, GenerationMixin
 
     try:
@@ -58,7 +58,7 @@ def test_transformers_generation_still_prepares_its_cache_where_the_beam_cache_h
 
 
 def test_ray_init_still_takes_a_temp_dir_and_serve_still_binds_replicas_to_all_interfaces() -> None:
-    """pipelines/serve_cluster.py passes `_temp_dir` to `ray.init`; SECURITY.md's socket table says each
+    """pipelines/scaleout/cluster.py passes `_temp_dir` to `ray.init`; SECURITY.md's socket table says each
     replica's inter-deployment gRPC server binds every interface, which Ray Serve decides."""
     import ray
     from ray.serve._private import replica
@@ -81,7 +81,7 @@ def test_streamlit_still_lets_a_running_app_set_its_theme() -> None:
 
 
 def test_streamlit_still_ships_the_source_sans_font_the_card_pictures_draw_with() -> None:
-    """pipelines/card_pictures.py reads Source Sans from Streamlit's static files."""
+    """pipelines/reports/card_pictures.py reads Source Sans from Streamlit's static files."""
     spec = importlib.util.find_spec("streamlit")
     media = Path(spec.origin).parent / "static" / "static" / "media"
     assert sorted(media.glob("SourceSans*Upright*.woff2")), moved("streamlit", "static/static/media/SourceSans*")

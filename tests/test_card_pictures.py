@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from pipelines.card_pictures import DRAWERS, SIZE, pictures_key, write_pictures
-from pipelines.object_detection import colour_of
+from pipelines.reports.card_pictures import DRAWERS, SIZE, pictures_key, write_pictures
+from pipelines.tasks.object_detection import colour_of
 from tests.test_pages import open_page
 
 

@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 
-from pipelines.chat_prompt import ChatMessage
-from pipelines.chat_serving import ChatServer
 from pipelines.errors import InputError, ModelNotAvailable, SettingsError
-from pipelines.loader import get_server
-from pipelines.serving import ServingLimits
+from pipelines.serving.chat_prompt import ChatMessage
+from pipelines.serving.chat_server import ChatServer
+from pipelines.serving.loader import get_server
+from pipelines.serving.model_server import ServingLimits
 from pipelines.settings import load_settings
-from pipelines.text_generation import GenerationSettings, stream_chat
+from pipelines.tasks.text_generation import GenerationSettings, stream_chat
 
 CHAT = "smollm2-135m-instruct"
 DECODING = {"max_new_tokens": 300, "sample": False, "temperature": 1.0, "top_p": 1.0, "repetition_penalty": 1.0}

@@ -19,9 +19,9 @@ from benchmarks.chromium import CHROMIUM, launch
 from benchmarks.server import serve
 from pages.demos import DEMOS
 from pages.ui import CHECKING
-from pipelines.chat_presets import CUSTOMER_SERVICE
-from pipelines.grounding import claims
-from pipelines.object_detection import colour_of
+from pipelines.assistant.chat_presets import CUSTOMER_SERVICE
+from pipelines.assistant.grounding import claims
+from pipelines.tasks.object_detection import colour_of
 from tests.conftest import CAT_PHOTO, ROOT
 from tests.scripted_chat import SCRIPTED_QUESTION
 

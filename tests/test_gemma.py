@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from pipelines.catalog import find_model
 from pipelines.errors import InputError
-from pipelines.provision import pull
-from pipelines.text_generation import GenerationSettings, chats, generate_reply, stream_chat, stream_completion
+from pipelines.provisioning.catalog import find_model
+from pipelines.provisioning.provision import pull
+from pipelines.tasks.text_generation import GenerationSettings, chats, generate_reply, stream_chat, stream_completion
 from tests.conftest import ROOT
 from tests.test_text_generation import ask
 

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipelines.grounding import check, claims, contact_details, unsupported
-from pipelines.sentence_gate import SentenceGate
+from pipelines.assistant.grounding import check, claims, contact_details, unsupported
+from pipelines.assistant.sentence_gate import SentenceGate
 
 HOURS = "Opening hours: we are open Monday to Saturday, 9:00 to 18:00. We are closed on Sunday."
 REPAIRS = "Repairs: the workshop repairs bikes of any brand; book a slot online or call 555-0100."

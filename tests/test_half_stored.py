@@ -8,9 +8,9 @@ import pytest
 import torch
 from torch import nn
 
-from pipelines.catalog import find_model
-from pipelines.half_stored import HalfStoredEmbedding, HalfStoredLinear, store_weights_in_16_bits
-from pipelines.provision import model_dir
+from pipelines.provisioning.catalog import find_model
+from pipelines.provisioning.provision import model_dir
+from pipelines.runtime.half_stored import HalfStoredEmbedding, HalfStoredLinear, store_weights_in_16_bits
 from pipelines.settings import load_settings
 
 

@@ -17,17 +17,17 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from pipelines.assistant import answer_from_facts
-from pipelines.chat_presets import CUSTOMER_SERVICE
-from pipelines.chat_prompt import ChatMessage
+from pipelines.assistant.chat_presets import CUSTOMER_SERVICE
+from pipelines.assistant.replies import answer_from_facts
 from pipelines.errors import InputError
-from pipelines.image_classification import classify_image
-from pipelines.sentiment import analyse_sentiment
-from pipelines.speech_to_text import transcribe
-from pipelines.text_generation import GenerationSettings
-from pipelines.text_tables import guess_text_column, read_csv, safe_csv, texts_in_column
-from pipelines.translation import translate
-from pipelines.unicode_text import well_formed
+from pipelines.media.text_tables import guess_text_column, read_csv, safe_csv, texts_in_column
+from pipelines.media.unicode_text import well_formed
+from pipelines.serving.chat_prompt import ChatMessage
+from pipelines.tasks.image_classification import classify_image
+from pipelines.tasks.sentiment import analyse_sentiment
+from pipelines.tasks.speech_to_text import transcribe
+from pipelines.tasks.text_generation import GenerationSettings
+from pipelines.tasks.translation import translate
 from tests.conftest import ROOT
 from tests.hostile_inputs import CORPUS, REVIEWS_CSV, Hostile
 from tests.test_pages import open_page, top_label

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.errors import InputError
-from pipelines.image_classification import classify_image
+from pipelines.tasks.image_classification import classify_image
 from tests import bad_images
 from tests.conftest import CAT_PHOTO, IMAGES
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.image_quality import Matches, first_right_rank, iou, match, top_k_accuracy
+from pipelines.metrics.image_quality import Matches, first_right_rank, iou, match, top_k_accuracy
 
 
 def test_the_first_right_rank_accepts_any_of_the_photos_classes() -> None:

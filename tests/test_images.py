@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from pipelines.errors import InputError
-from pipelines.images import prepare_image
+from pipelines.media.images import prepare_image
 from tests import bad_images
 from tests.conftest import CAT_PHOTO
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from pipelines import loader
 from pipelines.errors import ModelNotAvailable
-from pipelines.loader import get_server, loaded_models
+from pipelines.serving import loader
+from pipelines.serving.loader import get_server, loaded_models
 from pipelines.settings import load_settings
 from tests.conftest import CAT_PHOTO, ROOT
 
@@ -84,10 +84,10 @@ def test_a_local_folder_loads_like_a_catalog_name(provisioned: Path) -> None:
 # this file, over 70% alone).
 UNLOAD_PROBE = """
 import json, weakref
-from pipelines import loader
-from pipelines.loader import get_server, loaded_models
-from pipelines.memory import resident_mb
-from pipelines.text_generation import GenerationSettings, generate_reply
+from pipelines.serving import loader
+from pipelines.serving.loader import get_server, loaded_models
+from pipelines.runtime.memory import resident_mb
+from pipelines.tasks.text_generation import GenerationSettings, generate_reply
 get_server("mobilenet-v2")  # torch and transformers imported first: only the model's own memory is measured
 before = resident_mb()
 assert generate_reply("Hello", settings=GenerationSettings(max_new_tokens=2))

@@ -10,8 +10,8 @@ import jiwer
 import pytest
 from sacrebleu.metrics import CHRF
 
-from pipelines.transcript_quality import normalise, word_error_rate
-from pipelines.translation_quality import chrf
+from pipelines.metrics.transcript_quality import normalise, word_error_rate
+from pipelines.metrics.translation_quality import chrf
 from tests.conftest import ROOT
 
 EVAL = ROOT / "assets" / "eval"

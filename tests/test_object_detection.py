@@ -10,11 +10,11 @@ import pytest
 from PIL import Image
 
 from benchmarks.detection_agreement import PHOTOS, differences
-from pipelines.catalog import find_model
 from pipelines.errors import InputError
-from pipelines.loader import get_server
-from pipelines.object_detection import Box, Detections, annotate, detect_objects
-from pipelines.provision import model_dir
+from pipelines.provisioning.catalog import find_model
+from pipelines.provisioning.provision import model_dir
+from pipelines.serving.loader import get_server
+from pipelines.tasks.object_detection import Box, Detections, annotate, detect_objects
 from tests import bad_images
 from tests.conftest import CAT_PHOTO, IMAGES
 from tests.test_cli import cli

@@ -9,9 +9,9 @@ from streamlit.testing.v1 import AppTest
 
 from pages.demos import DEMOS
 from pages.operator import SIGN_IN
-from pipelines.assistant import DECLINED
-from pipelines.catalog import CATALOG
-from pipelines.loader import get_server, loaded_models
+from pipelines.assistant.replies import DECLINED
+from pipelines.provisioning.catalog import CATALOG
+from pipelines.serving.loader import get_server, loaded_models
 from tests import bad_images
 from tests.conftest import CAT_PHOTO, ROOT
 
@@ -209,7 +209,7 @@ def test_an_answer_whose_model_stops_half_way_keeps_what_arrived_and_says_why(
     provisioned: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from pipelines.errors import ModelNotAvailable
-    from pipelines.text_generation import StreamedReply
+    from pipelines.tasks.text_generation import StreamedReply
 
     def dies_after_one_chunk(reply: StreamedReply):  # the generation thread ending mid-answer (a stand-in)
         yield "Paris is"
@@ -276,14 +276,14 @@ def test_sentiment_report_renders_the_evaluation(provisioned: Path) -> None:
 def test_an_unexpected_error_is_logged_and_the_visitor_reads_one_sentence(
     provisioned: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    import pipelines.sentiment
+    import pipelines.tasks.sentiment
     from pages.ui import UNEXPECTED
 
     def broken(*_: object, **__: object) -> None:
         raise KeyError("/srv/showroom/secret_path.py")  # no engine sentence: a bug
 
     app = open_page("pages/sentiment.py")
-    monkeypatch.setattr(pipelines.sentiment, "analyse_sentiment", broken)
+    monkeypatch.setattr(pipelines.tasks.sentiment, "analyse_sentiment", broken)
     app.text_area(key="sa-text").set_value("Lovely bike.").run()
     assert not app.exception
     assert [error.value for error in app.error] == [UNEXPECTED]

@@ -9,8 +9,8 @@ import sys
 import time
 from pathlib import Path
 
-from pipelines import processes
-from pipelines.memory import ALLOCATOR_ENVIRONMENT
+from pipelines.runtime import processes
+from pipelines.runtime.memory import ALLOCATOR_ENVIRONMENT
 from tests.conftest import ROOT
 
 

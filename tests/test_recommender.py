@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from scipy import sparse
 
-from pipelines import recommender
 from pipelines.errors import InputError
-from pipelines.recommender_methods import METHODS, hit_rate_and_ndcg, leave_latest_out
+from pipelines.tasks import recommender
+from pipelines.tasks.recommender_methods import METHODS, hit_rate_and_ndcg, leave_latest_out
 from tests.test_cli import cli
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from pipelines.errors import ModelNotAvailable, SettingsError
-from pipelines.sentiment import analyse_sentiment
 from pipelines.settings import load_settings
+from pipelines.tasks.sentiment import analyse_sentiment
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from pipelines import report_cards
-from pipelines.catalog import find_model
-from pipelines.recipes.tfjs_detector import COCO_LABELS
-from pipelines.report_cards import (
+from pipelines.provisioning.catalog import find_model
+from pipelines.provisioning.recipes.tfjs_detector import COCO_LABELS
+from pipelines.reports import report_cards
+from pipelines.reports.report_cards import (
     card_key,
     classification_card,
     detection_card,

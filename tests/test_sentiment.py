@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from pipelines.errors import InputError
-from pipelines.sentiment import LABELS, analyse_sentiment, load_report
-from pipelines.text_tables import MAX_CSV_BYTES, read_csv, texts_in_column
+from pipelines.media.text_tables import MAX_CSV_BYTES, read_csv, texts_in_column
+from pipelines.tasks.sentiment import LABELS, analyse_sentiment, load_report
 from tests.conftest import ROOT
 
 CLEAR_CASES = {
@@ -82,9 +82,9 @@ def test_evaluation_report_holds_the_held_out_metrics(provisioned: Path) -> None
 
 
 def test_the_splits_are_disjoint_stratified_and_the_surest_tweets_come_first(provisioned: Path, tmp_path: Path) -> None:
-    from pipelines.catalog import find_model
-    from pipelines.fetch import model_sources
-    from pipelines.recipes.sentiment_corpus import load_split, stratified_subset
+    from pipelines.provisioning.catalog import find_model
+    from pipelines.provisioning.fetch import model_sources
+    from pipelines.provisioning.recipes.sentiment_corpus import load_split, stratified_subset
     from pipelines.settings import load_settings
 
     sources = model_sources(find_model("minilm-sentiment"), load_settings().downloads_dir, tmp_path, lambda _: None)

@@ -22,20 +22,21 @@ import numpy as np
 import pytest
 
 from benchmarks.server import free_port
-from pipelines import processes, serve_cluster
-from pipelines.chat_prompt import ChatMessage
-from pipelines.embeddings import embed
 from pipelines.errors import InputError, ModelNotAvailable, ShowroomError
-from pipelines.image_classification import classify_image
-from pipelines.loader import loaded_models, unload
-from pipelines.memory import resident_mb
-from pipelines.object_detection import detect_objects
-from pipelines.sentiment import analyse_sentiment
+from pipelines.provisioning.staging import write_json
+from pipelines.runtime import processes
+from pipelines.runtime.memory import resident_mb
+from pipelines.scaleout import cluster
+from pipelines.serving.chat_prompt import ChatMessage
+from pipelines.serving.loader import loaded_models, unload
 from pipelines.settings import load_settings
-from pipelines.speech_to_text import transcribe
-from pipelines.staging import write_json
-from pipelines.text_generation import GenerationSettings, stream_chat
-from pipelines.translation import translate
+from pipelines.tasks.embeddings import embed
+from pipelines.tasks.image_classification import classify_image
+from pipelines.tasks.object_detection import detect_objects
+from pipelines.tasks.sentiment import analyse_sentiment
+from pipelines.tasks.speech_to_text import transcribe
+from pipelines.tasks.text_generation import GenerationSettings, stream_chat
+from pipelines.tasks.translation import translate
 from tests.conftest import CAT_PHOTO, ROOT
 from tests.hostile_requests import CORPUS, send
 from tests.listening_sockets import documented_sockets, listening_sockets
@@ -47,14 +48,14 @@ REVIEWS = ["I absolutely love this bike, best purchase of the year!", "The deliv
 @pytest.fixture(scope="module")
 def serve_url(provisioned: Path) -> Iterator[str]:
     """`serve start` on a free loopback port for this module; `serve stop` after it, leaving no process."""
-    state = serve_cluster.start(port=free_port())
+    state = cluster.start(port=free_port())
     try:
-        assert serve_cluster.ray_processes(Path(state.temp_dir))  # so the check below can fail
+        assert cluster.ray_processes(Path(state.temp_dir))  # so the check below can fail
         yield state.url
     finally:
-        stopped = serve_cluster.stop()
+        stopped = cluster.stop()
         assert len(stopped) > 1 and not [pid for pid in stopped if processes.running(pid)]
-        assert not serve_cluster.ray_processes(Path(state.temp_dir))
+        assert not cluster.ray_processes(Path(state.temp_dir))
 
 
 def authorised(url: str, body: bytes | None = None) -> urllib.request.Request:
@@ -221,7 +222,7 @@ def test_a_killed_replica_is_replaced_and_every_visitor_gets_the_answer_or_a_sen
 
 
 def deployment_rows() -> dict[str, dict]:
-    return {row["name"]: row for row in serve_cluster.status()["deployments"]}
+    return {row["name"]: row for row in cluster.status()["deployments"]}
 
 
 def test_bad_input_gets_the_engines_sentence_through_serve(serve_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -243,7 +244,7 @@ def test_a_model_the_app_does_not_serve_is_one_sentence(serve_url: str, monkeypa
 
 def test_a_second_start_while_it_runs_says_so(serve_url: str) -> None:
     with pytest.raises(ModelNotAvailable, match=f"^The model server already runs at {serve_url}; stop it first"):
-        serve_cluster.start(port=free_port())
+        cluster.start(port=free_port())
 
 
 def test_status_lists_every_deployment_with_its_replicas(serve_url: str) -> None:
@@ -283,7 +284,7 @@ def test_the_cli_exits_2_with_a_sentence_when_the_server_is_not_there() -> None:
 
 
 def test_without_a_serve_url_ray_is_never_imported(provisioned: Path) -> None:
-    script = "import sys; from pipelines.sentiment import analyse_sentiment; analyse_sentiment(['Great!']); "
+    script = "import sys; from pipelines.tasks.sentiment import analyse_sentiment; analyse_sentiment(['Great!']); "
     script += "print('ray' in sys.modules)"
     command = [sys.executable, "-c", script]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=_without_serve_url())
@@ -296,16 +297,16 @@ def test_the_config_file_is_current_and_valid_for_serve_deploy() -> None:
     from ray.serve import Application
     from ray.serve.schema import ServeDeploySchema
 
-    from pipelines import serve_app
+    from pipelines.scaleout import app
 
     written = subprocess.run([sys.executable, "-m", "pipelines", "serve", "config"], cwd=ROOT, capture_output=True)
     assert written.returncode == 0 and written.stdout.decode() == (ROOT / "serve.yaml").read_text(encoding="utf-8")
     config = ServeDeploySchema.model_validate(yaml.safe_load(written.stdout))  # Ray's own check of the file
-    assert [application.name for application in config.applications] == [n for n, _ in serve_app.servable_models()]
+    assert [application.name for application in config.applications] == [n for n, _ in app.servable_models()]
     for application in config.applications:
         module, builder = application.import_path.split(":")
-        assert module == "pipelines.serve_app"
-        assert isinstance(getattr(serve_app, builder)(application.args), Application)
+        assert module == "pipelines.scaleout.app"
+        assert isinstance(getattr(app, builder)(application.args), Application)
 
 
 def _without_serve_url() -> dict[str, str]:
@@ -356,13 +357,13 @@ def test_the_hostile_corpus_gets_a_4xx_and_one_sentence_each_and_the_replicas_st
 def test_the_token_file_is_its_owners_alone_and_every_ray_process_reads_it(serve_url: str) -> None:
     path = load_settings().serve_token_path
     assert stat.S_IMODE(path.stat().st_mode) == 0o600 and len(path.read_text(encoding="utf-8").strip()) >= 32
-    state = serve_cluster.read_state()
+    state = cluster.read_state()
     # A worker that retitles itself ("ray::ServeReplica:…") writes over its environment's memory, so only the
     # others are read (gcs_server, the raylet, Ray's dashboard and monitor); the replicas show theirs by asking
     # for the token (the corpus's "no token" above).
     untitled = [
         pid
-        for pid in serve_cluster.ray_processes(Path(state.temp_dir))
+        for pid in cluster.ray_processes(Path(state.temp_dir))
         if not processes.command_line(pid).startswith("ray::")
     ]
     readable = [Path(f"/proc/{pid}/environ").read_bytes().split(b"\0") for pid in untitled]
@@ -376,7 +377,7 @@ def test_a_ray_client_without_the_token_is_refused_and_one_with_it_is_served(ser
     """A second driver connecting to the application's Ray: refused by the control service without the
     token, connected with it (Ray's own client, not a mock)."""
     script = "import ray, sys; ray.init(address=sys.argv[1], logging_level='ERROR'); print(ray.cluster_resources())"
-    address = serve_cluster.read_state().gcs_address
+    address = cluster.read_state().gcs_address
     local = {"PATH": os.environ["PATH"], "HOME": str(ROOT / "nonexistent"), "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
     command = [sys.executable, "-c", script, address]
     refused = subprocess.run(command, capture_output=True, text=True, env=local, timeout=120)
@@ -387,8 +388,8 @@ def test_a_ray_client_without_the_token_is_refused_and_one_with_it_is_served(ser
 
 
 def test_security_md_lists_every_socket_ray_listens_on_and_what_guards_it(serve_url: str) -> None:
-    state = serve_cluster.read_state()
-    listening = listening_sockets(serve_cluster.ray_processes(Path(state.temp_dir)) | {state.supervisor.pid})
+    state = cluster.read_state()
+    listening = listening_sockets(cluster.ray_processes(Path(state.temp_dir)) | {state.supervisor.pid})
     assert {socket.process for socket in listening} >= {"gcs_server", "raylet", "ray::ServeReplica", "ray::ProxyActor"}
     assert {(socket.process, socket.scope) for socket in listening} == documented_sockets(ROOT / "SECURITY.md")
     http = [socket for socket in listening if socket.port == int(serve_url.rsplit(":", 1)[1])]
@@ -405,9 +406,9 @@ def test_stop_signals_only_a_supervisor_it_can_prove_is_its_own(
         stale = processes.ProcessIdentity(stranger.pid, processes.start_ticks(stranger.pid) - 1, "python -m x")
         serve_dir = tmp_path / "serve"
         serve_dir.mkdir()
-        state = serve_cluster.ServeState("http://127.0.0.1:1", stale, str(tmp_path / "gone"), "127.0.0.1:1")
+        state = cluster.ServeState("http://127.0.0.1:1", stale, str(tmp_path / "gone"), "127.0.0.1:1")
         write_json(serve_dir / "state.json", asdict(state))
-        assert serve_cluster.stop() == [] and processes.running(stranger.pid)
+        assert cluster.stop() == [] and processes.running(stranger.pid)
         assert not (serve_dir / "state.json").exists()
         assert processes.ProcessIdentity.of(stranger.pid).is_running()  # the same check, on the real process
     finally:

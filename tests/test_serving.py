@@ -13,17 +13,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipelines.audio import SAMPLE_RATE, prepare_audio
-from pipelines.batch_calls import BATCH_CALLS
-from pipelines.chat_presets import PRESETS
-from pipelines.chat_prompt import ChatMessage
-from pipelines.chat_serving import ChatServer
+from pipelines.assistant.chat_presets import PRESETS
 from pipelines.errors import RequestCancelled, ServerBusy
-from pipelines.images import prepare_image
-from pipelines.loader import get_server
-from pipelines.sentiment import analyse_sentiment
-from pipelines.serving import ModelServer, ServingLimits
-from pipelines.text_generation import GenerationSettings, stream_chat
+from pipelines.media.audio import SAMPLE_RATE, prepare_audio
+from pipelines.media.images import prepare_image
+from pipelines.serving.batch_calls import BATCH_CALLS
+from pipelines.serving.chat_prompt import ChatMessage
+from pipelines.serving.chat_server import ChatServer
+from pipelines.serving.loader import get_server
+from pipelines.serving.model_server import ModelServer, ServingLimits
+from pipelines.tasks.sentiment import analyse_sentiment
+from pipelines.tasks.text_generation import GenerationSettings, stream_chat
 from tests.conftest import IMAGES, ROOT
 
 REVIEWS = [
@@ -93,14 +93,14 @@ def test_batched_speech_windows_equal_single_calls(provisioned: Path, model: str
 def test_beams_sharing_one_copy_of_the_audio_give_transformers_own_transcripts(
     provisioned: Path, model: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """pipelines.beam_cache keeps each window's encoded audio once; in float32 nothing else changes.
+    """pipelines.runtime.beam_cache keeps each window's encoded audio once; in float32 nothing else changes.
 
     (In bfloat16 stacking the beams' queries rounds the attention differently: a comma may differ.)"""
     from transformers import pipeline
     from transformers.cache_utils import EncoderDecoderCache
 
-    from pipelines.beam_cache import share_audio_across_beams
-    from pipelines.loader import resolve_model
+    from pipelines.runtime.beam_cache import share_audio_across_beams
+    from pipelines.serving.loader import resolve_model
 
     clips = [ROOT / "assets" / "audio" / "support_call.wav", ROOT / "assets" / "eval" / "audio" / "passage.wav"]
     windows = [{"raw": prepare_audio(path).samples, "sampling_rate": SAMPLE_RATE} for path in clips]

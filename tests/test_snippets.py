@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from pipelines import cli, snippets
-from pipelines.image_classification import classify_image
-from pipelines.object_detection import detect_objects
-from pipelines.sentiment import analyse_sentiment
-from pipelines.speech_to_text import transcribe
-from pipelines.text_generation import GenerationSettings, generate_reply
+from pipelines import cli
+from pipelines.tasks import snippets
+from pipelines.tasks.image_classification import classify_image
+from pipelines.tasks.object_detection import detect_objects
+from pipelines.tasks.sentiment import analyse_sentiment
+from pipelines.tasks.speech_to_text import transcribe
+from pipelines.tasks.text_generation import GenerationSettings, generate_reply
 from tests.conftest import CAT_PHOTO, ROOT
 
 CHAT = "smollm2-135m-instruct"

@@ -6,9 +6,9 @@ import librosa
 import numpy as np
 import pytest
 
-from pipelines.audio import SAMPLE_RATE, prepare_audio
-from pipelines.sound_pictures import MAX_COLUMNS, MEL_BANDS, SLICE_FRAMES, sound_picture
-from pipelines.speech_to_text import split_at_pauses
+from pipelines.media.audio import SAMPLE_RATE, prepare_audio
+from pipelines.media.sound_pictures import MAX_COLUMNS, MEL_BANDS, SLICE_FRAMES, sound_picture
+from pipelines.tasks.speech_to_text import split_at_pauses
 from tests.conftest import ROOT
 
 CLIP = ROOT / "assets" / "audio" / "support_call.wav"

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from pipelines import report_cards
-from pipelines.audio import prepare_audio
 from pipelines.errors import InputError
-from pipelines.speech_to_text import NO_SPEECH, split_at_pauses, transcribe
-from pipelines.subtitles import to_srt, to_vtt
-from pipelines.transcript_quality import normalise, word_error_rate
+from pipelines.media.audio import prepare_audio
+from pipelines.metrics.transcript_quality import normalise, word_error_rate
+from pipelines.reports import report_cards
+from pipelines.tasks.speech_to_text import NO_SPEECH, split_at_pauses, transcribe
+from pipelines.tasks.subtitles import to_srt, to_vtt
 from tests.conftest import ROOT
 from tests.test_cli import cli
 
@@ -122,8 +122,8 @@ def test_multilingual_model_takes_a_language_and_refuses_an_unknown_one(provisio
 def test_a_plain_transformers_pipeline_loads_the_folder_with_timestamp_tokens(provisioned: Path) -> None:
     from transformers import pipeline
 
-    from pipelines.catalog import find_model
-    from pipelines.provision import model_dir
+    from pipelines.provisioning.catalog import find_model
+    from pipelines.provisioning.provision import model_dir
 
     recogniser = pipeline("automatic-speech-recognition", model=str(model_dir(find_model("whisper-tiny-en"))))
     assert recogniser.tokenizer.convert_tokens_to_ids("<|0.00|>") == 50363
@@ -161,9 +161,9 @@ def test_fallback_decodes_a_failed_window_again_each_time_with_a_fresh_cache(
     provisioned: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A log-probability threshold no text reaches makes every temperature run: each `generate` of the
-    fallback gets its own cache (pipelines.beam_cache), so none reads another attempt's keys and values."""
-    from pipelines import speech_to_text
-    from pipelines.loader import get_server
+    fallback gets its own cache (pipelines.runtime.beam_cache), so none reads another attempt's keys and values."""
+    from pipelines.serving.loader import get_server
+    from pipelines.tasks import speech_to_text
 
     monkeypatch.setenv("SHOWROOM_SPEECH_DECODING", "beams-fallback")
     unreachable = dict(speech_to_text.DECODINGS["beams-fallback"], logprob_threshold=0.0)

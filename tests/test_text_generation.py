@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.chat_prompt import ChatMessage, count_prompt_tokens, fit_to_window
 from pipelines.errors import InputError
-from pipelines.loader import get_server
-from pipelines.text_generation import GenerationSettings, generate_reply, stream_chat
+from pipelines.serving.chat_prompt import ChatMessage, count_prompt_tokens, fit_to_window
+from pipelines.serving.loader import get_server
+from pipelines.tasks.text_generation import GenerationSettings, generate_reply, stream_chat
 
 CAPITAL = "What is the capital of France?"
 

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from pipelines.errors import InputError
-from pipelines.text_tables import read_csv, safe_csv
+from pipelines.media.text_tables import read_csv, safe_csv
 
 
 def test_formula_cells_are_defused_and_other_cells_kept() -> None:

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.catalog import find_model
 from pipelines.errors import InputError, ProvisioningError
-from pipelines.fetch import model_sources
-from pipelines.recipes.marian_binary import read_model, read_shortlist
+from pipelines.media.text_layout import MAX_PIECE_CHARACTERS, split_text
+from pipelines.metrics.translation_quality import chrf
+from pipelines.provisioning.catalog import find_model
+from pipelines.provisioning.fetch import model_sources
+from pipelines.provisioning.recipes.marian_binary import read_model, read_shortlist
 from pipelines.settings import load_settings
-from pipelines.text_layout import MAX_PIECE_CHARACTERS, split_text
-from pipelines.translation import translate
-from pipelines.translation_quality import chrf
+from pipelines.tasks.translation import translate
 from tests.conftest import ROOT
 from tests.test_cli import cli
 

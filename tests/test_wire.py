@@ -8,10 +8,10 @@ import json
 import numpy as np
 import pytest
 
-from pipelines.audio import SAMPLE_RATE, prepare_audio
 from pipelines.errors import InputError
-from pipelines.images import prepare_image
-from pipelines.wire import decode, encode
+from pipelines.media.audio import SAMPLE_RATE, prepare_audio
+from pipelines.media.images import prepare_image
+from pipelines.serving.wire import decode, encode
 from tests.conftest import CAT_PHOTO, ROOT
 
 

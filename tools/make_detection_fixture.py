@@ -21,9 +21,9 @@ import numpy as np
 from PIL import Image
 
 import pipelines.architectures  # noqa: F401  (registers the detector and its image processor)
-from pipelines.catalog import find_model
-from pipelines.fetch import extract_files, fetch_package
-from pipelines.provision import model_dir
+from pipelines.provisioning.catalog import find_model
+from pipelines.provisioning.fetch import extract_files, fetch_package
+from pipelines.provisioning.provision import model_dir
 from pipelines.settings import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,0 +1,1 @@
+"""Metrics the report cards and benchmarks measure with: word error rate, chrF, classification and image scores."""

@@ -1,0 +1,180 @@
+"""Provisioning: fetch → verify → convert → write the model folder atomically.
+
+A model folder appears under its final name only once it is complete (built in a temporary
+folder, then renamed), so an interrupted run never leaves half a model for the loader to find.
+Each folder records the build key it was made with; a changed recipe or pin changes the key and
+the model is rebuilt on the next pull.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import errno
+import hashlib
+import importlib
+import json
+import os
+import shutil
+import time
+import traceback
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pipelines.errors import ShowroomError
+from pipelines.provisioning.build_inputs import build_sources
+from pipelines.provisioning.catalog import CATALOG, ModelSpec, find_model
+from pipelines.provisioning.fetch import Report, model_sources
+from pipelines.provisioning.staging import remove_abandoned, staging_folder
+from pipelines.settings import Settings, load_settings
+
+MARKER = "showroom-build.json"
+State = Literal["ready", "missing", "outdated"]
+
+
+@dataclass(frozen=True)
+class PullResult:
+    """What one model's pull did; `error` is set only when it failed."""
+
+    name: str
+    outcome: Literal["built", "up to date", "failed"]
+    seconds: float
+    error: str | None = None
+
+
+def build_key(spec: ModelSpec) -> str:
+    """Hash of the pins, the recipe's source, the source of every Showroom module it imports, transitively
+    (architectures, binary readers, a training loop), and the keys of the models it builds from: a change to
+    any of them forces a rebuild."""
+    recipe_source = "\n".join(build_sources(f"pipelines.provisioning.recipes.{spec.recipe}"))
+    pins = json.dumps(dataclasses.asdict(spec)["packages"], sort_keys=True)
+    needs = "".join(f"\n{name}: {build_key(find_model(name))}" for name in spec.needs)
+    return hashlib.sha256(f"{spec.recipe}\n{pins}\n{recipe_source}{needs}".encode()).hexdigest()[:16]
+
+
+def model_dir(spec: ModelSpec, settings: Settings | None = None) -> Path:
+    return (settings or load_settings()).models_dir / spec.name
+
+
+def model_state(spec: ModelSpec, settings: Settings | None = None) -> State:
+    """Whether the model's folder exists and was built by the current recipe."""
+    marker = model_dir(spec, settings) / MARKER
+    if not marker.is_file():
+        return "missing"
+    recorded = json.loads(marker.read_text()).get("key")
+    return "ready" if recorded == build_key(spec) else "outdated"
+
+
+def folder_size_mb(folder: Path) -> float:
+    return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file()) / 1e6
+
+
+@dataclass(frozen=True)
+class ModelStatus:
+    """A catalog entry and where it stands on this machine."""
+
+    spec: ModelSpec
+    state: State
+    size_mb: float  # measured when provisioned, the catalog's figure otherwise
+    path: Path
+
+
+def model_statuses(settings: Settings | None = None) -> list[ModelStatus]:
+    """Every catalog model with its provisioning state, for `models list` and the home page."""
+    settings = settings or load_settings()
+    statuses = []
+    for spec in CATALOG:
+        state, folder = model_state(spec, settings), model_dir(spec, settings)
+        size = folder_size_mb(folder) if state == "ready" else spec.size_mb
+        statuses.append(ModelStatus(spec, state, round(size, 1), folder))
+    return statuses
+
+
+def _recipe_module(spec: ModelSpec):
+    return importlib.import_module(f"pipelines.provisioning.recipes.{spec.recipe}")
+
+
+def _install(staging: Path, target: Path) -> None:
+    """Swap the finished folder into place; an older build is moved aside first, then deleted."""
+    retired = None
+    if target.exists():
+        retired = target.with_name(f".retired-{target.name}-{os.getpid()}")
+        os.replace(target, retired)
+    os.replace(staging, target)
+    if retired is not None:
+        shutil.rmtree(retired, ignore_errors=True)
+
+
+def build_model(spec: ModelSpec, settings: Settings, report: Report) -> None:
+    """Fetch, verify and convert one model into its folder (always rebuilds)."""
+    staging = staging_folder(settings.models_dir, "building", spec.name)
+    try:
+        sources = model_sources(spec, settings.downloads_dir, staging / ".sources", report)
+        sources |= {name: model_dir(find_model(name), settings) for name in spec.needs}
+        report(f"  converting with recipe '{spec.recipe}'")
+        _recipe_module(spec).build(sources, staging, spec)
+        shutil.rmtree(staging / ".sources")
+        marker = {"name": spec.name, "key": build_key(spec), "source": spec.source, "built_at": time.time()}
+        (staging / MARKER).write_text(json.dumps(marker, indent=2))
+        staging.chmod(0o755)  # mkdtemp makes it private; the finished model is readable by all
+        _install(staging, model_dir(spec, settings))
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _disk_full(settings: Settings) -> str:
+    return (
+        f"The disk holding {settings.home} is full, so the model could not be written; nothing half-written "
+        "was kept. Free some space (or point SHOWROOM_HOME at a larger disk) and pull again."
+    )
+
+
+def _failure_reason(spec: ModelSpec, error: Exception, settings: Settings) -> str:
+    """One sentence for the summary: Showroom's own errors are sentences already; anything else is named
+    with its type, since `str(KeyError('weights'))` alone says nothing."""
+    if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+        return _disk_full(settings)
+    if isinstance(error, ShowroomError):
+        return str(error)
+    return f"recipe '{spec.recipe}' raised {type(error).__name__}: {error}"
+
+
+def _with_needs(specs: list[ModelSpec]) -> list[ModelSpec]:
+    """The models to pull, each preceded by the catalog models its recipe needs (once each)."""
+    ordered: list[ModelSpec] = []
+    for spec in specs:
+        for needed in (*(find_model(name) for name in spec.needs), spec):
+            if needed not in ordered:
+                ordered.append(needed)
+    return ordered
+
+
+def pull(names: Iterable[str] = (), *, settings: Settings | None = None, report: Report = print) -> list[PullResult]:
+    """Provision the named models (default: the default set); one failure does not stop the others."""
+    settings = settings or load_settings()
+    specs = [find_model(name) for name in names] or [spec for spec in CATALOG if spec.pulled_by_default]
+    specs = _with_needs(specs)
+    remove_abandoned(settings.models_dir, "building")
+    remove_abandoned(settings.downloads_dir, "fetch")
+    results = []
+    for index, spec in enumerate(specs, start=1):
+        started = time.perf_counter()
+        if model_state(spec, settings) == "ready":
+            results.append(PullResult(spec.name, "up to date", time.perf_counter() - started))
+            report(f"[{index}/{len(specs)}] {spec.name}: up to date")
+            continue
+        report(f"[{index}/{len(specs)}] {spec.name}: building from {spec.source}")
+        try:
+            build_model(spec, settings, report)
+        except Exception as error:  # any recipe's failure is that model's, never the whole pull's
+            reason = _failure_reason(spec, error, settings)
+            if not isinstance(error, ShowroomError | OSError):  # a recipe's bug: its operator needs the trace
+                report("".join(traceback.format_exception(error)).rstrip())
+            results.append(PullResult(spec.name, "failed", time.perf_counter() - started, reason))
+            report(f"[{index}/{len(specs)}] {spec.name}: FAILED: {reason}")
+            continue
+        seconds = time.perf_counter() - started
+        results.append(PullResult(spec.name, "built", seconds))
+        report(f"[{index}/{len(specs)}] {spec.name}: built in {seconds:.1f} s")
+    return results

@@ -1,0 +1,147 @@
+"""Fine-tuning all-MiniLM-L6-v2 into a three-class sentiment classifier, on a 2-core CPU budget.
+
+Two ways to train, both deterministic (fixed seeds, one fixed data order):
+- `fine_tune`: the transformer layers and the head train on a (stratified) subset; the word
+  embeddings stay frozen (half the parameters, and AdamW's update of the 30,522-row table costs
+  more than it teaches from a few thousand tweets). Batches group tweets of similar length and are
+  padded only to their longest (tweets are ~32 tokens; padding to 64 would double the work).
+- `train_head`: the encoder stays frozen; its [CLS] vectors are computed once and only BERT's
+  pooler and classifier train on them, which costs one forward pass over the data.
+A plan may train under bfloat16 autocast where the CPU multiplies bfloat16 natively (the weights and the
+optimiser stay float32, and so does the saved model), weight the loss by class (the positive class is
+13% of the tweets, and macro-F1 counts it as much as the others), and take the tweets its annotators
+agreed on most first.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from pipelines.runtime.cpu import cpu_has_bfloat16
+
+BATCH = 32
+MAX_LENGTH = 64
+_BUCKET_BATCHES = 50  # length-sorting happens within this many batches, so order stays random
+
+
+@dataclass(frozen=True)
+class TrainingPlan:
+    """One recipe: how many examples, how many passes, and whether the encoder trains."""
+
+    name: str
+    examples: int | None  # None: the whole training split
+    epochs: float = 1.0
+    learning_rate: float = 8e-5
+    freeze_encoder: bool = False
+    frozen_layers: int = 0  # lower transformer layers kept as they are (cheaper backward pass)
+    bfloat16: bool = False  # autocast where the CPU has bfloat16 instructions; float32 elsewhere
+    balanced: bool = False  # weight each class's loss by the inverse of its share
+    surest_first: bool = False  # the subset prefers the tweets with the highest annotator agreement
+
+
+def _batches(texts: list[str], labels: np.ndarray, tokenizer, shuffle_seed: int | None):
+    """Batches in a fixed order; when shuffling, tweets of similar length share a batch."""
+    import torch
+
+    order = np.arange(len(texts))
+    batches = [order[start : start + BATCH] for start in range(0, len(order), BATCH)]
+    if shuffle_seed is not None:
+        rng = np.random.default_rng(shuffle_seed)
+        order = rng.permutation(order)
+        by_length = []
+        for start in range(0, len(order), BATCH * _BUCKET_BATCHES):
+            bucket = order[start : start + BATCH * _BUCKET_BATCHES]
+            by_length.extend(bucket[np.argsort([len(texts[i]) for i in bucket], kind="stable")])
+        batches = [np.asarray(by_length[start : start + BATCH]) for start in range(0, len(by_length), BATCH)]
+        batches = [batches[i] for i in rng.permutation(len(batches))]
+    for chosen in batches:
+        encoded = tokenizer(
+            [texts[i] for i in chosen], padding=True, truncation=True, max_length=MAX_LENGTH, return_tensors="pt"
+        )
+        yield encoded, torch.as_tensor(labels[chosen])
+
+
+def trains_in_bfloat16(plan: TrainingPlan) -> bool:
+    """Whether the plan's bfloat16 applies here: emulated bfloat16 is slower than float32."""
+    return plan.bfloat16 and cpu_has_bfloat16()
+
+
+def fine_tune(model, tokenizer, texts: list[str], labels: np.ndarray, plan: TrainingPlan, progress) -> None:
+    """Train every weight with AdamW and a linear warm-up/decay schedule."""
+    import torch
+
+    steps = math.ceil(len(texts) / BATCH * plan.epochs)
+    model.bert.embeddings.requires_grad_(False)
+    for layer in model.bert.encoder.layer[: plan.frozen_layers]:
+        layer.requires_grad_(False)
+    trained = [parameter for parameter in model.parameters() if parameter.requires_grad]
+    optimizer = torch.optim.AdamW(trained, lr=plan.learning_rate, weight_decay=0.01)
+    warmup = max(1, steps // 10)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: min((step + 1) / warmup, max(0.0, (steps - step) / max(1, steps - warmup)))
+    )
+    counts = np.bincount(labels, minlength=model.num_labels)
+    weights = torch.as_tensor(len(labels) / (model.num_labels * counts), dtype=torch.float32) if plan.balanced else None
+    half = trains_in_bfloat16(plan)
+    model.train()
+    step, epoch = 0, 0
+    with progress(total=steps, desc="fine-tuning", unit="batch") as bar:
+        while step < steps:
+            for encoded, targets in _batches(texts, labels, tokenizer, shuffle_seed=epoch):
+                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=half):
+                    logits = model(**encoded).logits
+                loss = torch.nn.functional.cross_entropy(logits.float(), targets, weight=weights)
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(trained, 1.0)
+                optimizer.step()
+                schedule.step()
+                optimizer.zero_grad()
+                step += 1
+                bar.update(1)
+                bar.set_postfix(loss=f"{loss.item():.3f}")
+                if step == steps:
+                    break
+            epoch += 1
+    model.eval()
+
+
+def train_head(model, tokenizer, texts: list[str], labels: np.ndarray, plan: TrainingPlan, progress) -> None:
+    """Freeze the encoder; train BERT's pooler and classifier on its precomputed [CLS] vectors."""
+    import torch
+
+    model.eval()
+    features = []
+    with torch.no_grad(), progress(total=math.ceil(len(texts) / BATCH), desc="encoding", unit="batch") as bar:
+        for encoded, _ in _batches(texts, labels, tokenizer, shuffle_seed=None):
+            features.append(model.bert(**encoded).last_hidden_state[:, 0])
+            bar.update(1)
+    cls, targets = torch.cat(features), torch.as_tensor(labels)
+    trained = [*model.bert.pooler.parameters(), *model.classifier.parameters()]
+    optimizer = torch.optim.AdamW(trained, lr=1e-3, weight_decay=0.01)
+    generator = torch.Generator().manual_seed(0)
+    epochs = max(1, round(plan.epochs))
+    model.train()  # dropout on the head; the encoder's output is already computed
+    with progress(total=epochs, desc="training the head", unit="epoch") as bar:
+        for _ in range(epochs):
+            for chosen in torch.randperm(len(cls), generator=generator).split(256):
+                pooled = model.bert.pooler(cls[chosen].unsqueeze(1))  # the pooler reads position 0
+                loss = torch.nn.functional.cross_entropy(model.classifier(model.dropout(pooled)), targets[chosen])
+                loss.backward()
+                optimizer.step()
+                optimizer.zero_grad()
+            bar.update(1)
+    model.eval()
+
+
+def predict_probabilities(model, tokenizer, texts: list[str], progress) -> np.ndarray:
+    import torch
+
+    probabilities = []
+    with torch.no_grad(), progress(total=math.ceil(len(texts) / BATCH), desc="evaluating", unit="batch") as bar:
+        for encoded, _ in _batches(texts, np.zeros(len(texts), dtype=int), tokenizer, shuffle_seed=None):
+            probabilities.append(model(**encoded).logits.softmax(-1).numpy())
+            bar.update(1)
+    return np.concatenate(probabilities)

@@ -1,0 +1,263 @@
+"""A model served by the Ray Serve application (`pipelines.scaleout.app`) at SHOWROOM_SERVE_URL, seen from
+the dashboard or the CLI: the in-process owner's `run` for every task, and for the chat a reply that
+streams its text as the replica generates it. Same items in, same results out, same sentences on bad input.
+
+HTTP or HTTPS from the standard library: a dashboard pointed at a Serve URL never imports Ray. Each request
+carries the model server's token (`Authorization: Bearer`), which its replicas ask for. Every wait is
+bounded: the replica sends a line every 0.2 s while a request waits, so a server that stops answering is
+noticed within SHOWROOM_SERVE_TIMEOUT_S seconds and reported in one sentence, never waited on forever.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import queue
+import socket
+import threading
+import time
+from collections.abc import Hashable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from pipelines import errors
+from pipelines.serving.chat_prompt import FittedPrompt
+from pipelines.serving.chat_request import TASK as CHAT_TASK
+from pipelines.serving.chat_request import ChatRequest, prompt_from_json
+from pipelines.serving.model_server import WaitCallback
+from pipelines.serving.wire import decode, encode
+
+_KINDS: dict[str, type[Exception]] = {
+    kind.__name__: kind
+    for kind in (errors.InputError, errors.ModelNotAvailable, errors.ServerBusy, errors.RequestCancelled)
+}
+
+
+@dataclass
+class _Waiting:
+    """The replica's last word on a waiting request, in the shape `on_wait` callbacks read."""
+
+    places_ahead: int
+    progress: float
+
+    def ahead(self) -> int:
+        return self.places_ahead
+
+
+class _NotServed(errors.ModelNotAvailable):
+    """Serve's proxy knows no application at the model's route."""
+
+
+class _Exchange:
+    """One request to the replica and its answer, line by line; `hang_up` ends it from any thread, `close`
+    from the thread that reads it."""
+
+    def __init__(self, model: _RemoteModel, connection: http.client.HTTPConnection, response: Any) -> None:
+        self._model = model
+        self._connection = connection
+        self._response = response
+
+    def events(self) -> Iterator[dict[str, Any]]:
+        """The answer's JSON lines; an error line raises the replica's own sentence."""
+        try:
+            for line in self._response:
+                try:
+                    event = json.loads(line)
+                except ValueError:
+                    sentence = f"{self._model.url} answered, but not as Showroom's model server."
+                    raise errors.ModelNotAvailable(sentence) from None
+                if "error" in event:
+                    raise _error(event)
+                yield event
+        except (OSError, http.client.HTTPException) as error:
+            raise self._model.unreachable(error) from None
+        finally:
+            self.close()
+        raise errors.ModelNotAvailable(f"The model server at {self._model.url} hung up before answering.")
+
+    def hang_up(self) -> None:
+        """Shut the connection down, which cancels the request on the replica and wakes a thread blocked
+        reading it (closing it from another thread would pull the file from under that thread's read)."""
+        if (sock := self._connection.sock) is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def close(self) -> None:
+        self.hang_up()
+        self._connection.close()
+
+
+class _RemoteModel:
+    """What every model on the Serve application shares: where it is, and how its refusals read."""
+
+    def __init__(self, url: str, name: str, task: str | None, timeout_seconds: float, token: str = "") -> None:
+        self.url = url.rstrip("/")
+        self.name = name
+        self.task = task
+        self.label = name
+        self.timeout_seconds = timeout_seconds
+        self._token = token
+
+    def _exchange(self, body: bytes | None) -> _Exchange:
+        """POST `body` (GET without one); an HTTP error status raises the replica's sentence."""
+        address = urlsplit(self.url)
+        secure = address.scheme.lower() == "https"
+        kind = http.client.HTTPSConnection if secure else http.client.HTTPConnection
+        connection = kind(address.hostname or "", address.port, timeout=self.timeout_seconds)
+        headers = {"Content-Type": "application/json"}
+        if self._token:
+            headers["Authorization"] = f"Bearer {self._token}"
+        try:
+            connection.request(
+                "GET" if body is None else "POST",
+                f"{address.path}/models/{quote(self.name, safe='')}",
+                body=body,
+                headers=headers,
+            )
+            response = connection.getresponse()
+        except (BrokenPipeError, ConnectionResetError):
+            connection.close()
+            raise self._why_it_hung_up() from None  # it answered before reading the whole request
+        except (OSError, http.client.HTTPException) as error:
+            connection.close()
+            raise self.unreachable(error) from None
+        if response.status >= 400:
+            refusal = self._refusal(response.status, response.read())
+            connection.close()
+            raise refusal
+        return _Exchange(self, connection, response)
+
+    def unreachable(self, error: BaseException) -> errors.ModelNotAvailable:
+        reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
+        return errors.ModelNotAvailable(
+            f"The model server at {self.url} did not answer for {self.name} ({reason}); "
+            "ask the operator to check it (`python -m pipelines serve status`)."
+        )
+
+    def _why_it_hung_up(self) -> Exception:
+        """Serve's proxy refuses a model it does not serve before the request is sent: ask again, small."""
+        try:
+            self._exchange(b"{}").close()
+        except _NotServed as refusal:
+            return refusal
+        except errors.ShowroomError:
+            pass
+        return errors.ModelNotAvailable(f"The model server at {self.url} hung up on the request for {self.name}.")
+
+    def _refusal(self, status: int, body: bytes) -> Exception:
+        """An HTTP error status: the replica's own sentence, or, from Serve's proxy, an unknown model."""
+        try:
+            return _error(json.loads(body))
+        except (ValueError, KeyError, TypeError):
+            if status == 404:
+                return _NotServed(f"The model server at {self.url} does not serve '{self.name}'.")
+            return errors.ModelNotAvailable(f"The model server at {self.url} refused {self.name} (HTTP {status}).")
+
+
+class RemoteServer(_RemoteModel):
+    """The owner of `name` on the Serve application, with the in-process owner's `run`."""
+
+    def run(self, items: Sequence[Any], options: Hashable = (), on_wait: WaitCallback | None = None) -> list[Any]:
+        """Every item's result, in order; an exception from `on_wait` (a visitor leaving) hangs up,
+        which cancels the request on the replica."""
+        body = json.dumps({"items": encode(list(items)), "options": encode(options)}).encode()
+        for event in self._exchange(body).events():
+            if "results" in event:
+                return decode(event["results"])
+            if on_wait is not None:
+                on_wait(_Waiting(int(event["ahead"]), float(event["progress"])))
+        raise AssertionError("events() ends with a result or an error")
+
+
+class RemoteChatServer(_RemoteModel):
+    """The chat on the Serve application. The replica fits the prompt with its tokenizer and streams the
+    answer: the dashboard needs neither the model nor its tokenizer."""
+
+    def __init__(self, url: str, name: str, timeout_seconds: float, token: str = "") -> None:
+        super().__init__(url, name, CHAT_TASK, timeout_seconds, token)
+        self._facts: dict[str, Any] | None = None
+
+    @property
+    def is_chat(self) -> bool:
+        """Whether the model answers conversations (else it continues texts), asked once."""
+        if self._facts is None:
+            exchange = self._exchange(None)
+            try:
+                self._facts = next(exchange.events())
+            finally:
+                exchange.close()
+        return bool(self._facts["is_chat"])
+
+    def start(self, request: ChatRequest) -> tuple[FittedPrompt, RemoteChatStream]:
+        """The fitted prompt (as the replica reports it) and the answer's stream; bad input and a full
+        queue raise here, before anything streams, as in-process (`ChatServer.start`)."""
+        submitted = time.perf_counter()
+        exchange = self._exchange(json.dumps(request.as_json()).encode())
+        events = exchange.events()
+        prompt = next(events)["prompt"]
+        return prompt_from_json(prompt), RemoteChatStream(exchange, events, submitted)
+
+
+class RemoteChatStream:
+    """One visitor's answer arriving over HTTP, with the in-process `ChatStream`'s interface. A thread
+    reads the connection, so waiting for the first token takes a timeout and stopping is immediate."""
+
+    def __init__(self, exchange: _Exchange, events: Iterator[dict[str, Any]], submitted: float) -> None:
+        self.submitted = submitted
+        self.first_token_seconds: float | None = None
+        self.new_tokens = 0
+        self.cancelled = False
+        self._exchange = exchange
+        self._places_ahead = 0
+        self._chunks: queue.Queue[str | BaseException | None] = queue.Queue()
+        self._answered = threading.Event()
+        self._ended = False
+        threading.Thread(target=self._read, args=(events,), name="chat-reader", daemon=True).start()
+
+    def ahead(self) -> int:
+        return self._places_ahead
+
+    def started(self, timeout: float) -> bool:
+        return self._answered.wait(timeout)
+
+    def cancel(self) -> None:
+        """Hang up: the replica stops generating and frees the slot."""
+        if not self._ended:
+            self.cancelled = True
+            self._exchange.hang_up()
+            self._put(None)
+
+    def __iter__(self) -> Iterator[str]:
+        while (chunk := self._chunks.get()) is not None and not self.cancelled:
+            if isinstance(chunk, BaseException):
+                raise chunk
+            if self.first_token_seconds is None:
+                self.first_token_seconds = time.perf_counter() - self.submitted
+            yield chunk
+
+    def _read(self, events: Iterator[dict[str, Any]]) -> None:
+        try:
+            for event in events:
+                if "text" in event:
+                    self.new_tokens = int(event["tokens"])
+                    self._put(event["text"])
+                elif "end" in event:
+                    self._ended = True
+                    break
+                else:
+                    self._places_ahead = int(event["ahead"])
+        except errors.ShowroomError as error:
+            if not self.cancelled:  # a hang-up of our own is no error
+                self._put(error)
+        self._exchange.close()
+        self._put(None)
+
+    def _put(self, chunk: str | BaseException | None) -> None:
+        self._chunks.put(chunk)
+        self._answered.set()
+
+
+def _error(event: dict[str, str]) -> Exception:
+    return _KINDS.get(event["kind"], RuntimeError)(event["error"])
