@@ -2,20 +2,40 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
-INSTALLED := $(VENV)/.installed-requirements
+# Each part of the requirements is installed from its lock (every package pinned, with hashes).
+DASHBOARD := $(VENV)/.installed-dashboard
+SERVE := $(VENV)/.installed-serve
+DEV := $(VENV)/.installed-dev
 
-.PHONY: run test check bench load models npm chromium lint clean serve
+.PHONY: run test check bench load models npm chromium lint clean serve lock
 
-$(INSTALLED): requirements.txt
+$(VENV)/bin/python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and "Showroom needs Python 3.11: make PYTHON=/path/to/python3.11")'
 	$(PYTHON) -m venv $(VENV)
-	@echo "Installing requirements.txt into $(VENV) (a few minutes on a fresh machine)"
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
-	touch $(INSTALLED)
+
+$(DASHBOARD): requirements.lock $(VENV)/bin/python
+	@echo "Installing the dashboard's packages into $(VENV) (a few minutes on a fresh machine)"
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
+	touch $@
+
+$(SERVE): requirements-serve.lock $(DASHBOARD)
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-serve.lock
+	touch $@
+
+$(DEV): requirements-dev.lock $(SERVE)
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.lock
+	touch $@
+
+## requirements*.txt resolved again into their locks, after a pin changed.
+lock: $(DEV)
+	for part in requirements requirements-serve requirements-dev; do \
+	  $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-header \
+	    --no-emit-find-links --no-emit-index-url --no-emit-trusted-host -o $$part.lock $$part.txt; done
 
 ## Fetch, verify and convert the default models into SHOWROOM_HOME, then measure the customer-service
 ## assistant on its question sets and draw the home page's pictures with the models (each a no-op when up
 ## to date).
-models: $(INSTALLED) npm
+models: $(DASHBOARD) npm
 	$(PY) -m pipelines models pull
 	$(PY) -m pipelines.reports.assistant_report --if-outdated
 	$(PY) -m pipelines.reports.report_cards --if-outdated
@@ -36,12 +56,13 @@ run: models
 	$(ALLOCATOR) $(VENV)/bin/streamlit run app.py
 
 ## The models on Ray Serve, on loopback, until Ctrl-C (point a dashboard at it with SHOWROOM_SERVE_URL).
-serve: models
+serve: models $(SERVE)
 	$(ALLOCATOR) $(PY) -m pipelines serve start --foreground
 
-lint: $(INSTALLED)
+lint: $(DEV)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(VENV)/bin/lint-imports
 
 test: models chromium lint
 	$(PY) -m pytest --durations=25
@@ -51,7 +72,7 @@ test: models chromium lint
 check: lint
 	$(PY) -m pytest -q -m "not slow and not e2e and not serve and not network"
 
-bench: models
+bench: models $(DEV)
 	$(PY) -m benchmarks.bench_models
 	$(PY) -m benchmarks.bench_text_generation
 	$(PY) -m benchmarks.bench_chat_serving
@@ -61,7 +82,7 @@ bench: models
 
 ## 16 simulated visitors on a real loopback server, both scenarios, batched and one at a time (benchmarks/load.py).
 LOAD_SECONDS ?= 300
-load: models
+load: models $(DEV)
 	$(PY) -m benchmarks.load --scenario chat --seconds $(LOAD_SECONDS) --baseline --json benchmarks/results/load-chat.json
 	$(PY) -m benchmarks.load --scenario mixed --seconds $(LOAD_SECONDS) --baseline --json benchmarks/results/load-mixed.json
 

@@ -9,12 +9,12 @@ from pages.demos import DEMOS, SECTIONS
 from pipelines.errors import SettingsError
 from pipelines.settings import load_settings
 
-apply_branding()  # the tab's title, the logo and the accent (.streamlit/branding.toml)
 try:
     load_settings()  # a typo in the environment is one sentence for whoever opens the app
 except SettingsError as error:
     st.error(f"Showroom cannot start: {error}", icon=":material/error:")
     st.stop()
+apply_branding()  # the tab's title, the logo and the accent (.streamlit/branding.toml, SHOWROOM_BRANDING)
 
 home = st.Page("pages/home.py", title="Home", icon=":material/home:", url_path="home", default=True)
 sections: dict[str, list[st.Page]] = {"": [home]}

@@ -15,7 +15,6 @@ charts' bars. A value that cannot be used is one sentence on the page and the de
 from __future__ import annotations
 
 import functools
-import os
 import re
 import tomllib
 from dataclasses import dataclass
@@ -24,8 +23,9 @@ from pathlib import Path
 import streamlit as st
 from streamlit import config
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_FILE = ROOT / ".streamlit" / "branding.toml"
+from pipelines.settings import PROJECT, load_settings
+
+DEFAULT_FILE = PROJECT / ".streamlit" / "branding.toml"
 DEFAULT_NAME = "Showroom"
 _COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 THEMES = ("light", "dark")
@@ -43,7 +43,7 @@ class Branding:
 
 def read_branding(path: Path | None = None) -> Branding:
     """The branding file's values; what is missing or unusable falls back to Showroom's, with a sentence."""
-    path = path or Path(os.environ.get("SHOWROOM_BRANDING") or DEFAULT_FILE)
+    path = path or Path(load_settings().branding_file or DEFAULT_FILE)
     if not path.is_file():
         missing = f"The branding file {path} does not exist; Showroom's look is used."
         return Branding(problems=() if path == DEFAULT_FILE else (missing,))
@@ -72,7 +72,7 @@ def _logo(value: object, problems: list[str]) -> Path | None:
     if value is None:
         return None
     logo = Path(str(value)).expanduser()
-    logo = logo if logo.is_absolute() else ROOT / logo
+    logo = logo if logo.is_absolute() else PROJECT / logo
     if not logo.is_file() or logo.suffix.lower() not in _LOGO_TYPES:
         problems.append(f"The branding logo must be an image file ({', '.join(_LOGO_TYPES)}); {value!r} is not one.")
         return None

@@ -7,7 +7,7 @@ import streamlit as st
 from pages import links, ui
 from pages.links import LinkParameter
 from pipelines.tasks import recommender, snippets
-from pipelines.tasks.recommender_methods import METHODS
+from pipelines.vectors.recommender_methods import METHODS
 
 st.title("Recommender")
 st.caption(

@@ -28,9 +28,9 @@ from pipelines.provisioning.catalog import ModelSpec, models_for_task
 from pipelines.provisioning.provision import model_dir
 from pipelines.reports.report_cards import load_card
 from pipelines.serving.model_server import WaitCallback, Waiting
+from pipelines.settings import ASSETS
 from pipelines.tasks.snippets import CodeSnippet
 
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
 Result = TypeVar("Result")
 _THUMBNAIL_SIZE = (320, 240)
 

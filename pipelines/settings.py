@@ -56,7 +56,7 @@ def _number(name: str, default: float, least: float, most: float | None = None) 
 
 @dataclass(frozen=True)
 class Settings:
-    """Engine-wide configuration; see README "Configuration" for the environment variables."""
+    """Engine-wide configuration; README, "Configuration", lists every variable (generated from `_read_settings`)."""
 
     home: Path
     allow_hub: bool
@@ -81,6 +81,7 @@ class Settings:
     serve_timeout_seconds: float
     serve_token: str
     serve_body_seconds: float
+    branding_file: str
 
     @property
     def models_dir(self) -> Path:
@@ -117,7 +118,10 @@ def load_settings() -> Settings:
 
 def _read_settings() -> Settings:
     return Settings(
+        # Where models, their downloads, report cards and pictures are written; never the repository.
         home=Path(os.environ.get("SHOWROOM_HOME") or _default_home()).expanduser(),
+        # On a machine that can reach the Hugging Face Hub, a hub id may be given for a model; off, only
+        # catalog models and local folders load, and transformers is kept offline.
         allow_hub=_flag("SHOWROOM_ALLOW_HUB"),
         # One thread: on a loaded 2-core machine, two OpenMP threads made latencies 5-70x worse.
         torch_threads=int(_number("SHOWROOM_TORCH_THREADS", 1, 1)),
@@ -143,7 +147,7 @@ def _read_settings() -> Settings:
         # How long an idle model waits after a request for others to join its batch.
         batch_window_seconds=_number("SHOWROOM_BATCH_WINDOW_MS", 5.0, 0, 1000) / 1000,
         # The nice value of the threads serving every model but the chat: on a busy CPU a streaming
-        # answer's next token goes first, since a visitor is watching it arrive (README, "Load and memory").
+        # answer's next token goes first, since a visitor is watching it arrive (docs/serving.md, "Load and memory").
         batch_nice=int(_number("SHOWROOM_BATCH_NICE", 5, 0, 19)),
         # Chat answers that start with the same tokens (a preset's system prompt) share their cache pages.
         chat_prefix_sharing=_flag("SHOWROOM_CHAT_PREFIX_SHARING", default=True),
@@ -152,10 +156,10 @@ def _read_settings() -> Settings:
         # A float32 chat model keeps its weights in 16 bits, widened for each product: the same answers
         # in half the memory (pipelines/runtime/half_stored.py); off keeps float32 copies, for comparison.
         chat_16bit_weights=_flag("SHOWROOM_CHAT_16BIT_WEIGHTS", default=True),
-        # How Whisper decodes (pipelines/tasks/speech_to_text.py, DECODINGS; measured in the README).
+        # How Whisper decodes (pipelines/tasks/speech_to_text.py, DECODINGS; measured in docs/models.md).
         speech_decoding=_choice("SHOWROOM_SPEECH_DECODING", ("beams", "beams-fallback", "greedy")),
         # The precision Whisper computes in. float32: with bfloat16 on AMX a transcript changed with the
-        # batch it was decoded in (README, "Speech to text"), which a visitor must never see.
+        # batch it was decoded in (docs/models.md, "Speech to text"), which a visitor must never see.
         speech_dtype=_choice("SHOWROOM_SPEECH_DTYPE", ("float32", "bfloat16", "float16")),
         # A Ray Serve application of Showroom's models (`pipelines.scaleout.app`): set, every model is
         # served there instead of in this process; unset (the default), Ray is never imported.
@@ -169,4 +173,7 @@ def _read_settings() -> Settings:
         serve_token=os.environ.get("SHOWROOM_SERVE_TOKEN", "").strip(),
         # How long a replica waits for a request's whole body before refusing it (a client that stalls).
         serve_body_seconds=_number("SHOWROOM_SERVE_BODY_S", 5.0, 0.1),
+        # The branding file: name, logo, accent colour and theme (pages/branding.py); unset,
+        # .streamlit/branding.toml where it exists.
+        branding_file=os.environ.get("SHOWROOM_BRANDING", "").strip(),
     )

@@ -169,7 +169,7 @@ def test_no_answer_of_either_question_set_states_what_its_facts_do_not(reports: 
 
 
 def test_the_question_sets_stay_at_their_measured_quality(reports: list) -> None:
-    """Floors at the figures measured when the design was chosen (README, "The customer-service assistant")."""
+    """Floors at the figures measured when the design was chosen (docs/assistant.md)."""
     (_, northwind), (_, bookshop) = reports
     assert northwind["answerable_right"] >= 0.90 and northwind["unanswerable_declined"] >= 0.80
     assert bookshop["answerable_right"] >= 0.95 and bookshop["unanswerable_declined"] >= 0.40

@@ -58,7 +58,7 @@ def test_transformers_generation_still_prepares_its_cache_where_the_beam_cache_h
 
 
 def test_ray_init_still_takes_a_temp_dir_and_serve_still_binds_replicas_to_all_interfaces() -> None:
-    """pipelines/scaleout/cluster.py passes `_temp_dir` to `ray.init`; SECURITY.md's socket table says each
+    """pipelines/runtime/ray_start.py passes `_temp_dir` to `ray.init`; SECURITY.md's socket table says each
     replica's inter-deployment gRPC server binds every interface, which Ray Serve decides."""
     import ray
     from ray.serve._private import replica
@@ -81,7 +81,7 @@ def test_streamlit_still_lets_a_running_app_set_its_theme() -> None:
 
 
 def test_streamlit_still_ships_the_source_sans_font_the_card_pictures_draw_with() -> None:
-    """pipelines/reports/card_pictures.py reads Source Sans from Streamlit's static files."""
+    """pipelines/runtime/streamlit_font.py finds Source Sans in Streamlit's static files."""
     spec = importlib.util.find_spec("streamlit")
     media = Path(spec.origin).parent / "static" / "static" / "media"
     assert sorted(media.glob("SourceSans*Upright*.woff2")), moved("streamlit", "static/static/media/SourceSans*")

@@ -13,7 +13,7 @@ def test_sixteen_concurrent_sessions_get_their_own_answers_without_errors(provis
     assert not problems, problems[:10]
     assert all(report.tally.latencies[task.name] for task in TASKS), report.table()  # every demo was served
     # The 2 GB budget is the benchmark's verdict, not an assertion: what the models take depends on the
-    # host's CPU (README, "Load and memory"). What holds on every host: the server does not creep up under
+    # host's CPU (docs/serving.md, "Load and memory"). What holds on every host: the server does not creep up under
     # load (two heap arenas; without them it grew ~30% in 45 s), and unloading gives memory back.
     assert report.growth < 0.2, report.summary()
     # Unloading every model from the home page gives back a large share of what the server grew by since it

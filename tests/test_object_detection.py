@@ -21,7 +21,7 @@ from tests.test_cli import cli
 
 DETECTORS = ["centernet-coco", "nanodet-coco"]
 CAT_BOX = Box(0, 0, 400, 300)  # the cat in chelsea.jpg, drawn by hand
-# About five times the largest differences `python -m benchmarks.detection_agreement` prints (README):
+# About five times the largest differences `python -m benchmarks.detection_agreement` prints (docs/models.md):
 # the margin is for another CPU's float rounding.
 AGREEMENT = {
     "centernet-coco": {"box corners (512-px units)": 8e-4, "scores and classes": 2.5e-6},

@@ -11,7 +11,7 @@ from scipy import sparse
 
 from pipelines.errors import InputError
 from pipelines.tasks import recommender
-from pipelines.tasks.recommender_methods import METHODS, hit_rate_and_ndcg, leave_latest_out
+from pipelines.vectors.recommender_methods import METHODS, hit_rate_and_ndcg, leave_latest_out
 from tests.test_cli import cli
 
 

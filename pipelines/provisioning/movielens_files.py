@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipelines.tasks.sentence_vectors import ENCODER
+from pipelines.vectors.sentence_vectors import ENCODER
 
 RATINGS_FILE = "ratings.npz"
 ITEMS_FILE = "items.json"

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import functools
 import hashlib
-import importlib.util
 import inspect
 import os
 import shutil
@@ -27,6 +26,7 @@ from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 from pipelines.provisioning.catalog import default_model, find_model
 from pipelines.provisioning.provision import build_key
+from pipelines.runtime.streamlit_font import source_sans_files
 from pipelines.settings import ASSETS, load_settings
 from pipelines.tasks.showcase import SHOWCASE
 
@@ -70,12 +70,8 @@ def _canvas() -> tuple[Image.Image, ImageDraw.ImageDraw]:
 
 @functools.cache
 def _font(size: int) -> ImageFont.FreeTypeFont:
-    """Source Sans, the dashboard's own typeface, read from the files of the installed dashboard package,
-    which is located, not imported: the engine stays free of it (Pillow's default font has no accented
-    letters: "às" came out as a box). Pillow's default where a release moved the file."""
-    spec = importlib.util.find_spec("streamlit")
-    package = Path(spec.origin).parent if spec and spec.origin else None
-    found = sorted((package / "static" / "static" / "media").glob("SourceSans*Upright*.woff2")) if package else []
+    """Source Sans, the dashboard's own typeface; Pillow's default where a release moved its files."""
+    found = source_sans_files()
     if not found:
         return ImageFont.load_default(size=size)
     font = ImageFont.truetype(str(found[0]), size)

@@ -6,7 +6,7 @@ under load the resident size crept up by ~30% in 45 seconds (`python -m benchmar
 held it to ~4%. And a model dropped from the loader is freed by Python, but glibc keeps the pages for
 reuse, so the resident size would not move; `malloc_trim` returns them, which is what an operator
 unloading a model from the home page expects to see. Each model's owner also returns them whenever its
-queue runs empty, so a batch's working memory does not stay resident after the batch (README, "Load and
+queue runs empty, so a batch's working memory does not stay resident after the batch (docs/serving.md, "Load and
 memory": the mixed load run ended 494 MB lower).
 """
 

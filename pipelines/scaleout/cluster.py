@@ -183,6 +183,7 @@ def supervise(host: str, port: int, replicas: dict[str, int]) -> None:
     import ray
     from ray import serve
 
+    from pipelines.runtime.ray_start import start_ray
     from pipelines.scaleout.app import deploy, served_models
 
     models = served_models()
@@ -199,12 +200,7 @@ def supervise(host: str, port: int, replicas: dict[str, int]) -> None:
         stopping = True
 
     signal.signal(signal.SIGTERM, request_stop)
-    ray.init(
-        _temp_dir=str(temp_dir),
-        include_dashboard=False,
-        num_cpus=sum(replicas.get(name, 1) for name, _ in models) + 1,  # one per replica: one torch thread each
-        logging_level="ERROR",
-    )
+    start_ray(temp_dir, cpus=sum(replicas.get(name, 1) for name, _ in models) + 1)  # one per replica, +1
     try:
         serve.start(http_options={"host": host, "port": port})
         deploy(models, replicas)

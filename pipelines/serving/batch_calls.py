@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from pipelines.serving.model_server import RunBatch
-from pipelines.tasks.sentence_vectors import mean_pooled
+from pipelines.vectors.sentence_vectors import mean_pooled
 
 
 def _sentiment(pipe: Any, texts: list[str], options: Hashable) -> list[tuple[list[dict], int, int]]:

@@ -2,7 +2,7 @@
 
 transformers' `ContinuousBatchingManager` keeps one batch of all running answers and adds a new request
 at the next decoding step instead of waiting for the batch to finish, so a visitor's first token comes
-in a fraction of a second however many others are answering (see README, "Serving many visitors").
+in a fraction of a second however many others are answering (see docs/serving.md, "Serving many visitors").
 Its paged cache is sized explicitly (by default it would reserve a share of free memory) in pages of
 32 tokens, so the customer-service preset's system prompt, the same for every visitor, is computed
 once and shared by every request that starts with it (prefix sharing works on whole pages).

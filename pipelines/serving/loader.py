@@ -140,7 +140,7 @@ def serving_dtype(task: str, settings: Settings) -> str:
     size), but float16 runs 2-2.5x slower than float32 on the pool's CPUs without float16 instructions.
     Both compute in float32 unless the operator chooses otherwise (SHOWROOM_SPEECH_DTYPE,
     SHOWROOM_CHAT_DTYPE): bfloat16 is about twice as fast where the CPU has it, but its answers changed
-    with the batch they were computed in. Figures: README, "Speech to text"."""
+    with the batch they were computed in. Figures: docs/models.md, "Speech to text"."""
     if task == CHAT_TASK:
         return settings.chat_dtype
     return settings.speech_dtype if task == "speech-to-text" else "float32"

@@ -2,7 +2,7 @@
 the dashboard or the CLI: the in-process owner's `run` for every task, and for the chat a reply that
 streams its text as the replica generates it. Same items in, same results out, same sentences on bad input.
 
-HTTP or HTTPS from the standard library: a dashboard pointed at a Serve URL never imports Ray. Each request
+HTTP or HTTPS by httpx: a dashboard pointed at a Serve URL never imports Ray. Each request
 carries the model server's token (`Authorization: Bearer`), which its replicas ask for. Every wait is
 bounded: the replica sends a line every 0.2 s while a request waits, so a server that stops answering is
 noticed within SHOWROOM_SERVE_TIMEOUT_S seconds and reported in one sentence, never waited on forever.
@@ -11,16 +11,18 @@ noticed within SHOWROOM_SERVE_TIMEOUT_S seconds and reported in one sentence, ne
 from __future__ import annotations
 
 import contextlib
-import http.client
 import json
 import queue
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
+
+import httpx
 
 from pipelines import errors
 from pipelines.serving.chat_prompt import FittedPrompt
@@ -54,15 +56,17 @@ class _Exchange:
     """One request to the replica and its answer, line by line; `hang_up` ends it from any thread, `close`
     from the thread that reads it."""
 
-    def __init__(self, model: _RemoteModel, connection: http.client.HTTPConnection, response: Any) -> None:
+    def __init__(self, model: _RemoteModel, client: httpx.Client, response: httpx.Response) -> None:
         self._model = model
-        self._connection = connection
+        self._client = client
         self._response = response
 
     def events(self) -> Iterator[dict[str, Any]]:
         """The answer's JSON lines; an error line raises the replica's own sentence."""
         try:
-            for line in self._response:
+            for line in self._response.iter_lines():
+                if not line:
+                    continue
                 try:
                     event = json.loads(line)
                 except ValueError:
@@ -71,7 +75,7 @@ class _Exchange:
                 if "error" in event:
                     raise _error(event)
                 yield event
-        except (OSError, http.client.HTTPException) as error:
+        except (OSError, httpx.HTTPError) as error:
             raise self._model.unreachable(error) from None
         finally:
             self.close()
@@ -79,14 +83,18 @@ class _Exchange:
 
     def hang_up(self) -> None:
         """Shut the connection down, which cancels the request on the replica and wakes a thread blocked
-        reading it (closing it from another thread would pull the file from under that thread's read)."""
-        if (sock := self._connection.sock) is not None:
+        reading it (closing the response from another thread would pull it from under that thread's read)."""
+        stream = self._response.extensions.get("network_stream")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if sock is not None:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
 
     def close(self) -> None:
         self.hang_up()
-        self._connection.close()
+        with contextlib.suppress(OSError, httpx.HTTPError):
+            self._response.close()
+        self._client.close()
 
 
 class _RemoteModel:
@@ -102,32 +110,34 @@ class _RemoteModel:
 
     def _exchange(self, body: bytes | None) -> _Exchange:
         """POST `body` (GET without one); an HTTP error status raises the replica's sentence."""
-        address = urlsplit(self.url)
-        secure = address.scheme.lower() == "https"
-        kind = http.client.HTTPSConnection if secure else http.client.HTTPConnection
-        connection = kind(address.hostname or "", address.port, timeout=self.timeout_seconds)
         headers = {"Content-Type": "application/json"}
         if self._token:
             headers["Authorization"] = f"Bearer {self._token}"
+        # The system's certificates, as the rest of the machine trusts them, and no proxy in between.
+        client = httpx.Client(timeout=self.timeout_seconds, verify=ssl.create_default_context(), trust_env=False)
+        request = client.build_request(
+            "GET" if body is None else "POST",
+            f"{self.url}/models/{quote(self.name, safe='')}",
+            content=body,
+            headers=headers,
+        )
         try:
-            connection.request(
-                "GET" if body is None else "POST",
-                f"{address.path}/models/{quote(self.name, safe='')}",
-                body=body,
-                headers=headers,
-            )
-            response = connection.getresponse()
-        except (BrokenPipeError, ConnectionResetError):
-            connection.close()
+            response = client.send(request, stream=True)
+        except (httpx.WriteError, httpx.RemoteProtocolError, httpx.ReadError):
+            client.close()
             raise self._why_it_hung_up() from None  # it answered before reading the whole request
-        except (OSError, http.client.HTTPException) as error:
-            connection.close()
+        except (OSError, httpx.HTTPError) as error:
+            client.close()
             raise self.unreachable(error) from None
-        if response.status >= 400:
-            refusal = self._refusal(response.status, response.read())
-            connection.close()
+        if response.status_code >= 400:
+            try:
+                refusal = self._refusal(response.status_code, response.read())
+            except (OSError, httpx.HTTPError) as error:
+                refusal = self.unreachable(error)
+            response.close()
+            client.close()
             raise refusal
-        return _Exchange(self, connection, response)
+        return _Exchange(self, client, response)
 
     def unreachable(self, error: BaseException) -> errors.ModelNotAvailable:
         reason = getattr(error, "strerror", None) or str(error) or type(error).__name__

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from pipelines.serving.loader import get_server
-from pipelines.tasks.sentence_vectors import ENCODER, TASK, unit_length
+from pipelines.vectors.sentence_vectors import ENCODER, TASK, unit_length
 
 
 def embed(texts: list[str], encoder: str = ENCODER) -> np.ndarray:

@@ -2,7 +2,7 @@
 
 The provisioned folder holds the ratings, each movie's MiniLM embedding and the evaluation report; it
 is loaded once per process. Per-user and cold-start lists use any method of
-pipelines.tasks.recommender_methods (trained on every rating) and never repeat a movie the user has rated;
+pipelines.vectors.recommender_methods (trained on every rating) and never repeat a movie the user has rated;
 each recommendation says which of the user's favourites it is closest to by co-ratings.
 """
 
@@ -25,7 +25,7 @@ from pipelines.provisioning.movielens_files import EMBEDDINGS_FILE, ITEMS_FILE, 
 from pipelines.provisioning.provision import model_dir
 from pipelines.serving.loader import resolve_model
 from pipelines.tasks.embeddings import embed
-from pipelines.tasks.recommender_methods import METHODS, Scorer, cosine_similarity
+from pipelines.vectors.recommender_methods import METHODS, Scorer, cosine_similarity
 
 TASK = "recommender"
 DATASET = "movielens-100k"

@@ -1,5 +1,5 @@
 """Each demo's best example, by task, as its page's link parameters (`pages/links.py`): the tour opens each
-page on it, the README's screenshots show it, and the home page's picture of the demo is drawn from it."""
+page on it, the screenshots in docs/pages.md show it, and the home page's picture of the demo is drawn from it."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """all-MiniLM-L6-v2 + labelled tweets → a three-class sentiment classifier, trained at set-up.
 
-The chosen plan (see README, "Sentiment recipes") is the best validation macro-F1 among the plans
+The chosen plan (see docs/models.md, "Sentiment recipes") is the best validation macro-F1 among the plans
 measured here whose whole build stays within 5 minutes on a 2-core machine; the report quotes the
 separate test split.
 """
@@ -22,7 +22,7 @@ from pipelines.provisioning.recipes.sentiment_training import (
     trains_in_bfloat16,
 )
 
-# Measured (benchmarks/bench_sentiment_recipes.py, README "Sentiment recipes"): the best validation
+# Measured (benchmarks/bench_sentiment_recipes.py, docs/models.md, "Sentiment recipes"): the best validation
 # macro-F1 (0.787; test 0.785) among the plans built within 5 minutes (4.8 here); 16,000 of the surest
 # tweets reached 0.794 but took 5.5 minutes.
 PLAN = TrainingPlan("fine-tune, 14,000 surest tweets, bfloat16", 14_000, bfloat16=True, surest_first=True)

@@ -16,8 +16,8 @@ import pandas as pd
 
 from pipelines.provisioning.catalog import ModelSpec
 from pipelines.provisioning.movielens_files import EMBEDDINGS_FILE, ITEMS_FILE, RATINGS_FILE, REPORT_FILE
-from pipelines.tasks.recommender_methods import evaluate, leave_latest_out
-from pipelines.tasks.sentence_vectors import ENCODER, TASK, mean_pooled, unit_length
+from pipelines.vectors.recommender_methods import evaluate, leave_latest_out
+from pipelines.vectors.sentence_vectors import ENCODER, TASK, mean_pooled, unit_length
 
 CHUNK = 64  # movies per encoder call: ~1,700 titles padded into one batch would only waste memory
 
