@@ -64,8 +64,13 @@ lint: $(DEV)
 	$(PY) -m ruff format --check .
 	$(VENV)/bin/lint-imports
 
+## The whole suite, in two parts: the tests that only compute, two at a time (one torch thread each, so one
+## per core), then those that start servers or measure load and memory, one at a time, with the machine
+## to themselves. Each part prints its 25 slowest tests.
+ALONE := e2e or serve or load
 test: models chromium lint
-	$(PY) -m pytest --durations=25
+	$(PY) -m pytest -n 2 -m "not ($(ALONE))" --durations=25
+	$(PY) -m pytest -m "$(ALONE)" --durations=25
 
 ## The two-minute check for a quick edit: lint and every test that needs no built model, no browser, no
 ## Ray and no registry (no `make models` needed).

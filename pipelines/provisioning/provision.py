@@ -3,7 +3,9 @@
 A model folder appears under its final name only once it is complete (built in a temporary
 folder, then renamed), so an interrupted run never leaves half a model for the loader to find.
 Each folder records the build key it was made with; a changed recipe or pin changes the key and
-the model is rebuilt on the next pull.
+the model is rebuilt on the next pull. Two processes that pull at once (a second `make run`, `make test`,
+the CLI) build each model once: each build holds that model's lock file, and the other waits, says so,
+and finds the model ready.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
+
+from filelock import FileLock, Timeout
 
 from pipelines.errors import ShowroomError
 from pipelines.provisioning.build_inputs import build_sources
@@ -150,6 +154,13 @@ def _with_needs(specs: list[ModelSpec]) -> list[ModelSpec]:
     return ordered
 
 
+def model_lock(spec: ModelSpec, settings: Settings) -> FileLock:
+    """The lock a build of `spec` holds; the kernel releases it when its process dies, however it dies."""
+    locks = settings.home / "locks"
+    locks.mkdir(parents=True, exist_ok=True)
+    return FileLock(locks / f"{spec.name}.lock")
+
+
 def pull(names: Iterable[str] = (), *, settings: Settings | None = None, report: Report = print) -> list[PullResult]:
     """Provision the named models (default: the default set); one failure does not stop the others."""
     settings = settings or load_settings()
@@ -164,8 +175,18 @@ def pull(names: Iterable[str] = (), *, settings: Settings | None = None, report:
             results.append(PullResult(spec.name, "up to date", time.perf_counter() - started))
             report(f"[{index}/{len(specs)}] {spec.name}: up to date")
             continue
-        report(f"[{index}/{len(specs)}] {spec.name}: building from {spec.source}")
+        lock = model_lock(spec, settings)
         try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            report(f"[{index}/{len(specs)}] {spec.name}: another process is building it; waiting for it")
+            lock.acquire()
+        try:
+            if model_state(spec, settings) == "ready":  # the process we waited for built it
+                results.append(PullResult(spec.name, "up to date", time.perf_counter() - started))
+                report(f"[{index}/{len(specs)}] {spec.name}: up to date (built by the other process)")
+                continue
+            report(f"[{index}/{len(specs)}] {spec.name}: building from {spec.source}")
             build_model(spec, settings, report)
         except Exception as error:  # any recipe's failure is that model's, never the whole pull's
             reason = _failure_reason(spec, error, settings)
@@ -174,6 +195,8 @@ def pull(names: Iterable[str] = (), *, settings: Settings | None = None, report:
             results.append(PullResult(spec.name, "failed", time.perf_counter() - started, reason))
             report(f"[{index}/{len(specs)}] {spec.name}: FAILED: {reason}")
             continue
+        finally:
+            lock.release()
         seconds = time.perf_counter() - started
         results.append(PullResult(spec.name, "built", seconds))
         report(f"[{index}/{len(specs)}] {spec.name}: built in {seconds:.1f} s")
