@@ -403,7 +403,9 @@ def test_stop_signals_only_a_supervisor_it_can_prove_is_its_own(
     monkeypatch.setenv("SHOWROOM_HOME", str(tmp_path))
     stranger = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
-        stale = processes.ProcessIdentity(stranger.pid, processes.start_ticks(stranger.pid) - 1, "python -m x")
+        stale = processes.ProcessIdentity(
+            stranger.pid, processes.ProcessIdentity.of(stranger.pid).started - 1, "python -m x"
+        )
         serve_dir = tmp_path / "serve"
         serve_dir.mkdir()
         state = cluster.ServeState("http://127.0.0.1:1", stale, str(tmp_path / "gone"), "127.0.0.1:1")

@@ -10,6 +10,7 @@ and finds the model ready.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import errno
 import hashlib
@@ -19,7 +20,7 @@ import os
 import shutil
 import time
 import traceback
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -161,6 +162,21 @@ def model_lock(spec: ModelSpec, settings: Settings) -> FileLock:
     return FileLock(locks / f"{spec.name}.lock")
 
 
+@contextlib.contextmanager
+def _held_for_build(spec: ModelSpec, settings: Settings, say: Report) -> Iterator[None]:
+    """The model's lock, taken at once or, while another process builds it, after saying so and waiting."""
+    lock = model_lock(spec, settings)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        say("another process is building it; waiting for it")
+        lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 def pull(names: Iterable[str] = (), *, settings: Settings | None = None, report: Report = print) -> list[PullResult]:
     """Provision the named models (default: the default set); one failure does not stop the others."""
     settings = settings or load_settings()
@@ -170,34 +186,30 @@ def pull(names: Iterable[str] = (), *, settings: Settings | None = None, report:
     remove_abandoned(settings.downloads_dir, "fetch")
     results = []
     for index, spec in enumerate(specs, start=1):
-        started = time.perf_counter()
-        if model_state(spec, settings) == "ready":
-            results.append(PullResult(spec.name, "up to date", time.perf_counter() - started))
-            report(f"[{index}/{len(specs)}] {spec.name}: up to date")
-            continue
-        lock = model_lock(spec, settings)
+        step = f"[{index}/{len(specs)}] {spec.name}"
+        results.append(_pull_one(spec, settings, report, lambda line, step=step: report(f"{step}: {line}")))
+    return results
+
+
+def _pull_one(spec: ModelSpec, settings: Settings, report: Report, say: Report) -> PullResult:
+    """One model: up to date, built under its lock, or failed with one sentence."""
+    started = time.perf_counter()
+    if model_state(spec, settings) == "ready":  # checked without the lock, so an up-to-date pull writes nothing
+        say("up to date")
+        return PullResult(spec.name, "up to date", time.perf_counter() - started)
+    with _held_for_build(spec, settings, say):
+        if model_state(spec, settings) == "ready":  # the process we waited for built it
+            say("up to date (built by the other process)")
+            return PullResult(spec.name, "up to date", time.perf_counter() - started)
+        say(f"building from {spec.source}")
         try:
-            lock.acquire(timeout=0)
-        except Timeout:
-            report(f"[{index}/{len(specs)}] {spec.name}: another process is building it; waiting for it")
-            lock.acquire()
-        try:
-            if model_state(spec, settings) == "ready":  # the process we waited for built it
-                results.append(PullResult(spec.name, "up to date", time.perf_counter() - started))
-                report(f"[{index}/{len(specs)}] {spec.name}: up to date (built by the other process)")
-                continue
-            report(f"[{index}/{len(specs)}] {spec.name}: building from {spec.source}")
             build_model(spec, settings, report)
         except Exception as error:  # any recipe's failure is that model's, never the whole pull's
             reason = _failure_reason(spec, error, settings)
             if not isinstance(error, ShowroomError | OSError):  # a recipe's bug: its operator needs the trace
                 report("".join(traceback.format_exception(error)).rstrip())
-            results.append(PullResult(spec.name, "failed", time.perf_counter() - started, reason))
-            report(f"[{index}/{len(specs)}] {spec.name}: FAILED: {reason}")
-            continue
-        finally:
-            lock.release()
-        seconds = time.perf_counter() - started
-        results.append(PullResult(spec.name, "built", seconds))
-        report(f"[{index}/{len(specs)}] {spec.name}: built in {seconds:.1f} s")
-    return results
+            say(f"FAILED: {reason}")
+            return PullResult(spec.name, "failed", time.perf_counter() - started, reason)
+    seconds = time.perf_counter() - started
+    say(f"built in {seconds:.1f} s")
+    return PullResult(spec.name, "built", seconds)

@@ -1,7 +1,6 @@
-"""What this machine's CPU can do, for the choices that depend on it (serving dtype, training autocast).
-
-Kept apart from the loader so a build recipe can ask without importing the serving layer.
-"""
+"""What this machine's CPU can do, for the choice that depends on it: the sentiment fine-tuning trains
+with bfloat16 autocast where the CPU has bfloat16 instructions (serving never switches precision by
+itself: `pipelines.serving.loader.serving_dtype`)."""
 
 from __future__ import annotations
 

@@ -1,26 +1,15 @@
-"""The two ways a task talks to a model's owner, whichever process holds the model: a task types its
-owner with these, so it never names a transport (`ModelServer` and `ChatServer` here, `RemoteServer` and
-`RemoteChatServer` on the Serve application) and never asks which one it holds."""
+"""The chat's owner as a task sees it, whichever process holds the model: the task types its owner with
+these, so it never names a transport (`ChatServer` here, `RemoteChatServer` on the Serve application) and
+never asks which one it holds. Every other owner has one method, `run(items, options, on_wait)`, the
+same in process (`ModelServer`) and on Serve (`RemoteServer`)."""
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterator, Sequence
-from typing import Any, Protocol
+from collections.abc import Iterator
+from typing import Protocol
 
 from pipelines.serving.chat_prompt import FittedPrompt
 from pipelines.serving.chat_request import ChatRequest
-from pipelines.serving.model_server import WaitCallback
-
-
-class ModelOwner(Protocol):
-    """Every model but the chat: items in, one result per item out, batched with other visitors'."""
-
-    name: str
-    task: str
-
-    def run(self, items: Sequence[Any], options: Hashable = (), on_wait: WaitCallback | None = None) -> list[Any]:
-        """The results; `on_wait` hears the request's place in line and progress while it waits."""
-        ...
 
 
 class AnswerStream(Protocol):

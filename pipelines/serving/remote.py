@@ -11,6 +11,7 @@ noticed within SHOWROOM_SERVE_TIMEOUT_S seconds and reported in one sentence, ne
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import queue
 import socket
@@ -113,8 +114,7 @@ class _RemoteModel:
         headers = {"Content-Type": "application/json"}
         if self._token:
             headers["Authorization"] = f"Bearer {self._token}"
-        # The system's certificates, as the rest of the machine trusts them, and no proxy in between.
-        client = httpx.Client(timeout=self.timeout_seconds, verify=ssl.create_default_context(), trust_env=False)
+        client = httpx.Client(timeout=self.timeout_seconds, verify=_system_certificates(), trust_env=False)
         request = client.build_request(
             "GET" if body is None else "POST",
             f"{self.url}/models/{quote(self.name, safe='')}",
@@ -267,6 +267,12 @@ class RemoteChatStream:
     def _put(self, chunk: str | BaseException | None) -> None:
         self._chunks.put(chunk)
         self._answered.set()
+
+
+@functools.cache  # reading the system's certificates takes milliseconds: once per process, not per request
+def _system_certificates() -> ssl.SSLContext:
+    """The certificates the rest of the machine trusts (no proxy in between: `trust_env=False`)."""
+    return ssl.create_default_context()
 
 
 def _error(event: dict[str, str]) -> Exception:

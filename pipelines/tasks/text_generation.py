@@ -104,6 +104,7 @@ def chats(model: str | None = None) -> bool:
 
 
 def _reply(request: ChatRequest, model: str | None) -> StreamedReply:
+    request.validate()  # before the model is asked for, so a bad request never loads one; owners check again
     owner = _server(model)
     prompt, stream = owner.start(request)
     return StreamedReply(prompt, owner.name, stream)
