@@ -52,7 +52,10 @@ chromium:
 ## glibc's allocator limits, read as each process starts (pipelines/runtime/memory.py, ALLOCATOR_ENVIRONMENT).
 ALLOCATOR := MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=8388608
 
-run: models
+## The dashboard at once; the models are prepared beside it in the background, cheapest first (each demo goes
+## live as its model lands), then the reports. Its log: SHOWROOM_HOME/provisioning/log.txt.
+run: $(DASHBOARD) npm
+	$(ALLOCATOR) $(PY) -m pipelines models prepare --background
 	$(ALLOCATOR) $(VENV)/bin/streamlit run app.py
 
 ## The models on Ray Serve, on loopback, until Ctrl-C (point a dashboard at it with SHOWROOM_SERVE_URL).

@@ -3,11 +3,13 @@
 import pandas as pd
 import streamlit as st
 
+from pages import model_state
 from pages.branding import read_branding
 from pages.demos import DEMOS
 from pages.operator import is_operator, offer_sign_in
 from pages.presenting import start_tour
 from pipelines.provisioning.catalog import default_model, has_pipeline
+from pipelines.provisioning.progress import duration, log_tail, read_preparation, readiness
 from pipelines.provisioning.provision import model_statuses
 from pipelines.reports.card_pictures import picture_path
 from pipelines.runtime.memory import resident_mb
@@ -32,9 +34,13 @@ for row_start in range(0, len(DEMOS), 3):
         with column.container(border=True):
             if (picture := picture_path(demo.task)).is_file():  # drawn from the demo's model at provisioning
                 st.image(str(picture), width="stretch")
+            else:  # the pictures are drawn last, once every model is ready; a demo never waits for them
+                st.caption(":material/image: Its picture is drawn once the models are ready.")
             st.markdown(f"#### {demo.title}")
             st.write(demo.blurb)
             st.caption(f"{demo.section} · default model: {default_model(demo.task).display_name}")
+            if not model_state.can_serve(default_model(demo.task)):
+                st.badge("Being prepared", icon=":material/construction:", color="orange")
             st.page_link(demo.script, label=f"Open {demo.title.lower()}", icon=demo.icon)
 
 st.header("Models")
@@ -71,24 +77,39 @@ else:
         else:
             st.info(f"{to_unload} was not loaded (someone else may have unloaded it).", icon=":material/memory:")
 
-loaded = set(loaded_models())
-st.caption(f"This server process holds {resident_mb():,.0f} MB of memory with {len(loaded)} model(s) loaded.")
-table = pd.DataFrame(
-    [
-        {
-            "model": status.spec.name,
-            "task": status.spec.task,
-            "provisioned": status.state,
-            "loaded here": status.spec.name in loaded,
-            "size (MB)": status.size_mb,
-            "licence": status.spec.licence,
-            "source package": status.spec.source,
-        }
-        for status in statuses
-    ]
-)
-st.dataframe(table, hide_index=True, width="stretch")
 
-missing = [status.spec.name for status in statuses if status.state != "ready"]
-if missing:
-    st.warning(f"Not provisioned: {', '.join(missing)}. Run `python -m pipelines models pull {' '.join(missing)}`.")
+def models_table() -> None:
+    """Every model's state, the preparation's overall estimate and, for the operator, its log's last lines."""
+    preparation = read_preparation()
+    if preparation is not None and preparation.running:
+        ready = sum(step.stage == "ready" for step in preparation.steps)
+        left = duration(preparation.seconds_left())
+        st.progress(
+            ready / len(preparation.steps),
+            text=f"Preparing this machine: {ready} of {len(preparation.steps)} steps done, about {left} left.",
+        )
+    loaded = set(loaded_models())
+    st.caption(f"This server process holds {resident_mb():,.0f} MB of memory with {len(loaded)} model(s) loaded.")
+    rows = []
+    for status in model_statuses():
+        state = readiness(status.spec)
+        rows.append(
+            {
+                "model": status.spec.name,
+                "task": status.spec.task,
+                "state": state.stage,
+                "progress": state.said if state.stage != "ready" else "",
+                "loaded here": status.spec.name in loaded,
+                "size (MB)": status.size_mb,
+                "licence": status.spec.licence,
+                "source package": status.spec.source,
+            }
+        )
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    if is_operator() and (tail := log_tail()):
+        with st.expander("Provisioning log (last lines)", icon=":material/terminal:"):
+            st.code("\n".join(tail), language=None)
+
+
+preparing = (preparation := read_preparation()) is not None and preparation.running
+(st.fragment(run_every=model_state.POLL_SECONDS)(models_table) if preparing else models_table)()

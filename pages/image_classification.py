@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from pages import links, ui
+from pages import links, model_state, ui
 from pages.links import LinkParameter
 from pipelines.provisioning.catalog import ModelSpec
 from pipelines.tasks import snippets
@@ -24,6 +24,7 @@ links.open_from_link(
     ],
 )
 specs, setting_column = ui.models_to_run(TASK, key="ic")
+model_state.wait_for(*specs)
 with setting_column:
     top_k = st.slider("Top-k labels", 1, MAX_TOP_K, key=ui.default_state("ic-top-k", 5))
 

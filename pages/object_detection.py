@@ -6,7 +6,7 @@ import json
 import pandas as pd
 import streamlit as st
 
-from pages import links, ui
+from pages import links, model_state, ui
 from pages.links import LinkParameter
 from pipelines.media.text_tables import safe_csv
 from pipelines.provisioning.catalog import ModelSpec
@@ -28,6 +28,7 @@ links.open_from_link(
     ],
 )
 specs, setting_column = ui.models_to_run(TASK, key="od")
+model_state.wait_for(*specs)
 with setting_column:
     threshold = st.slider(
         "Score threshold",

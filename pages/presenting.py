@@ -15,8 +15,9 @@ import streamlit as st
 from pages import links
 from pages.demos import DEMOS, Demo
 from pages.operator import is_operator
-from pipelines.provisioning.catalog import default_model, has_pipeline
-from pipelines.serving.loader import load
+from pipelines.provisioning.catalog import default_model, find_model, has_pipeline
+from pipelines.provisioning.provision import model_state
+from pipelines.serving.loader import load, serving_choice
 from pipelines.settings import load_settings
 
 PRESENTING = "presenting"  # presenter mode on or off, for this session
@@ -62,14 +63,16 @@ def frame(url_path: str) -> None:
 
 
 def start_tour() -> None:
-    """From the home page: warm every demo's default model (the operator's tour only: loading is theirs;
-    with a model server the models live there, and its operator warms them), then open the first stop."""
+    """From the home page: warm every demo's default model that is ready (the operator's tour only: loading is
+    theirs; with a model server the models live there, and its operator warms them), then open the first stop.
+    A model still being prepared is left to its page, which shows its progress."""
     if is_operator() and not load_settings().serve_url:
         with st.status("Warming up the demos' models…", expanded=False) as progress:
             for demo in DEMOS:
-                if has_pipeline(demo.task):
+                name = serving_choice(default_model(demo.task).name)
+                if has_pipeline(demo.task) and model_state(find_model(name)) == "ready":
                     progress.update(label=f"Warming up {demo.title.lower()}…")
-                    load(default_model(demo.task).name)
+                    load(name)
     st.session_state[TOURING] = True
     _go(DEMOS[0])
 

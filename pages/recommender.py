@@ -4,8 +4,9 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from pages import links, ui
+from pages import links, model_state, ui
 from pages.links import LinkParameter
+from pipelines.provisioning.catalog import default_model
 from pipelines.tasks import recommender, snippets
 from pipelines.vectors.recommender_methods import METHODS
 
@@ -14,6 +15,7 @@ st.caption(
     "100,000 ratings of 1,682 movies by 943 people (MovieLens 100K). Movies are also described by a "
     "MiniLM sentence embedding of their title, year and genres, so they can be searched by meaning."
 )
+model_state.wait_for(default_model(recommender.TASK))
 data = ui.run_engine(recommender.catalogue)
 if data is None:
     st.stop()

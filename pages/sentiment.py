@@ -4,11 +4,14 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from pages import links, ui
+from pages import links, model_state, ui
 from pages.links import LinkParameter
 from pipelines.media.text_tables import safe_csv
+from pipelines.provisioning.catalog import ModelSpec, find_model
+from pipelines.provisioning.progress import duration, readiness
+from pipelines.serving.loader import serving_choice
 from pipelines.tasks import snippets
-from pipelines.tasks.sentiment import LABELS, TASK, SentimentBatch, analyse_sentiment, load_report
+from pipelines.tasks.sentiment import LABELS, TASK, SentimentBatch, analyse_sentiment, load_report, training_run
 
 EXAMPLES = (
     "I absolutely love this bike, best purchase of the year!",
@@ -28,7 +31,8 @@ links.open_from_link(
     [LinkParameter("text", "sa-text", links.text), LinkParameter("model", "sa-model", links.model_of(TASK))],
 )
 model = ui.pick_model(TASK, key="sa-model")
-single, batch, report = st.tabs(["Single text", "Batch", "Model report"])
+model_state.wait_for(model)
+single, batch, report, training = st.tabs(["Single text", "Batch", "Model report", "Training"])
 
 
 def class_scores(scores: dict[str, float]) -> pd.DataFrame:
@@ -49,8 +53,9 @@ with single:
             left, right = st.columns([1, 2])
             left.metric("Label", result.label, f"{result.score:.1%}", delta_color="off", delta_arrow="off")
             left.badge(f"{ui.latency(analysed.seconds)} on CPU", icon=":material/timer:", color="gray")
+            left.caption(f"Scored by {find_model(analysed.model).display_name}")
             right.altair_chart(ui.score_chart(class_scores(result.scores)), width="stretch")
-            ui.show_code(snippets.sentiment([text], model.name))
+            ui.show_code(snippets.sentiment([text], analysed.model))
 
 
 def results_table(texts: list[str], analysed: SentimentBatch) -> pd.DataFrame:
@@ -94,7 +99,8 @@ with batch:
             table = results_table(texts, analysed)
             st.caption(
                 f"{len(texts):,} texts in {ui.latency(analysed.seconds)} "
-                f"({len(texts) / max(analysed.seconds, 1e-9):.0f} texts/s)"
+                f"({len(texts) / max(analysed.seconds, 1e-9):.0f} texts/s), "
+                f"scored by {find_model(analysed.model).display_name}"
             )
             left, right = st.columns([3, 1])
             left.dataframe(
@@ -153,13 +159,15 @@ def roc_curves(evaluation: dict) -> alt.Chart:
 
 
 with report:
-    evaluation = ui.run_engine(load_report, model.name)
+    reported = find_model(serving_choice(model.name))  # the stand-in's report while it serves
+    evaluation = ui.run_engine(load_report, reported.name)
     if evaluation is not None:
+        st.caption(f"{reported.display_name}, measured on held-out tweets when it was built.")
         metrics = st.columns(4)
         metrics[0].metric("Accuracy (held out)", f"{evaluation['accuracy']:.3f}")
         metrics[1].metric("Macro-F1", f"{evaluation['macro_f1']:.3f}")
         metrics[2].metric("Training tweets", f"{evaluation['training_examples']:,}")
-        metrics[3].metric("Build time", f"{evaluation['build_seconds'] / 60:.1f} min")
+        metrics[3].metric("Build time", ui.latency(evaluation["build_seconds"]))
         st.caption(
             f"Recipe: {evaluation['recipe']}, chosen among the measured recipes on a separate validation split "
             f"({evaluation['validation_examples']:,} tweets), not on these {evaluation['examples']:,} held-out ones."
@@ -171,3 +179,57 @@ with report:
         left.altair_chart(confusion_heatmap(evaluation), width="stretch")
         right.markdown("**ROC curves (one vs rest)**")
         right.altair_chart(roc_curves(evaluation), width="stretch")
+
+
+def learning_curves(run: dict) -> alt.Chart:
+    """The loss at every step (faint) and its 20-step mean, beside the validation macro-F1 at each evaluation."""
+    losses = pd.DataFrame(run["losses"], columns=["step", "loss"])
+    losses["mean of 20 steps"] = losses["loss"].rolling(20, min_periods=1).mean()
+    x = alt.X("step:Q", scale=alt.Scale(domain=[0, run["steps"]]), title="training step")
+    loss = alt.Chart(losses).encode(x=x)
+    loss_chart = (
+        loss.mark_line(opacity=0.25).encode(y=alt.Y("loss:Q", title="training loss"))
+        + loss.mark_line(color=ui.theme_accent()).encode(y="mean of 20 steps:Q", tooltip=["step", "mean of 20 steps"])
+    ).properties(height=240, title="Loss")
+    scores = pd.DataFrame(run["evaluations"], columns=["step", "macro-F1"])
+    f1_chart = (
+        alt.Chart(scores)
+        .mark_line(point=True, color="#2E9E5B")
+        .encode(x=x, y=alt.Y("macro-F1:Q", scale=alt.Scale(domain=[0, 1])), tooltip=["step", "macro-F1"])
+        .properties(height=240, title="Validation macro-F1")
+    )
+    return alt.hconcat(loss_chart, f1_chart)
+
+
+def show_training(run: dict) -> None:
+    done = run["losses"][-1][0] if run["losses"] else 0
+    columns = st.columns(3)
+    columns[0].metric("Step", f"{done:,} of {run['steps']:,}")
+    columns[1].metric("Validation macro-F1", f"{run['evaluations'][-1][1]:.3f}" if run["evaluations"] else "–")
+    left = "finished" if run["finished_at"] else duration(run["seconds_left"] or 0) + " left"
+    columns[2].metric("Time", left)
+    if run["losses"]:
+        st.altair_chart(learning_curves(run), width="stretch")
+
+
+@st.fragment(run_every=model_state.POLL_SECONDS)
+def live_training(spec: ModelSpec) -> None:
+    run = ui.run_engine(training_run, spec.name)
+    if run is None:  # queued behind the other models
+        st.caption(f"The fine-tuning has not started yet. {readiness(spec).said}")
+        return
+    if run["finished_at"]:
+        st.rerun(scope="app")  # the model has landed: the page switches to it
+    st.caption("Live: the fine-tuning running on this machine now, redrawn every few seconds.")
+    show_training(run)
+
+
+with training:
+    run = ui.run_engine(training_run, model.name)
+    if run is not None and run["finished_at"]:
+        st.caption("The fine-tuning that built this model: the loss per step, and the macro-F1 on validation tweets.")
+        show_training(run)
+    elif readiness(model).stage in ("building", "waiting"):
+        live_training(model)
+    else:
+        st.caption(f"{model.display_name} is not fine-tuned on this machine, so it has no training curves.")

@@ -5,7 +5,7 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from pages import links, ui
+from pages import links, model_state, ui
 from pages.links import LinkParameter
 from pages.sound_charts import sound_chart
 from pipelines.media.sound_pictures import SoundPicture, sound_picture
@@ -31,6 +31,7 @@ links.open_from_link(
 model_column, language_column, timestamps_column = st.columns([3, 2, 2], vertical_alignment="bottom")
 with model_column:
     spec = ui.pick_model(TASK, key="st-model")
+model_state.wait_for(spec)
 codes = ui.run_engine(languages, spec.name) or []
 with language_column:
     language = (

@@ -6,7 +6,7 @@ from dataclasses import asdict
 
 import streamlit as st
 
-from pages import links, ui
+from pages import links, model_state, ui
 from pages.links import LinkParameter
 from pipelines.assistant.chat_presets import COMPLETION_EXAMPLES, COMPLETION_SETTINGS, PRESETS, ChatPreset
 from pipelines.assistant.replies import GroundedReply, answer_from_facts
@@ -159,7 +159,10 @@ def assistant_report() -> None:
     report = load_report()
     with st.expander("Model report", icon=":material/analytics:"):
         if report is None:
-            st.caption("Not measured yet: `make models` (or `python -m pipelines.reports.assistant_report`) writes it.")
+            st.caption(
+                "Not measured yet: the report is written once the models are ready (in the background of `make run`, "
+                "or by `make models` up front)."
+            )
             return
         st.caption(
             f"Greedy, on the project's question sets (assets/text); declines below similarity "
@@ -239,6 +242,8 @@ def completion_page(settings: GenerationSettings, model: str) -> None:
 
 with st.sidebar:
     model = ui.pick_model(TASK, key="tg-model")
+model_state.wait_for(model)
+with st.sidebar:
     chat_mode = ui.run_engine(chats, model.name)
     preset, context = None, None
     if chat_mode:

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from pages import links, ui
+from pages import links, model_state, ui
 from pages.links import LinkParameter
 from pipelines.media.languages import language_name
 from pipelines.media.text_tables import safe_csv
@@ -59,6 +59,7 @@ target = right.selectbox("To", LANGUAGES, format_func=language_name, key="tr-tar
 pair_model = ui.run_engine(model_for_pair, source, target)
 if pair_model is None:
     st.stop()
+model_state.wait_for(pair_model)
 with st.expander("About the model", icon=":material/info:"):
     ui.model_card(pair_model)
 

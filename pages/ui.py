@@ -117,7 +117,10 @@ def report_card(spec: ModelSpec) -> None:
     measured on, and the items it got most wrong."""
     card = run_engine(load_card, spec.name)
     if card is None:
-        st.caption(f"{spec.display_name} has no report card: `make models` measures the catalog's models.")
+        st.caption(
+            f"{spec.display_name} has no report card yet: the cards are measured once the models are ready (in the "
+            "background of `make run`, or by `make models` up front)."
+        )
         return
     figures = [card, *card["also"]]
     for column, figure in zip(st.columns(len(figures)), figures, strict=True):

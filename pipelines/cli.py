@@ -1,6 +1,7 @@
 """`python -m pipelines`: provision models and run any task from a shell, printing JSON.
 
 python -m pipelines models pull [NAME ...]
+python -m pipelines models prepare [--background]
 python -m pipelines models list [--json]
 python -m pipelines run image-classification [--model NAME] IMAGE... [--top-k K]
 python -m pipelines serve start [--host 127.0.0.1] [--port 8000] | status [--json] | stop | config
@@ -16,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict
 
 from pipelines.errors import InputError, ShowroomError
+from pipelines.provisioning.prepare import prepare_once, start_in_background
 from pipelines.provisioning.provision import model_statuses, pull
 
 TaskRunner = Callable[[argparse.Namespace], object]
@@ -30,6 +32,14 @@ def _pull(args: argparse.Namespace) -> int:
     for result in failed:
         print(f"  {result.name} failed: {result.error}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _prepare(args: argparse.Namespace) -> int:
+    if args.background:
+        print(start_in_background())
+        return 0
+    results = prepare_once()
+    return 1 if results is None or any(result.outcome == "failed" for result in results) else 0
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -304,6 +314,13 @@ def build_parser() -> argparse.ArgumentParser:
     pull_parser = models.add_parser("pull", help="fetch, verify and convert models (default: the default set)")
     pull_parser.add_argument("names", nargs="*", metavar="NAME")
     pull_parser.set_defaults(handler=_pull)
+    prepare_parser = models.add_parser(
+        "prepare", help="what `make run` does: the default models cheapest first, then the reports, step by step"
+    )
+    prepare_parser.add_argument(
+        "--background", action="store_true", help="in its own process, its output in SHOWROOM_HOME/provisioning"
+    )
+    prepare_parser.set_defaults(handler=_prepare)
     list_parser = models.add_parser("list", help="show every catalog model and whether it is provisioned")
     list_parser.add_argument("--json", action="store_true")
     list_parser.set_defaults(handler=_list)

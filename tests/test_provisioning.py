@@ -22,21 +22,12 @@ from pipelines.provisioning.fetch import extract_files, fetch_package
 from pipelines.provisioning.provision import build_model, model_lock, model_state, pull
 from pipelines.provisioning.recipes import mobilenet_v2
 from pipelines.provisioning.staging import remove_abandoned, staging_folder
-from pipelines.settings import Settings, load_settings
+from pipelines.settings import Settings
 from tests.conftest import ROOT
 
 
 def quiet(_: str) -> None:
     """Provisioning reports progress line by line; the tests read results instead."""
-
-
-@pytest.fixture
-def fresh_home(provisioned: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    """An empty SHOWROOM_HOME whose download cache is seeded from the real one (no re-download)."""
-    home = tmp_path / "home"
-    shutil.copytree(provisioned / "downloads", home / "downloads")
-    monkeypatch.setenv("SHOWROOM_HOME", str(home))
-    return load_settings()
 
 
 def test_second_pull_is_a_no_op(provisioned: Path) -> None:

@@ -6,5 +6,6 @@ from pipelines.architectures import (  # noqa: F401  (register on import)
     coco_detector,
     efficientnet_lite,
     letterbox_processor,
+    mean_pooled_classifier,
     translation_task,
 )

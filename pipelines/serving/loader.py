@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipelines.errors import ModelNotAvailable
-from pipelines.provisioning.catalog import CATALOG, catalog_entry, has_pipeline, pipeline_task
+from pipelines.provisioning.catalog import CATALOG, catalog_entry, find_model, has_pipeline, pipeline_task
 from pipelines.provisioning.provision import model_dir, model_state
 from pipelines.runtime.memory import release_freed_memory, tune_heap
 from pipelines.serving.batch_calls import BATCH_CALLS, BATCH_CAPS
@@ -92,6 +92,19 @@ def get_server(name: str, task: str | None = None) -> Server:
             return RemoteChatServer(settings.serve_url, name, settings.serve_timeout_seconds, token)
         return RemoteServer(settings.serve_url, name, served_task, settings.serve_timeout_seconds, token)
     return load(name, task).server
+
+
+def serving_choice(name: str, settings: Settings | None = None) -> str:
+    """`name`, or its stand-in while `name` is still being built and the stand-in is ready (the quick sentiment
+    model while the fine-tuned one trains). Asked afresh for every request, so the better model takes over as
+    soon as its folder lands, with no restart; a request runs on one model from start to end, so one in
+    flight at that moment finishes on the model it started on."""
+    settings = settings or load_settings()
+    spec = catalog_entry(name)
+    if spec is None or spec.stand_in is None or model_state(spec, settings) == "ready":
+        return name
+    stand_in = find_model(spec.stand_in)
+    return stand_in.name if model_state(stand_in, settings) == "ready" else name
 
 
 def get_chat(name: str) -> ChatOwner:

@@ -12,8 +12,10 @@ from pathlib import Path
 from pipelines.errors import InputError, ModelNotAvailable
 from pipelines.media.languages import COMMON_WORDS
 from pipelines.media.unicode_text import well_formed
-from pipelines.provisioning.catalog import default_model
-from pipelines.serving.loader import get_server, resolve_model
+from pipelines.provisioning.catalog import default_model, find_model
+from pipelines.provisioning.progress import TRAINING_FILE, live_training_path, read_training
+from pipelines.provisioning.provision import model_dir, model_state
+from pipelines.serving.loader import get_server, resolve_model, serving_choice
 from pipelines.serving.model_server import WaitCallback
 
 TASK = "sentiment"
@@ -55,7 +57,7 @@ def analyse_sentiment(
     texts = [well_formed(text) for text in texts]
     for position, text in enumerate(texts, start=1):
         _check_readable(text, position if len(texts) > 1 else None)
-    name = model or default_model(TASK).name
+    name = serving_choice(model or default_model(TASK).name)  # the result names the model that gave it
     server = get_server(name, TASK)
     started = time.perf_counter()
     scored = server.run(texts, on_wait=on_wait)
@@ -96,6 +98,15 @@ def _looks_english(text: str) -> bool:
         return False
     words = re.findall(r"[a-z']+", text.lower())
     return len(words) < 4 or any(word in COMMON_WORDS["en"] for word in words)
+
+
+def training_run(model: str | None = None) -> dict | None:
+    """The fine-tuning's curves (loss per step, validation macro-F1 per evaluation): live while the model
+    trains, then the finished run's, saved with the model; None for a model that was not fine-tuned here."""
+    spec = find_model(model or default_model(TASK).name)
+    if model_state(spec) == "ready":
+        return read_training(model_dir(spec) / TRAINING_FILE)
+    return read_training(live_training_path(spec.name))
 
 
 def load_report(model: str | None = None) -> dict:

