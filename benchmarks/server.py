@@ -32,13 +32,18 @@ def free_port() -> int:
 
 @contextmanager
 def serve(
-    startup_seconds: float = 60, environment: dict[str, str] | None = None, runner: str = "streamlit"
+    startup_seconds: float = 60,
+    environment: dict[str, str] | None = None,
+    runner: str = "streamlit",
+    log: Path | None = None,
 ) -> Iterator[Server]:
     """`streamlit run app.py` on 127.0.0.1, yielded once its health check answers; stopped afterwards.
 
     `environment` adds to this process's variables (the load test's SHOWROOM_MAX_BATCH=1 baseline);
-    `runner` is the module that takes streamlit's command line (a browser test's stand-in chat)."""
+    `runner` is the module that takes streamlit's command line (a browser test's stand-in chat); `log`, a
+    file for the server's output (discarded otherwise)."""
     port = free_port()
+    output = log.open("w") if log else subprocess.DEVNULL
     command = [sys.executable, "-m", runner, "run", "app.py", "--server.address", "127.0.0.1"]
     process = subprocess.Popen(
         [*command, "--server.port", str(port), "--server.headless", "true"],
@@ -48,8 +53,8 @@ def serve(
         env={key: value for key, value in os.environ.items() if key != "SHOWROOM_OPERATOR_TOKEN"}
         | ALLOCATOR_ENVIRONMENT  # as `make run` starts it
         | (environment or {}),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=output,
+        stderr=subprocess.STDOUT if log else subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -62,6 +67,8 @@ def serve(
     finally:
         process.terminate()
         process.wait(timeout=30)
+        if log:
+            output.close()
 
 
 def _healthy(url: str) -> bool:

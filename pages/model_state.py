@@ -17,10 +17,10 @@ from pipelines.serving.loader import serving_choice
 from pipelines.settings import load_settings
 
 POLL_SECONDS = 2.0
-_ICONS = {
-    "building": ":material/construction:",
-    "waiting": ":material/hourglass_top:",
-    "absent": ":material/cloud_off:",
+_HEADINGS = {
+    "building": (":material/construction:", "is being prepared on this machine"),
+    "waiting": (":material/hourglass_top:", "is queued to be prepared on this machine"),
+    "absent": (":material/cloud_off:", "is not on this machine yet"),
 }
 
 
@@ -57,7 +57,8 @@ def show_readiness(spec: ModelSpec, state: Readiness) -> None:
         st.error(state.said, icon=":material/error:")
         return
     with st.container(border=True):
-        st.markdown(f"{_ICONS.get(state.stage, '')} **{spec.display_name}** is being prepared on this machine")
+        icon, heading = _HEADINGS[state.stage]
+        st.markdown(f"{icon} **{spec.display_name}** {heading}")
         if state.fraction is not None:
             st.progress(state.fraction, text=state.said)
         else:

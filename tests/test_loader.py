@@ -40,6 +40,33 @@ def test_a_cold_model_asked_for_by_many_threads_loads_once(
     assert loaded_models().count(str(folder.resolve())) == 1
 
 
+# A fresh process, so nothing is loaded yet and the threads really load at the same time.
+_LOAD_AT_ONCE = """
+import json, threading
+from pipelines.serving.loader import load
+failed = {}
+def fetch(name, task):
+    try:
+        load(name, task)
+    except Exception as error:
+        failed[name] = repr(error)[:300]
+models = [("smollm2-135m-instruct", "text-generation"), ("whisper-tiny-en", "speech-to-text"),
+          ("minilm-sentiment", "sentiment"), ("bergamot-en-pt", "translation")]
+threads = [threading.Thread(target=fetch, args=model) for model in models]
+[thread.start() for thread in threads]
+[thread.join() for thread in threads]
+print(json.dumps(failed))
+"""
+
+
+def test_different_cold_models_asked_for_at_once_all_load(provisioned: Path) -> None:
+    """On a first run several models land within seconds and their visitors ask at once: loaded in parallel
+    threads, transformers left one model's weights on the meta device and another's import half-done."""
+    done = subprocess.run([sys.executable, "-c", _LOAD_AT_ONCE], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout.splitlines()[-1]) == {}
+
+
 def test_concurrent_calls_into_one_model_agree(provisioned: Path) -> None:
     from PIL import Image
 

@@ -47,8 +47,12 @@ class LoadedModel:
 
 
 _served: dict[str, LoadedModel] = {}
-_load_locks: dict[str, threading.Lock] = {}
 _registry_lock = threading.Lock()
+# One load at a time in a process: transformers' loading is not thread-safe. Two models loaded at once in two
+# threads (visitors whose models landed together on a first run) saw each other's meta-device context, which
+# left weights on "meta", and each other's half-done lazy imports. A load takes seconds; a visitor whose
+# model is already loaded never waits on this lock.
+_loading = threading.Lock()
 
 
 def resolve_model(name: str, task: str | None = None, settings: Settings | None = None) -> ModelLocation:
@@ -135,9 +139,7 @@ def load(name: str, task: str | None = None) -> LoadedModel:
     served = _served.get(model.location)
     if served is not None and served.server.healthy:
         return served
-    with _registry_lock:
-        load_lock = _load_locks.setdefault(model.location, threading.Lock())
-    with load_lock:  # two sessions asking for a cold model at once load it once
+    with _loading:  # and two sessions asking for a cold model at once load it once
         served = _served.get(model.location)
         if served is not None and not served.server.healthy:  # its thread died: load it afresh
             unload(served.server.name)
