@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import sys
 import time
 from pathlib import Path
@@ -116,6 +117,13 @@ def _seconds(seconds: float) -> str:
     return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"
 
 
+def _processor() -> str:
+    """The CPU's model name as the kernel reports it (the architecture where it does not)."""
+    cpuinfo = Path("/proc/cpuinfo")
+    names = re.findall(r"^model name\s*:\s*(.+)$", cpuinfo.read_text(), re.M) if cpuinfo.is_file() else []
+    return names[0] if names else platform.machine()
+
+
 def _ready(name: str) -> bool:
     from pipelines.provisioning.catalog import find_model
     from pipelines.provisioning.provision import model_state
@@ -132,7 +140,7 @@ def main() -> None:
     if arguments.home.exists() and any(arguments.home.iterdir()):
         sys.exit(f"{arguments.home} is not empty: the first run starts from an empty SHOWROOM_HOME.")
     figures = {
-        "machine": f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}",
+        "machine": f"{os.cpu_count()} cores, {_processor()}",
         "measured_on": time.strftime("%Y-%m-%d"),
         "command": f"python -m benchmarks.first_run --home {arguments.home}",
     } | measure(arguments.home, arguments.minutes * 60)

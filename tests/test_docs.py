@@ -4,6 +4,7 @@ stays short enough to read in ten minutes."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -76,3 +77,12 @@ def test_the_readme_is_short_and_names_no_issue_numbers() -> None:
     assert len(readme.splitlines()) <= 250
     for document in DOCUMENTS:
         assert not re.search(r"\bissues? \d", document.read_text(encoding="utf-8"), re.I), document.name
+
+
+def test_the_readme_quotes_the_first_run_as_the_benchmark_measured_it() -> None:
+    """`python -m benchmarks.first_run --json docs/first-run.json` prints the sentence; the README quotes it."""
+    from benchmarks.first_run import summary
+
+    figures = json.loads((ROOT / "docs" / "first-run.json").read_text(encoding="utf-8"))
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    assert summary(figures) in readme

@@ -85,7 +85,7 @@ def test_home_page_lists_every_model_and_warms_one(provisioned: Path, browser_on
     app = open_page("pages/home.py")
     table = app.dataframe[0].value
     assert set(table["model"]) >= {"mobilenet-v2", "efficientnet-lite0"}
-    state = dict(zip(table["model"], table["provisioned"], strict=True))
+    state = dict(zip(table["model"], table["state"], strict=True))
     assert {state[spec.name] for spec in CATALOG if spec.pulled_by_default} == {"ready"}  # optional ones may be missing
     app.selectbox(key="home-warm-model").set_value("efficientnet-lite0").run()
     app.button(key="home-warm").click().run()
@@ -271,6 +271,46 @@ def test_sentiment_report_renders_the_evaluation(provisioned: Path) -> None:
     labels = [metric.label for metric in app.metric]
     assert labels[:4] == ["Accuracy (held out)", "Macro-F1", "Training tweets", "Build time"]
     assert len(app.get("vega_lite_chart")) >= 2  # confusion matrix and ROC curves
+
+
+def test_sentiment_names_the_model_that_scored_and_shows_how_it_was_trained(provisioned: Path) -> None:
+    app = open_page("pages/sentiment.py")
+    app.text_area(key="sa-text").set_value("Lovely bike, great service.").run()
+    assert "Scored by MiniLM sentiment (tweets)" in [caption.value for caption in app.caption]
+    metrics = {metric.label: metric.value for metric in app.metric}
+    assert metrics["Step"] == "438 of 438" and metrics["Time"] == "finished"
+    assert float(metrics["Validation macro-F1"]) > 0.7
+    assert len(app.get("vega_lite_chart")) >= 4  # scores, confusion matrix, ROC curves, learning curves
+
+
+def test_while_the_fine_tuned_model_is_prepared_the_quick_one_answers_and_says_so(
+    provisioned: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "models").mkdir()
+    for name in ("minilm-l6", "minilm-sentiment-quick"):  # a first run, a minute in
+        (tmp_path / "models" / name).symlink_to(provisioned / "models" / name)
+    monkeypatch.setenv("SHOWROOM_HOME", str(tmp_path))
+    app = open_page("pages/sentiment.py")
+    app.text_area(key="sa-text").set_value("Lovely bike, great service.").run()
+    assert not app.exception
+    (note,) = app.info
+    assert note.value.startswith("Results come from **MiniLM sentiment, quick (tweets)** while MiniLM sentiment")
+    assert "nothing is preparing it: run `make run`" in note.value  # no preparation runs in this test
+    assert app.metric[0].value == "positive"
+    assert "Scored by MiniLM sentiment, quick (tweets)" in [caption.value for caption in app.caption]
+    assert "Training" in [tab.label for tab in app.tabs]
+
+
+def test_a_page_whose_model_is_missing_says_so_and_stops_there(
+    provisioned: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SHOWROOM_HOME", str(tmp_path))  # an empty home: nothing provisioned, nothing preparing
+    app = open_page("pages/speech_to_text.py")
+    assert not app.exception and not app.error
+    assert "**Whisper tiny.en (English)** is not on this machine yet" in str(
+        [markdown.value for markdown in app.markdown]
+    )
+    assert not app.get("file_uploader")  # the demo waits below the progress
 
 
 def test_an_unexpected_error_is_logged_and_the_visitor_reads_one_sentence(
