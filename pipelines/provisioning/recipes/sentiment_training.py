@@ -40,6 +40,7 @@ class TrainingPlan:
     bfloat16: bool = False  # autocast where the CPU has bfloat16 instructions; float32 elsewhere
     balanced: bool = False  # weight each class's loss by the inverse of its share
     surest_first: bool = False  # the subset prefers the tweets with the highest annotator agreement
+    per_domain: int | None = 0  # review sentences taken from each review domain (None: all; 0: tweets only)
 
 
 def _batches(texts: list[str], labels: np.ndarray, tokenizer, shuffle_seed: int | None):

@@ -1,0 +1,88 @@
+"""The review sentences the sentiment models learn from, read, labelled and split as their sources mean them,
+and the per-domain report card the sentiment page shows."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pipelines.provisioning.catalog import find_model
+from pipelines.provisioning.fetch import model_sources
+from pipelines.provisioning.recipes.review_corpus import (
+    DOMAINS,
+    NEGATIVE,
+    NEUTRAL,
+    POSITIVE,
+    labelled_sentences,
+    rated_sentences,
+)
+from pipelines.provisioning.recipes.sentiment_domains import HAND_WRITTEN, TWEETS, hand_written, read_corpora
+from pipelines.settings import load_settings
+from pipelines.tasks.sentiment import analyse_sentiment, load_report
+
+
+def test_a_labelled_sentence_file_drops_its_empty_last_record(tmp_path: Path) -> None:
+    fixture = tmp_path / "amazon.json"
+    records = [{"text": "Great for the jawbone.", "class": 1}, {"text": "Broke in a day.", "class": 0}]
+    fixture.write_text(json.dumps([*records, {"text": "", "class": None}]))
+    read = labelled_sentences(fixture)
+    assert read.texts == ["Great for the jawbone.", "Broke in a day."]
+    assert read.labels.tolist() == [POSITIVE, NEGATIVE]
+
+
+def test_a_rated_sentence_is_neutral_within_half_a_point_of_zero() -> None:
+    rows = [("-0.6", "awful."), ("-0.4", "meh."), ("0.49", "it is a dvd player."), ("0.5", "nice."), ("2.0", "superb!")]
+    lines = "".join(f"1_{n}\t{rating}\t{text}\r\n" for n, (rating, text) in enumerate(rows))
+    read = rated_sentences(lines + "broken line without tabs\n")
+    assert read.texts == ["awful.", "meh.", "it is a dvd player.", "nice.", "superb!"]
+    assert read.labels.tolist() == [NEGATIVE, NEUTRAL, NEUTRAL, POSITIVE, POSITIVE]
+
+
+@pytest.fixture(scope="module")
+def corpora(provisioned: Path, tmp_path_factory: pytest.TempPathFactory):
+    spec = find_model("minilm-sentiment")
+    sources = model_sources(spec, load_settings().downloads_dir, tmp_path_factory.mktemp("sources"), lambda _: None)
+    return read_corpora(sources)
+
+
+def test_every_domain_is_split_three_ways_with_no_sentence_on_two_sides(corpora) -> None:
+    assert set(corpora.reviews) == {domain.name for domain in DOMAINS}
+    for name, parts in corpora.reviews.items():
+        training, validation, held_out = ({text.lower() for text in part.texts} for part in parts)
+        assert not (training & validation or training & held_out or validation & held_out), name
+        assert len(held_out) >= 190, name
+    uci = corpora.reviews["product reviews (UCI)"]
+    assert sum(len(part.texts) for part in uci) <= 999  # 1,000 records, the empty one and repeats dropped
+    assert np.bincount(uci[2].labels, minlength=3)[NEUTRAL] == 0  # binary: never neutral
+    editorials = corpora.reviews["news editorials (VADER)"][0]
+    assert np.bincount(editorials.labels, minlength=3)[NEUTRAL] > len(editorials.texts) / 3  # the most neutral
+
+
+def test_the_hand_written_sentences_are_never_trained_on(corpora) -> None:
+    texts, labels = hand_written()
+    assert len(texts) >= 30 and set(labels) == {NEGATIVE, NEUTRAL, POSITIVE}
+    trained = {text.lower() for parts in corpora.reviews.values() for text in parts[0].texts}
+    assert not trained & {text.lower() for text in texts}
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Checkout took ten seconds and the parcel came the next morning.", "It does exactly what it says, no fuss."],
+)
+def test_praise_in_review_language_reads_as_praise(provisioned: Path, text: str) -> None:
+    (result,) = analyse_sentiment([text], "minilm-sentiment").results
+    assert result.label == "positive", result.scores
+
+
+def test_the_report_card_scores_every_domain_and_meets_its_floors(provisioned: Path) -> None:
+    lines = {line["domain"]: line for line in load_report("minilm-sentiment")["domains"]}
+    assert list(lines) == [TWEETS, *(domain.name for domain in DOMAINS), HAND_WRITTEN]
+    assert lines[TWEETS]["value"] >= 0.78
+    for name in ("product reviews (UCI)", "restaurant reviews (UCI)", "movie reviews (UCI)"):
+        assert lines[name]["metric"] == "accuracy" and lines[name]["value"] >= 0.90, name
+    assert lines["product reviews (VADER)"]["value"] >= 0.75
+    for line in lines.values():
+        assert all(item["expected"] != item["got"] for item in line["worst"])
