@@ -75,7 +75,9 @@ def train_and_save(
     model = BertForSequenceClassification.from_pretrained(encoder, **LABEL_CONFIG)
     corpora = read_corpora(sources)
     split = corpora.tweets
-    texts, labels = training_data(corpora, plan.examples, plan.per_domain, surest_first=plan.surest_first)
+    texts, labels = training_data(
+        corpora, plan.examples, plan.per_domain, surest_first=plan.surest_first, copies=plan.review_copies
+    )
     train = train_head if plan.freeze_encoder else fine_tune
     record = TrainingRecord(live_training_path(watched_as), steps=0) if watched_as else None
     watch = partial(_watched, record, model, tokenizer, split) if record else None

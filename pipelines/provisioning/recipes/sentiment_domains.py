@@ -37,15 +37,22 @@ def read_corpora(sources: dict[str, Path]) -> Corpora:
 
 
 def training_data(
-    corpora: Corpora, tweets: int | None, per_domain: int | None, *, surest_first: bool = True
+    corpora: Corpora,
+    tweets: int | None,
+    per_domain: int | None,
+    *,
+    surest_first: bool = True,
+    copies: tuple[tuple[str, int], ...] = (),
 ) -> tuple[list[str], np.ndarray]:
     """`tweets` tweets (class-balanced as the corpus is; the surest first), then up to `per_domain` sentences
-    of each review domain's training part (the first ones: the parts are already shuffled; 0: none)."""
+    of each review domain's training part (the first ones: the parts are already shuffled; 0: none). With
+    `copies`, only the domains it names (by part of their name), each repeated as often as it says."""
     texts, labels = stratified_subset(corpora.tweets, tweets, surest_first=surest_first)
     texts, parts = list(texts), [labels]
-    for training, _, _ in corpora.reviews.values():
-        texts += training.texts[:per_domain]
-        parts.append(training.labels[:per_domain])
+    for name, (training, _, _) in corpora.reviews.items():
+        repeats = next((count for part, count in copies if part in name), 0) if copies else 1
+        texts += training.texts[:per_domain] * repeats
+        parts += [training.labels[:per_domain]] * repeats
     return texts, np.concatenate(parts)
 
 

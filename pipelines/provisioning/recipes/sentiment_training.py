@@ -41,6 +41,8 @@ class TrainingPlan:
     balanced: bool = False  # weight each class's loss by the inverse of its share
     surest_first: bool = False  # the subset prefers the tweets with the highest annotator agreement
     per_domain: int | None = 0  # review sentences taken from each review domain (None: all; 0: tweets only)
+    # Which review domains, and how many copies of each (a domain named by part of its name); empty: all, once.
+    review_copies: tuple[tuple[str, int], ...] = ()
 
 
 def _batches(texts: list[str], labels: np.ndarray, tokenizer, shuffle_seed: int | None):
