@@ -19,7 +19,13 @@ from pipelines.provisioning.recipes.review_corpus import (
     labelled_sentences,
     rated_sentences,
 )
-from pipelines.provisioning.recipes.sentiment_domains import HAND_WRITTEN, TWEETS, hand_written, read_corpora
+from pipelines.provisioning.recipes.sentiment_domains import (
+    HAND_WRITTEN,
+    TWEETS,
+    hand_written,
+    read_corpora,
+    training_data,
+)
 from pipelines.settings import load_settings
 from pipelines.tasks.sentiment import analyse_sentiment, load_report
 
@@ -86,3 +92,12 @@ def test_the_report_card_scores_every_domain_and_meets_its_floors(provisioned: P
     assert lines["product reviews (VADER)"]["value"] >= 0.75
     for line in lines.values():
         assert all(item["expected"] != item["got"] for item in line["worst"])
+
+
+def test_a_plan_learns_from_the_domains_it_names_as_often_as_it_says(corpora) -> None:
+    tweets, _ = training_data(corpora, 1_000, 0)
+    texts, labels = training_data(corpora, 1_000, None, copies=(("UCI", 2), ("product reviews (VADER)", 1)))
+    uci = [name for name in corpora.reviews if "UCI" in name]
+    expected = 2 * sum(len(corpora.reviews[name][0].texts) for name in uci)
+    expected += len(corpora.reviews["product reviews (VADER)"][0].texts)
+    assert len(texts) == len(labels) == len(tweets) + expected
