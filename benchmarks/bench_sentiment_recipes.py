@@ -1,6 +1,6 @@
 """Measure candidate sentiment recipes: validation and test macro-F1 and whole build time each.
 
-    python -m benchmarks.bench_sentiment_recipes [PLAN_NAME ...]
+    python -m benchmarks.bench_sentiment_recipes [--neutral-within 1.0] [PLAN_NAME ...]
 
 Each plan runs the real recipe (fetch from the download cache, train, evaluate) in a temporary
 folder, one after another, so the build times are comparable on this machine. The default is chosen on
@@ -20,6 +20,7 @@ import pipelines  # noqa: F401  (quiets transformers before it is imported)
 from benchmarks.report import markdown_table, save
 from pipelines.provisioning.catalog import find_model
 from pipelines.provisioning.fetch import model_sources
+from pipelines.provisioning.recipes import review_corpus
 from pipelines.provisioning.recipes.minilm_sentiment import train_and_save
 from pipelines.provisioning.recipes.sentiment_training import TrainingPlan
 from pipelines.settings import load_settings
@@ -99,7 +100,11 @@ def measure(plan: TrainingPlan) -> dict:
 
 
 def main() -> int:
-    chosen = [plan for plan in PLANS if not sys.argv[1:] or plan.name in sys.argv[1:]]
+    names = sys.argv[1:]
+    if names[:1] == ["--neutral-within"]:  # the VADER ratings' neutral band, to compare definitions
+        review_corpus.NEUTRAL_WITHIN = float(names[1])
+        names = names[2:]
+    chosen = [plan for plan in PLANS if not names or plan.name in names]
     rows = []
     for plan in chosen:
         rows.append(measure(plan))
