@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from pages.operator import SIGN_IN
 from pipelines.assistant.replies import DECLINED
 from pipelines.provisioning.catalog import CATALOG
 from pipelines.serving.loader import get_server, loaded_models
+from pipelines.settings import load_settings
 from tests import bad_images
 from tests.conftest import CAT_PHOTO, ROOT
 
@@ -291,7 +293,7 @@ def test_while_the_fine_tuned_model_is_prepared_the_quick_one_answers_and_says_s
         (tmp_path / "models" / name).symlink_to(provisioned / "models" / name)
     monkeypatch.setenv("SHOWROOM_HOME", str(tmp_path))
     app = open_page("pages/sentiment.py")
-    app.text_area(key="sa-text").set_value("Lovely bike, great service.").run()
+    app.text_area(key="sa-text").set_value("The staff were lovely and the bike is great.").run()
     assert not app.exception
     (note,) = app.info
     assert note.value.startswith("Results come from **MiniLM sentiment, quick (tweets)** while MiniLM sentiment")
@@ -299,6 +301,35 @@ def test_while_the_fine_tuned_model_is_prepared_the_quick_one_answers_and_says_s
     assert app.metric[0].value == "positive"
     assert "Scored by MiniLM sentiment, quick (tweets)" in [caption.value for caption in app.caption]
     assert "Training" in [tab.label for tab in app.tabs]
+
+
+def test_the_training_tab_shows_the_fine_tuning_live_while_it_runs(
+    provisioned: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipelines.provisioning.catalog import find_model
+    from pipelines.provisioning.progress import PreparationRecord, TrainingRecord, live_training_path
+
+    (tmp_path / "models").mkdir()
+    for name in ("minilm-l6", "minilm-sentiment-quick"):
+        (tmp_path / "models" / name).symlink_to(provisioned / "models" / name)
+    monkeypatch.setenv("SHOWROOM_HOME", str(tmp_path))
+    record = PreparationRecord(load_settings())  # a preparation this test process runs, half-way through training
+    record.begin([find_model("minilm-sentiment")], reports_estimate=60)
+    record.update("minilm-sentiment", stage="building", started_at=time.time() - 30)
+    training = TrainingRecord(live_training_path("minilm-sentiment"), steps=400, started_at=time.time() - 20)
+    for step in range(1, 101):
+        training.step(step, 1.1 - step / 200)
+    training.evaluation(50, 0.62)
+    training.evaluation(100, 0.71)
+    app = open_page("pages/sentiment.py")
+    assert not app.exception
+    assert "Live: the fine-tuning running on this machine now, redrawn every few seconds." in [
+        caption.value for caption in app.caption
+    ]
+    metrics = {metric.label: metric.value for metric in app.metric}
+    assert metrics["Step"] == "100 of 400" and metrics["Validation macro-F1"] == "0.710"
+    assert metrics["Time"].endswith("left")
+    assert "Training: step 100 of 400" in app.info[0].value  # the note above the demo says it too
 
 
 def test_a_page_whose_model_is_missing_says_so_and_stops_there(
