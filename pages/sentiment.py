@@ -228,7 +228,7 @@ def learning_curves(run: dict) -> alt.Chart:
     scores = pd.DataFrame(run["evaluations"], columns=["step", "macro-F1"])
     f1_chart = (
         alt.Chart(scores)
-        .mark_line(point=True, color="#2E9E5B")
+        .mark_line(point=alt.OverlayMarkDef(color="#2E9E5B"), color="#2E9E5B")
         .encode(x=x, y=alt.Y("macro-F1:Q", scale=alt.Scale(domain=[0, 1])), tooltip=["step", "macro-F1"])
         .properties(height=240, title="Validation macro-F1")
     )
