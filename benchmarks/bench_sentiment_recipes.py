@@ -87,6 +87,14 @@ PLANS = (
         review_copies=(("UCI", 2), ("product reviews (VADER)", 3)),
     ),
     TrainingPlan(
+        "fine-tune, 18,000 surest tweets + UCI twice and VADER product reviews four times, bfloat16",
+        18_000,
+        bfloat16=True,
+        surest_first=True,
+        per_domain=None,
+        review_copies=(("UCI", 2), ("product reviews (VADER)", 4)),
+    ),
+    TrainingPlan(
         "fine-tune, 10,000 surest tweets + 2,000 sentences per review domain, bfloat16",
         10_000,
         bfloat16=True,
