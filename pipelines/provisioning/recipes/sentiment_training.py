@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
+from pipelines.provisioning.recipes.sentiment_corpus import LABEL_CONFIG
 from pipelines.runtime.cpu import cpu_has_bfloat16
 
 BATCH = 32
@@ -43,6 +45,27 @@ class TrainingPlan:
     per_domain: int | None = 0  # review sentences taken from each review domain (None: all; 0: tweets only)
     # Which review domains, and how many copies of each (a domain named by part of its name); empty: all, once.
     review_copies: tuple[tuple[str, int], ...] = ()
+    # The classifier reads the mean of the token vectors, scaled to length 1, as the encoder was trained to be
+    # read (`mean_pooled_classifier`), instead of BERT's pooler on [CLS]; its unit-length input needs a head that
+    # learns faster than the encoder, at `head_learning_rate`.
+    mean_pooled: bool = False
+    head_learning_rate: float | None = None
+
+
+def mean_pooled_classifier(encoder: Path):
+    """The tokenizer, and the encoder's weights under a linear classifier on its mean-pooled, unit-length sentence
+    vectors (`pipelines.architectures.mean_pooled_classifier`), the classifier still to be trained or fitted."""
+    from transformers import AutoTokenizer, BertConfig, BertModel
+
+    from pipelines.architectures.mean_pooled_classifier import (
+        MeanPooledBertConfig,
+        MeanPooledBertForSequenceClassification,
+    )
+
+    config = MeanPooledBertConfig(**BertConfig.from_pretrained(encoder).to_dict() | LABEL_CONFIG)
+    model = MeanPooledBertForSequenceClassification(config).eval()
+    model.bert.load_state_dict(BertModel.from_pretrained(encoder, add_pooling_layer=False).state_dict())
+    return AutoTokenizer.from_pretrained(encoder), model
 
 
 def _batches(texts: list[str], labels: np.ndarray, tokenizer, shuffle_seed: int | None):
@@ -84,13 +107,21 @@ def fine_tune(
     for layer in model.bert.encoder.layer[: plan.frozen_layers]:
         layer.requires_grad_(False)
     trained = [parameter for parameter in model.parameters() if parameter.requires_grad]
-    optimizer = torch.optim.AdamW(trained, lr=plan.learning_rate, weight_decay=0.01)
+    head = {id(parameter) for parameter in model.classifier.parameters()} if plan.head_learning_rate else set()
+    groups = [{"params": [parameter for parameter in trained if id(parameter) not in head]}]
+    if head:
+        groups.append({"params": [p for p in trained if id(p) in head], "lr": plan.head_learning_rate})
+    optimizer = torch.optim.AdamW(groups, lr=plan.learning_rate, weight_decay=0.01)
     warmup = max(1, steps // 10)
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: min((step + 1) / warmup, max(0.0, (steps - step) / max(1, steps - warmup)))
     )
-    counts = np.bincount(labels, minlength=model.num_labels)
-    weights = torch.as_tensor(len(labels) / (model.num_labels * counts), dtype=torch.float32) if plan.balanced else None
+    counts = np.bincount(labels, minlength=model.config.num_labels)
+    weights = (
+        torch.as_tensor(len(labels) / (model.config.num_labels * counts), dtype=torch.float32)
+        if plan.balanced
+        else None
+    )
     half = trains_in_bfloat16(plan)
     model.train()
     step, epoch = 0, 0
