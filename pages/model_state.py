@@ -13,6 +13,7 @@ import streamlit as st
 
 from pipelines.provisioning.catalog import ModelSpec, find_model
 from pipelines.provisioning.progress import Readiness, readiness
+from pipelines.provisioning.provision import model_state
 from pipelines.serving.loader import serving_choice
 from pipelines.settings import load_settings
 
@@ -38,8 +39,9 @@ def wait_for(*specs: ModelSpec) -> None:
 
 
 def can_serve(spec: ModelSpec) -> bool:
-    """Ready, or standing in for by a ready model."""
-    return readiness(spec).stage == "ready" or serving_choice(spec.name) != spec.name
+    """Ready, or stood in for by a ready model: asked of the model folders alone, so a page (and each of the
+    home page's cards) reads the preparation's status file only when a model is still missing."""
+    return model_state(spec) == "ready" or serving_choice(spec.name) != spec.name
 
 
 @st.fragment(run_every=POLL_SECONDS)

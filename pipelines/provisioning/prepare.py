@@ -29,7 +29,7 @@ REPORT_MODULES = (
     "pipelines.reports.report_cards",
     "pipelines.reports.card_pictures",
 )
-REPORTS_SECONDS = 330.0  # measured with the models built, on a 2-core machine (docs/models.md, "First run")
+REPORTS_SECONDS = 135.0  # the reports' step in docs/first-run.json (133.4 s, 2-core Xeon with AMX)
 _QUIET_PROGRESS = {"TQDM_MININTERVAL": "5"}  # a progress bar in the log redraws every 5 s, not 10 times a second
 
 
