@@ -1,8 +1,7 @@
-"""all-MiniLM-L6-v2 + labelled tweets → a three-class sentiment classifier, trained at set-up.
+"""all-MiniLM-L6-v2 + labelled tweets and review sentences → a three-class sentiment classifier, trained at set-up.
 
-The chosen plan (see docs/models.md, "Sentiment recipes") is the best validation macro-F1 among the plans
-measured here whose whole build stays within 5 minutes on a 2-core machine; the report quotes the
-separate test split.
+The plan is chosen on the validation parts (docs/models.md, "Sentiment on reviews"); the report quotes the
+held-out parts, domain by domain. The quick model (`quick_sentiment`) serves while this one trains.
 """
 
 from __future__ import annotations
@@ -29,10 +28,22 @@ from pipelines.provisioning.recipes.sentiment_training import (
 )
 from pipelines.provisioning.staging import write_json
 
-# Measured (benchmarks/bench_sentiment_recipes.py, docs/models.md, "Sentiment recipes"): the best validation
-# macro-F1 (0.787; test 0.785) among the plans built within 5 minutes (4.8 here); 16,000 of the surest
-# tweets reached 0.794 but took 5.5 minutes.
-PLAN = TrainingPlan("fine-tune, 14,000 surest tweets, bfloat16", 14_000, bfloat16=True, surest_first=True)
+# Measured (benchmarks/bench_sentiment_recipes.py, docs/models.md, "Sentiment on reviews"): the only plan whose
+# validation scores meet every floor the sentiment card is held to (tweets macro-F1 0.78, each UCI review set's
+# accuracy 0.90, VADER product reviews' macro-F1 0.75). Tweets teach the broad language; the UCI sentences
+# (twice) the plain review language visitors type; VADER's rated product sentences (three times) the neutral
+# class in reviews; VADER's movie and news sentences are left out, since adding them lowered the product
+# reviews' validation score. 5.3 minutes here: longer than the tweets-only 4.8, while the quick model serves.
+PLAN = TrainingPlan(
+    "fine-tune mean-pooled, 18,000 surest tweets + UCI twice and VADER product reviews three times, bfloat16",
+    18_000,
+    bfloat16=True,
+    surest_first=True,
+    per_domain=None,
+    review_copies=(("UCI", 2), ("product reviews (VADER)", 3)),
+    mean_pooled=True,
+    head_learning_rate=1e-2,
+)
 REPORT_FILE = "evaluation.json"
 quiet = partial(tqdm, disable=True)
 EVALUATIONS = 8  # validation macro-F1 points on the Training tab's curve, evenly spaced through the run
