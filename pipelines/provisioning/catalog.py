@@ -407,7 +407,7 @@ CATALOG: tuple[ModelSpec, ...] = (
         recipe="minilm_sentiment",
         task_default=True,
         stand_in="minilm-sentiment-quick",
-        build_seconds=150,
+        build_seconds=350,
     ),
     ModelSpec(
         name="minilm-sentiment-quick",
@@ -416,7 +416,7 @@ CATALOG: tuple[ModelSpec, ...] = (
         description=(
             "A logistic regression (scikit-learn) on the frozen all-MiniLM-L6-v2 sentence vectors of 8,000 of "
             "CrowdFlower's labelled tweets and up to 1,000 review sentences from each review source the fine-tuned "
-            "model learns from: ready about a minute into the set-up, so the sentiment demo works while the "
+            "model learns from: ready two or three minutes into the set-up, so the sentiment demo works while the "
             'fine-tuned model trains, and less accurate than it (its report is on the page\'s "Model report" tab).'
         ),
         licence=SENTIMENT_DATA_LICENCES,
@@ -424,7 +424,7 @@ CATALOG: tuple[ModelSpec, ...] = (
         packages=(LABELLED_TWEETS, REVIEW_SENTENCES, RATED_SENTENCES),
         recipe="quick_sentiment",
         needs=("minilm-l6",),
-        build_seconds=50,
+        build_seconds=90,
     ),
     ModelSpec(
         name="mobilenet-v2",

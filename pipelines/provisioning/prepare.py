@@ -29,7 +29,7 @@ REPORT_MODULES = (
     "pipelines.reports.report_cards",
     "pipelines.reports.card_pictures",
 )
-REPORTS_SECONDS = 135.0  # the reports' step in docs/first-run.json (133.4 s, 2-core Xeon with AMX)
+REPORTS_SECONDS = 125.0  # the reports' step in docs/first-run.json (123.6 s, 2-core Xeon with AMX)
 _QUIET_PROGRESS = {"TQDM_MININTERVAL": "5"}  # a progress bar in the log redraws every 5 s, not 10 times a second
 
 

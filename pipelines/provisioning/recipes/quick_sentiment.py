@@ -2,8 +2,9 @@
 
 It serves the sentiment demo while the fine-tuned model (`minilm_sentiment`, minutes of training) is built,
 and stays in the picker afterwards for comparison. One forward pass over 8,000 of the surest training
-tweets and a scikit-learn fit. The tweet count and C were chosen on the validation split by
-`python -m benchmarks.bench_quick_sentiment` (docs/models.md, "The quick sentiment model").
+tweets and up to 1,000 sentences of each review domain, and a scikit-learn fit. The tweet count and C were
+chosen on the validation split by `python -m benchmarks.bench_quick_sentiment` (docs/models.md, "The quick
+sentiment model").
 """
 
 from __future__ import annotations
