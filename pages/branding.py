@@ -30,6 +30,9 @@ DEFAULT_NAME = "Showroom"
 _COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 THEMES = ("light", "dark")
 _LOGO_TYPES = (".png", ".jpg", ".jpeg", ".svg", ".webp", ".gif")
+# The tab's icon without a logo: an emoji, which Streamlit draws in the browser. A `:material/…:` icon here
+# would be fetched from fonts.gstatic.com, so every visit would ask the internet for it (docs/offline.md).
+TAB_ICON = "🛍️"
 
 
 @dataclass(frozen=True)
@@ -97,7 +100,7 @@ def _one_theme(theme: str) -> dict[str, object]:
 def apply_branding() -> Branding:
     """Tab title, logo and accent for this run (app.py, before navigation)."""
     brand = read_branding()
-    st.set_page_config(page_title=brand.name, page_icon=":material/storefront:", layout="wide")
+    st.set_page_config(page_title=brand.name, page_icon=str(brand.logo) if brand.logo else TAB_ICON, layout="wide")
     if brand.logo is not None:
         st.logo(str(brand.logo))
     for problem in brand.problems:

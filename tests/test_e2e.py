@@ -82,8 +82,32 @@ def browser() -> Iterator[object]:
 
     with sync_playwright() as playwright:
         launched = launch(playwright)
-        yield launched
+        log = os.environ.get(REQUEST_LOG)
+        yield RecordingBrowser(launched, Path(log)) if log else launched
         launched.close()
+
+
+REQUEST_LOG = "SHOWROOM_REQUEST_LOG"  # a file: every address the browser asks for, one a line (tests/test_offline.py)
+
+
+class RecordingBrowser:
+    """The browser, with every request of every tab it opens appended to a file, so the offline test can check
+    that a visit asked nothing of any server but the dashboard."""
+
+    def __init__(self, browser: object, log: Path) -> None:
+        self._browser, self._log = browser, log
+
+    def new_context(self, **options: object) -> object:
+        context = self._browser.new_context(**options)
+        context.on("request", self._record)
+        return context
+
+    def _record(self, request: object) -> None:
+        with self._log.open("a", encoding="utf-8") as log:
+            log.write(request.url + "\n")
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._browser, name)
 
 
 @pytest.fixture
