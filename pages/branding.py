@@ -31,7 +31,7 @@ _COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 THEMES = ("light", "dark")
 _LOGO_TYPES = (".png", ".jpg", ".jpeg", ".svg", ".webp", ".gif")
 # The tab's icon without a logo: an emoji, which Streamlit draws in the browser. A `:material/…:` icon here
-# would be fetched from fonts.gstatic.com, so every visit would ask the internet for it (docs/offline.md).
+# would be fetched from fonts.gstatic.com, so every visit would ask the internet for it (tests/test_offline.py).
 TAB_ICON = "🛍️"
 
 

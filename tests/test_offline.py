@@ -26,10 +26,10 @@ from tests.test_e2e import REQUEST_LOG, on_ci, require_chromium
 pytestmark = pytest.mark.e2e
 
 # The tour, and one input per demo: a photo, a CSV, a recording, a chat question, an example image, a
-# translation and a movie search.
+# translation and a movie search; and a branded dashboard, whose tab icon is its logo.
 VISIT = (
     "tour or uploading_a_photo or sentiment_csv_upload or speech_upload or chat_answer_streams "
-    "or object_detection_example or translation_example or recommender_text_query"
+    "or object_detection_example or translation_example or recommender_text_query or branding_file"
 )
 _SAMPLE_SECONDS = 0.2
 
@@ -67,28 +67,26 @@ def _address(hexadecimal: str) -> str:
 def test_the_address_reader_reads_proc_net() -> None:
     assert _address("0100007F") == "127.0.0.1"
     assert _address("00000000000000000000000001000000") == "::1"
-    assert _address("0000000000000000FFFF00000100007F") == "::ffff:127.0.0.1"
+    assert _address("0000000000000000FFFF00000100007F") == str(ipaddress.ip_address("::ffff:127.0.0.1"))
+    assert all(map(stays_here, ["127.0.0.1", "::1", "::ffff:127.0.0.1", "0.0.0.0", "::"]))
+    assert not any(map(stays_here, ["142.250.185.3", "2a00:1450:4001::5f", "::ffff:8.8.8.8", "192.168.1.2"]))
 
 
 def stays_here(address: str) -> bool:
+    """Loopback, or no remote end at all (a listening socket's); an IPv4 address inside IPv6 read as IPv4."""
     ip = ipaddress.ip_address(address)
-    ip = ip.ipv4_mapped or ip if isinstance(ip, ipaddress.IPv6Address) else ip
-    return ip.is_loopback or ip.is_unspecified  # unspecified: a listening socket's remote end
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return ip.is_loopback or ip.is_unspecified
 
 
 def test_a_visit_asks_nothing_of_any_server_but_the_dashboard(provisioned: Path, tmp_path: Path) -> None:
     require_chromium(CHROMIUM)
     require_a_network_namespace()
     requests = tmp_path / "requests.txt"
-    command = [
-        "unshare",
-        "--net",
-        "sh",
-        "-c",
-        'ip link set lo up && exec "$0" -m pytest -q -p no:cacheprovider -p no:xdist tests/test_e2e.py -k "$1"',
-        sys.executable,
-        VISIT,
-    ]
+    python = sys.executable
+    tests = [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist", "tests/test_e2e.py", "-k", VISIT]
+    command = ["unshare", "--net", python, "-m", "tests.loopback_only", *tests]
     visit = subprocess.Popen(
         command,
         cwd=ROOT,
