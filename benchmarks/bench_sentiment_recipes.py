@@ -15,6 +15,7 @@ import json
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pipelines  # noqa: F401  (quiets transformers before it is imported)
@@ -22,9 +23,26 @@ from benchmarks.report import markdown_table, save
 from pipelines.provisioning.catalog import find_model
 from pipelines.provisioning.fetch import model_sources
 from pipelines.provisioning.recipes import review_corpus
-from pipelines.provisioning.recipes.minilm_sentiment import train_and_save
+from pipelines.provisioning.recipes.minilm_sentiment import PLAN, train_and_save
 from pipelines.provisioning.recipes.sentiment_training import TrainingPlan
 from pipelines.settings import load_settings
+
+UCI_TWICE = (("UCI", 2),)
+VADER_PRODUCT = "product reviews (VADER)"
+
+
+def with_reviews(name: str, tweets: int, copies=(), per_domain: int | None = None, **options) -> TrainingPlan:
+    """A plan on the surest tweets in bfloat16, with review sentences: the domains `copies` names, as often as it
+    says (every sentence of each), or else up to `per_domain` sentences of every domain."""
+    return TrainingPlan(
+        name, tweets, bfloat16=True, surest_first=True, per_domain=per_domain, review_copies=copies, **options
+    )
+
+
+def mean_pooled(name: str, **changes) -> TrainingPlan:
+    """The default plan (mean-pooled, UCI twice, VADER product three times) with `changes`."""
+    return replace(PLAN, name=f"fine-tune mean-pooled, {name}", **changes)
+
 
 PLANS = (
     TrainingPlan("fine-tune, 10,000 tweets, 1 epoch", 10_000),
@@ -33,146 +51,71 @@ PLANS = (
     TrainingPlan("fine-tune, 16,000 tweets, bfloat16, class-weighted loss", 16_000, bfloat16=True, balanced=True),
     TrainingPlan("fine-tune, 16,000 surest tweets, bfloat16", 16_000, bfloat16=True, surest_first=True),
     TrainingPlan("fine-tune, 14,000 surest tweets, bfloat16", 14_000, bfloat16=True, surest_first=True),
-    TrainingPlan(
-        "fine-tune, 14,000 surest tweets + 3,000 sentences per review domain, bfloat16",
-        14_000,
-        bfloat16=True,
-        surest_first=True,
-        per_domain=3_000,
+    with_reviews(
+        "fine-tune, 14,000 surest tweets + 3,000 sentences per review domain, bfloat16", 14_000, per_domain=3_000
     ),
-    TrainingPlan(
-        "fine-tune, 16,000 surest tweets + every review sentence, bfloat16",
-        16_000,
-        bfloat16=True,
-        surest_first=True,
-        per_domain=None,
-    ),
-    TrainingPlan(
+    with_reviews("fine-tune, 16,000 surest tweets + every review sentence, bfloat16", 16_000),
+    with_reviews(
         "fine-tune, 16,000 surest tweets + UCI and VADER product reviews, bfloat16",
         16_000,
-        bfloat16=True,
-        surest_first=True,
-        per_domain=None,
-        review_copies=(("UCI", 1), ("product reviews (VADER)", 1)),
+        (("UCI", 1), (VADER_PRODUCT, 1)),
     ),
-    TrainingPlan(
+    with_reviews(
         "fine-tune, 16,000 surest tweets + UCI twice and VADER product reviews, bfloat16",
         16_000,
-        bfloat16=True,
-        surest_first=True,
-        per_domain=None,
-        review_copies=(("UCI", 2), ("product reviews (VADER)", 1)),
+        (*UCI_TWICE, (VADER_PRODUCT, 1)),
     ),
-    TrainingPlan(
+    with_reviews(
         "fine-tune, 16,000 surest tweets + UCI and VADER product reviews twice, bfloat16",
         16_000,
-        bfloat16=True,
-        surest_first=True,
-        per_domain=None,
-        review_copies=(("UCI", 2), ("product reviews (VADER)", 2)),
+        (*UCI_TWICE, (VADER_PRODUCT, 2)),
     ),
-    TrainingPlan(
+    with_reviews(
         "fine-tune, 18,000 surest tweets + UCI and VADER product reviews, each twice, bfloat16",
         18_000,
-        bfloat16=True,
-        surest_first=True,
-        per_domain=None,
-        review_copies=(("UCI", 2), ("product reviews (VADER)", 2)),
+        (*UCI_TWICE, (VADER_PRODUCT, 2)),
     ),
-    TrainingPlan(
+    with_reviews(
         "fine-tune, 18,000 surest tweets + UCI twice and VADER product reviews three times, bfloat16",
         18_000,
-        bfloat16=True,
-        surest_first=True,
-        per_domain=None,
-        review_copies=(("UCI", 2), ("product reviews (VADER)", 3)),
+        PLAN.review_copies,
     ),
-    TrainingPlan(
+    with_reviews(
         "fine-tune, 18,000 surest tweets + UCI twice and VADER product reviews four times, bfloat16",
         18_000,
-        bfloat16=True,
-        surest_first=True,
-        per_domain=None,
-        review_copies=(("UCI", 2), ("product reviews (VADER)", 4)),
+        (*UCI_TWICE, (VADER_PRODUCT, 4)),
     ),
-    TrainingPlan(
+    with_reviews(
         "fine-tune, 18,000 surest tweets + UCI twice, VADER product reviews three times and news editorials, bfloat16",
         18_000,
-        bfloat16=True,
-        surest_first=True,
-        per_domain=None,
-        review_copies=(("UCI", 2), ("product reviews (VADER)", 3), ("news", 1)),
+        (*PLAN.review_copies, ("news", 1)),
     ),
-    TrainingPlan(
+    with_reviews(
         "fine-tune, 18,000 surest tweets + UCI twice and VADER product reviews three times, bfloat16, class-weighted",
         18_000,
-        bfloat16=True,
-        surest_first=True,
+        PLAN.review_copies,
         balanced=True,
-        per_domain=None,
-        review_copies=(("UCI", 2), ("product reviews (VADER)", 3)),
     ),
-    TrainingPlan(
-        "fine-tune mean-pooled, 18,000 surest tweets + UCI twice and VADER product reviews three times, bfloat16",
-        18_000,
-        bfloat16=True,
-        surest_first=True,
-        per_domain=None,
-        review_copies=(("UCI", 2), ("product reviews (VADER)", 3)),
-        mean_pooled=True,
-        head_learning_rate=1e-2,
+    PLAN,
+    mean_pooled(
+        "18,000 surest tweets + UCI twice, VADER product reviews three times and news editorials, bfloat16",
+        review_copies=(*PLAN.review_copies, ("news", 1)),
     ),
-    TrainingPlan(
-        "fine-tune mean-pooled, 18,000 surest tweets + UCI twice, VADER product reviews three times and news "
-        "editorials, bfloat16",
-        18_000,
-        bfloat16=True,
-        surest_first=True,
-        per_domain=None,
-        review_copies=(("UCI", 2), ("product reviews (VADER)", 3), ("news", 1)),
-        mean_pooled=True,
-        head_learning_rate=1e-2,
+    mean_pooled(
+        "18,000 surest tweets + UCI twice and VADER product reviews four times, bfloat16",
+        review_copies=(*UCI_TWICE, (VADER_PRODUCT, 4)),
     ),
-    TrainingPlan(
-        "fine-tune mean-pooled, 18,000 surest tweets + UCI twice and VADER product reviews four times, bfloat16",
-        18_000,
-        bfloat16=True,
-        surest_first=True,
-        per_domain=None,
-        review_copies=(("UCI", 2), ("product reviews (VADER)", 4)),
-        mean_pooled=True,
-        head_learning_rate=1e-2,
-    ),
-    TrainingPlan(
-        "fine-tune mean-pooled at 1e-4, 18,000 surest tweets + UCI twice and VADER product reviews three times, "
-        "bfloat16",
-        18_000,
-        learning_rate=1e-4,
-        bfloat16=True,
-        surest_first=True,
-        per_domain=None,
-        review_copies=(("UCI", 2), ("product reviews (VADER)", 3)),
-        mean_pooled=True,
-        head_learning_rate=1e-2,
-    ),
-    TrainingPlan(
-        "fine-tune mean-pooled, 1.5 epochs, 18,000 surest tweets + UCI twice and VADER product reviews three "
+    replace(
+        PLAN,
+        name="fine-tune mean-pooled at 1e-4, 18,000 surest tweets + UCI twice and VADER product reviews three "
         "times, bfloat16",
-        18_000,
-        epochs=1.5,
-        bfloat16=True,
-        surest_first=True,
-        per_domain=None,
-        review_copies=(("UCI", 2), ("product reviews (VADER)", 3)),
-        mean_pooled=True,
-        head_learning_rate=1e-2,
+        learning_rate=1e-4,
     ),
-    TrainingPlan(
-        "fine-tune, 10,000 surest tweets + 2,000 sentences per review domain, bfloat16",
-        10_000,
-        bfloat16=True,
-        surest_first=True,
-        per_domain=2_000,
+    mean_pooled(
+        "1.5 epochs, 18,000 surest tweets + UCI twice and VADER product reviews three times, bfloat16", epochs=1.5
+    ),
+    with_reviews(
+        "fine-tune, 10,000 surest tweets + 2,000 sentences per review domain, bfloat16", 10_000, per_domain=2_000
     ),
 )
 
