@@ -117,6 +117,10 @@ PLANS = (
     with_reviews(
         "fine-tune, 10,000 surest tweets + 2,000 sentences per review domain, bfloat16", 10_000, per_domain=2_000
     ),
+    mean_pooled(
+        "18,000 surest tweets + UCI twice, VADER product reviews three times and VADER movie reviews, bfloat16",
+        review_copies=(*PLAN.review_copies, ("movie reviews (VADER)", 1)),
+    ),
 )
 
 
