@@ -82,6 +82,9 @@ class Settings:
     serve_token: str
     serve_body_seconds: float
     branding_file: str
+    database_url: str
+    keep_inputs: bool
+    keep_days: int
 
     @property
     def models_dir(self) -> Path:
@@ -90,6 +93,11 @@ class Settings:
     @property
     def downloads_dir(self) -> Path:
         return self.home / "downloads"
+
+    @property
+    def audience_url(self) -> str:
+        """Where the record of use is kept: SHOWROOM_DATABASE_URL, or a SQLite file in the home folder."""
+        return self.database_url or f"sqlite:///{self.home / 'audience.db'}"
 
     @property
     def serve_token_path(self) -> Path:
@@ -176,4 +184,12 @@ def _read_settings() -> Settings:
         # The branding file: name, logo, accent colour and theme (pages/branding.py); unset,
         # .streamlit/branding.toml where it exists.
         branding_file=os.environ.get("SHOWROOM_BRANDING", "").strip(),
+        # The record of use (pipelines/audience/record.py), as an SQLAlchemy URL: unset, SQLite at
+        # SHOWROOM_HOME/audience.db; a postgresql:// URL lets several dashboards share one database.
+        database_url=os.environ.get("SHOWROOM_DATABASE_URL", "").strip(),
+        # Whether the record keeps what a visitor typed (never a picture or a recording's bytes); off, it
+        # keeps only which demo, model, time and outcome (SECURITY.md, "What is recorded").
+        keep_inputs=_flag("SHOWROOM_KEEP_INPUTS"),
+        # Rows of the record older than this many days are deleted.
+        keep_days=int(_number("SHOWROOM_KEEP_DAYS", 30, 1)),
     )
