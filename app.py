@@ -6,6 +6,7 @@ import pipelines  # noqa: F401  (first: its offline defaults must be set before 
 from pages import presenting
 from pages.branding import apply_branding
 from pages.demos import DEMOS, SECTIONS
+from pages.operator import is_operator
 from pipelines.errors import SettingsError
 from pipelines.settings import load_settings
 
@@ -23,6 +24,10 @@ for section in SECTIONS:
     if pages:
         sections[section] = pages
 
+if is_operator():  # a visitor's navigation has no such page, so its address leads home
+    sections["Operator"] = [
+        st.Page("pages/audience.py", title="Audience", icon=":material/groups:", url_path="audience")
+    ]
 page = st.navigation(sections)
 presenting.frame(page.url_path)  # presenter mode and the tour's bar, on every page
 page.run()

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from pages import links, model_state, ui
+from pages import feedback, links, model_state, ui
 from pages.links import LinkParameter
 from pipelines.provisioning.catalog import ModelSpec
 from pipelines.tasks import snippets
@@ -60,7 +60,7 @@ def show_classification(spec: ModelSpec, result: Classification, image_path: str
     ui.show_code(snippets.image_task(TASK, image_path, spec.name, {"top_k": top_k}))
 
 
-results = ui.run_per_model(specs, classify_image, picked.data, top_k)
+results = ui.run_per_model(specs, TASK, classify_image, picked.data, top_k)
 
 image_column, *result_columns = st.columns([2] + [3] * len(results))
 with image_column:
@@ -68,6 +68,7 @@ with image_column:
     st.image(prepared.image, caption=picked.name, width="stretch")
     width, height = prepared.original_size
     st.caption(f"{width}×{height} pixels" + "".join(f" · {note}" for note in prepared.notes))
-for column, (spec, result) in zip(result_columns, results, strict=True):
+for column, (spec, result, request) in zip(result_columns, results, strict=True):
     with column:
         show_classification(spec, result, picked.path)
+        feedback.thumbs(request)

@@ -6,7 +6,7 @@ import json
 import pandas as pd
 import streamlit as st
 
-from pages import links, model_state, ui
+from pages import feedback, links, model_state, ui
 from pages.links import LinkParameter
 from pipelines.media.text_tables import safe_csv
 from pipelines.provisioning.catalog import ModelSpec
@@ -50,9 +50,9 @@ if picked is None:
     st.info("Upload an image, take a photo, or click an example to find its objects.", icon=":material/photo_camera:")
     st.stop()
 
-results = ui.run_per_model(specs, detect_objects, picked.data, threshold)
+results = ui.run_per_model(specs, TASK, detect_objects, picked.data, threshold)
 
-found_labels = sorted({detection.label for _, result in results for detection in result.found})
+found_labels = sorted({detection.label for _, result, _ in results for detection in result.found})
 shown = set(
     st.multiselect(
         "Classes shown",
@@ -109,6 +109,7 @@ def show_detections(spec: ModelSpec, result: Detections, key: str) -> None:
 prepared = results[0][1].image
 width, height = prepared.original_size
 st.caption(f"{picked.name} · {width}×{height} pixels" + "".join(f" · {note}" for note in prepared.notes))
-for column, (spec, result) in zip(st.columns(len(results)), results, strict=True):
+for column, (spec, result, request) in zip(st.columns(len(results)), results, strict=True):
     with column:
         show_detections(spec, result, f"{spec.name}-detections")
+        feedback.thumbs(request)

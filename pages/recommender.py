@@ -4,7 +4,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from pages import links, model_state, ui
+from pages import feedback, links, model_state, ui
 from pages.links import LinkParameter
 from pipelines.provisioning.catalog import default_model
 from pipelines.tasks import recommender, snippets
@@ -50,9 +50,17 @@ def picks_table(picks: list[recommender.Recommendation], with_reason: bool = Fal
     return pd.DataFrame(rows)
 
 
-def show(picks: list[recommender.Recommendation] | None, with_reason: bool = False) -> None:
+def show(answered: tuple[list[recommender.Recommendation] | None, int | None], with_reason: bool = False) -> None:
+    """The picks of one request (`ui.answer`), and the thumbs for them."""
+    picks, request = answered
     if picks:
         st.dataframe(picks_table(picks, with_reason), hide_index=True, width="stretch")
+        feedback.thumbs(request)
+
+
+def asked(method: str, call, *args: object) -> tuple[list[recommender.Recommendation] | None, int | None]:
+    """A recommendation request, recorded under its method (the recommender's "model")."""
+    return ui.answer(recommender.TASK, method, call, *args)
 
 
 def pick_method(key: str) -> str:
@@ -74,10 +82,10 @@ with similar:
     by_content, by_ratings = st.columns(2)
     with by_content:
         st.markdown("**By content** (what the movie is)")
-        show(ui.run_engine(recommender.similar_movies, title, "content", 10))
+        show(asked("content", recommender.similar_movies, title, "content", 10))
     with by_ratings:
         st.markdown("**By co-ratings** (who watched it)")
-        show(ui.run_engine(recommender.similar_movies, title, "co-ratings", 10))
+        show(asked("co-ratings", recommender.similar_movies, title, "co-ratings", 10))
     ui.show_code(snippets.recommender("--similar-to", title, {"by": "content", "k": 10}))
 
 with describe:
@@ -89,14 +97,16 @@ with describe:
     query = st.text_input("Describe what you want to watch", key="rec-query")
     if query:
         with st.spinner("Searching… (the first search also loads the encoder)"):
-            found = ui.run_engine(recommender.search, query, 10) or []
+            found, request = ui.answer(recommender.TASK, "search", recommender.search, query, 10, given=query)
         # A readable list rather than a grid: this view is the one people read out in a demo.
         st.markdown(
             "\n".join(
                 f"{rank}. **{pick.movie.label}** · {', '.join(pick.movie.genres)} · similarity {pick.score:.2f}"
-                for rank, pick in enumerate(found, start=1)
+                for rank, pick in enumerate(found or [], start=1)
             )
         )
+        if found:
+            feedback.thumbs(request)
         ui.show_code(snippets.recommender("--query", query, {"k": 10}))
 
 with for_user:
@@ -116,14 +126,14 @@ with for_user:
         )
     with recommended:
         st.markdown("**Recommended**")
-        show(ui.run_engine(recommender.for_user, int(user), method, 10), with_reason=True)
+        show(asked(method, recommender.for_user, int(user), method, 10), with_reason=True)
     ui.show_code(snippets.recommender("--user", int(user), {"method": method, "k": 10}))
 
 with scratch:
     likes = st.multiselect("Movies you like", labels, key="rec-likes", placeholder="Pick a few movies")
     scratch_method = pick_method("rec-scratch-method")
     if likes:
-        show(ui.run_engine(recommender.from_likes, likes, scratch_method, 10), with_reason=True)
+        show(asked(scratch_method, recommender.from_likes, likes, scratch_method, 10), with_reason=True)
         ui.show_code(snippets.recommender("--likes", likes, {"method": scratch_method, "k": 10}))
     else:
         st.info("Pick one or more movies you like to get recommendations.", icon=":material/movie:")

@@ -4,7 +4,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from pages import links, model_state, ui
+from pages import feedback, links, model_state, ui
 from pages.links import LinkParameter
 from pipelines.media.text_tables import safe_csv
 from pipelines.provisioning.catalog import SENTIMENT_DATA_LICENCES, ModelSpec, find_model
@@ -45,7 +45,7 @@ with single:
     links.keep_in_link(text=text, model=ui.unless_default(model, TASK))
     if text:
         with ui.place_in_line("Scoring") as on_wait:
-            analysed = ui.run_engine(analyse_sentiment, [text], model.name, on_wait)
+            analysed, request = ui.answer(TASK, model.name, analyse_sentiment, [text], model.name, on_wait, given=text)
         if analysed is not None:
             result = analysed.results[0]
             for notice in result.notices:
@@ -56,6 +56,7 @@ with single:
             left.caption(f"Scored by {find_model(analysed.model).display_name}")
             right.altair_chart(ui.score_chart(class_scores(result.scores)), width="stretch")
             ui.show_code(snippets.sentiment([text], analysed.model))
+            feedback.thumbs(request)
 
 
 def results_table(texts: list[str], analysed: SentimentBatch) -> pd.DataFrame:
@@ -94,7 +95,7 @@ with batch:
     texts = ui.batch_texts("sa", ui.ASSETS / "text" / "reviews.csv", "customer reviews").texts
     if texts:
         with ui.place_in_line(f"Scoring {len(texts):,} texts") as on_wait:
-            analysed = ui.run_engine(analyse_sentiment, texts, model.name, on_wait)
+            analysed, request = ui.answer(TASK, model.name, analyse_sentiment, texts, model.name, on_wait)
         if analysed is not None:
             table = results_table(texts, analysed)
             st.caption(
@@ -122,6 +123,7 @@ with batch:
                 icon=":material/download:",
                 key="sa-download",
             )
+            feedback.thumbs(request)
 
 
 def confusion_heatmap(evaluation: dict) -> alt.Chart:

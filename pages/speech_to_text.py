@@ -5,7 +5,7 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from pages import links, model_state, ui
+from pages import feedback, links, model_state, ui
 from pages.links import LinkParameter
 from pages.sound_charts import sound_chart
 from pipelines.media.sound_pictures import SoundPicture, sound_picture
@@ -61,22 +61,23 @@ st.audio(picked.data)
 chosen = None if language in (None, AUTO) else language
 
 
-def cached_transcript(data: bytes, digest: str) -> Transcript | None:
-    """Transcribe once per recording and setting: a rerun (a download click, say) must not transcribe again."""
+def cached_transcript(data: bytes, digest: str) -> tuple[Transcript | None, int | None]:
+    """Transcribe once per recording and setting: a rerun (a download click, say) must not transcribe again.
+    With the transcript, its request's row in the record of use."""
     key = (digest, spec.name, chosen, timestamps)
     cache = st.session_state.setdefault("st-transcripts", {})
     if key not in cache:
         with ui.place_in_line("Transcribing") as on_wait:
-            result = ui.run_engine(transcribe, data, spec.name, timestamps, chosen, on_wait)
+            result, request = ui.answer(TASK, spec.name, transcribe, data, spec.name, timestamps, chosen, on_wait)
         if result is None:
-            return None
+            return None, None
         cache.clear()  # keep only the latest recording: transcripts of long talks are not small
-        cache[key] = result
+        cache[key] = result, request
     return cache[key]
 
 
 digest = hashlib.sha256(picked.data).hexdigest()  # once per run: an upload may be 25 MB
-transcript = cached_transcript(picked.data, digest)
+transcript, request = cached_transcript(picked.data, digest)
 if transcript is None:
     st.stop()
 audio = transcript.audio
@@ -97,6 +98,7 @@ metrics[2].metric(
     "Real-time factor", f"{transcript.real_time_factor:.2f}", help="Transcription time per second of audio"
 )
 st.container(border=True).text(transcript.text)
+feedback.thumbs(request)
 
 
 def cached_picture(digest: str) -> SoundPicture | None:

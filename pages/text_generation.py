@@ -6,7 +6,7 @@ from dataclasses import asdict
 
 import streamlit as st
 
-from pages import links, model_state, ui
+from pages import feedback, links, model_state, ui
 from pages.links import LinkParameter
 from pipelines.assistant.chat_presets import COMPLETION_EXAMPLES, COMPLETION_SETTINGS, PRESETS, ChatPreset
 from pipelines.assistant.replies import GroundedReply, answer_from_facts
@@ -180,6 +180,20 @@ def assistant_report() -> None:
         )
 
 
+def recorded(answer: dict, prompt: str, model: str, called: ui.Called) -> dict:
+    """The answer with its row in the record of use, timed to its last word: answered, or refused with the sentence
+    the visitor read where the assistant declined (no fact was close enough)."""
+    declined = "note" in answer
+    seconds = answer.get("stats", {}).get("seconds") or called.seconds
+    outcome, sentence = ("refused", answer["content"]) if declined else ("answered", "")
+    return answer | {"request": feedback.record(TASK, model, seconds, outcome, sentence, given=prompt)}
+
+
+def shared(message: dict) -> dict:
+    """A message as the visitor downloads it: without its row number in the server's record of use."""
+    return {key: value for key, value in message.items() if key != "request"}
+
+
 def chat_page(preset: ChatPreset, context: str | None, settings: GenerationSettings, model: str) -> None:
     if preset.grounded:
         assistant_report()
@@ -192,6 +206,7 @@ def chat_page(preset: ChatPreset, context: str | None, settings: GenerationSetti
                 st.caption(stats_line(stats))
             if code := message.get("code"):
                 ui.show_code(CodeSnippet(**code))
+            feedback.thumbs(message.get("request"))
     if not history:
         example_buttons(preset.examples)
     prompt = st.chat_input("Message the assistant", key="tg-chat") or st.session_state.pop(PENDING, None)
@@ -204,13 +219,15 @@ def chat_page(preset: ChatPreset, context: str | None, settings: GenerationSetti
         conversation = [ChatMessage(message["role"], message["content"]) for message in history]
         with st.spinner("Starting… (the first answer also loads the model)"):
             if preset.grounded:
-                reply = ui.run_engine(answer_from_facts, conversation, preset.facts(context), model, settings)
+                called = ui.engine_call(answer_from_facts, conversation, preset.facts(context), model, settings)
             else:
-                reply = ui.run_engine(stream_chat, conversation, preset.system_prompt(context), model, settings)
-        if reply is None:
+                called = ui.engine_call(stream_chat, conversation, preset.system_prompt(context), model, settings)
+        if (reply := called.result) is None:
+            feedback.record(TASK, model, called.seconds, called.outcome, called.sentence, given=prompt)
             history.pop()  # nothing was asked: the refused message does not stay in the conversation
             return
         answer = grounded_answer(reply) if preset.grounded else stream_reply(reply, reply.prompt.notices)
+        answer = recorded(answer, prompt, model, called)
         history.append(answer | code_behind(prompt, answer, preset, context, model, settings))
     st.rerun()
 
@@ -227,16 +244,18 @@ def completion_page(settings: GenerationSettings, model: str) -> None:
             st.caption("Continuation")
             st.markdown(message["content"])
             st.caption(stats_line(message["stats"]))
+            feedback.thumbs(message.get("request"))
     if not st.button("Continue the text", type="primary", icon=":material/play_arrow:"):
         return
     history[:] = [{"role": "user", "content": text}]
     with st.container(border=True):
         with st.spinner("Starting… (the first run also loads the model)"):
-            reply = ui.run_engine(stream_completion, text, model, settings)
-        if reply is None:
+            called = ui.engine_call(stream_completion, text, model, settings)
+        if called.result is None:
+            feedback.record(TASK, model, called.seconds, called.outcome, called.sentence, given=text)
             history.clear()
             return
-        history.append(stream_reply(reply, reply.prompt.notices))
+        history.append(recorded(stream_reply(called.result, called.result.prompt.notices), text, model, called))
     st.rerun()
 
 
@@ -275,7 +294,7 @@ with st.sidebar:
     )
     right.download_button(
         "JSON",
-        transcript_json(history),
+        transcript_json([shared(message) for message in history]),
         "conversation.json",
         "application/json",
         disabled=not history,

@@ -3,12 +3,12 @@
 import pandas as pd
 import streamlit as st
 
-from pages import links, model_state, ui
+from pages import feedback, links, model_state, ui
 from pages.links import LinkParameter
 from pipelines.media.languages import language_name
 from pipelines.media.text_tables import safe_csv
 from pipelines.tasks import snippets
-from pipelines.tasks.translation import TranslationBatch, available_pairs, model_for_pair, translate
+from pipelines.tasks.translation import TASK, TranslationBatch, available_pairs, model_for_pair, translate
 
 EXAMPLES = {
     "en": (
@@ -78,7 +78,9 @@ with single:
     links.keep_in_link(text=text, source=source, target=target)
     if text.strip():
         with output_column, ui.place_in_line("Translating") as on_wait:
-            translated = ui.run_engine(translate, [text], source, target, on_wait=on_wait)
+            translated, request = ui.answer(
+                TASK, pair_model.name, translate, [text], source, target, on_wait=on_wait, given=text
+            )
         if translated is not None:
             result = translated.results[0]
             st.session_state["tr-output"] = result.text
@@ -93,6 +95,8 @@ with single:
             for notice in result.notices:
                 st.info(notice, icon=":material/info:")
             ui.show_code(snippets.translation([text], source, target, pair_model.name))
+            with output_column:
+                feedback.thumbs(request)
 
 
 def results_table(texts: list[str], translated: TranslationBatch) -> pd.DataFrame:
@@ -109,7 +113,9 @@ with batch:
     picked = ui.batch_texts(f"tr-batch-{source}", ui.ASSETS / "text" / example_file, example_label)
     if picked.texts:
         with ui.place_in_line(f"Translating {len(picked.texts):,} texts") as on_wait:
-            translated = ui.run_engine(translate, picked.texts, source, target, on_wait=on_wait)
+            translated, request = ui.answer(
+                TASK, pair_model.name, translate, picked.texts, source, target, on_wait=on_wait
+            )
         if translated is not None:
             st.caption(
                 f"{len(picked.texts):,} texts ({translated.pieces:,} sentence pieces) in "
@@ -129,3 +135,4 @@ with batch:
                 icon=":material/download:",
                 key="tr-download",
             )
+            feedback.thumbs(request)

@@ -18,6 +18,7 @@ import streamlit as st
 from PIL import Image, ImageOps
 from streamlit.delta_generator import DeltaGenerator
 
+from pages import feedback
 from pages.links import EXAMPLE, copy_link
 from pages.presenting import presenting
 from pipelines.errors import ShowroomError
@@ -39,14 +40,45 @@ def run_engine(call: Callable[..., Result], *args: object, **kwargs: object) -> 
     """Call the engine; a user-facing error becomes one red sentence and the page carries on. Anything
     else is a bug: logged here with its traceback, and the visitor reads one sentence, never the traceback
     (Streamlit's reruns and stops pass through: they are not Exceptions)."""
+    return engine_call(call, *args, **kwargs).result
+
+
+def answer(
+    task: str, model: str, call: Callable[..., Result], *args: object, given: str = "", **kwargs: object
+) -> tuple[Result | None, int | None]:
+    """A visitor's request: `run_engine`, recorded for the operator's Audience page once however often the page
+    reruns, with the row that the thumbs under its result go to (None when it was not recorded). `given`: the
+    visitor's text, kept only where the operator keeps inputs."""
+    called = engine_call(call, *args, **kwargs)
+    asked = (getattr(call, "__name__", ""), *args, *kwargs.values())
+    return called.result, feedback.record(
+        task, model, called.seconds, called.outcome, called.sentence, given=given, asked=asked
+    )
+
+
+@dataclass(frozen=True)
+class Called:
+    """How an engine call ended, as the record of use counts it."""
+
+    result: object
+    outcome: str  # "answered", "refused" (the visitor read `sentence`) or "failed"
+    sentence: str
+    seconds: float
+
+
+def engine_call(call: Callable[..., object], *args: object, **kwargs: object) -> Called:
+    """`run_engine`, and how it ended."""
+    started = time.perf_counter()
     try:
-        return call(*args, **kwargs)
+        result = call(*args, **kwargs)
     except ShowroomError as error:
         st.error(str(error), icon=":material/error:")
+        return Called(None, "refused", str(error), time.perf_counter() - started)
     except Exception:
         _log.exception("an engine call failed: %s", getattr(call, "__name__", call))
         st.error(UNEXPECTED, icon=":material/error:")
-    return None
+        return Called(None, "failed", UNEXPECTED, time.perf_counter() - started)
+    return Called(result, "answered", "", time.perf_counter() - started)
 
 
 UNEXPECTED = (
@@ -174,16 +206,17 @@ def models_to_run(task: str, key: str) -> tuple[list[ModelSpec], DeltaGenerator]
 
 
 def run_per_model(
-    specs: list[ModelSpec], call: Callable[..., Result], data: bytes, *args: object
-) -> list[tuple[ModelSpec, Result]]:
-    """One engine call per model on the same input; an error sentence stops the page there."""
+    specs: list[ModelSpec], task: str, call: Callable[..., Result], data: bytes, *args: object
+) -> list[tuple[ModelSpec, Result, int | None]]:
+    """One engine call per model on the same input, each a request of its own (`answer`); an error sentence stops
+    the page there."""
     results = []
     with place_in_line("Running") as on_wait:
         for spec in specs:
-            result = run_engine(call, data, spec.name, *args, on_wait=on_wait)
+            result, request = answer(task, spec.name, call, data, spec.name, *args, on_wait=on_wait)
             if result is None:
                 st.stop()
-            results.append((spec, result))
+            results.append((spec, result, request))
     return results
 
 

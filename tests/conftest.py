@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +29,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.slow)
         if "serve_url" in fixtures:
             item.add_marker(pytest.mark.serve)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def audience_database(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The tests' visits go to a record of use of their own, not to the operator's `SHOWROOM_HOME/audience.db`
+    (a SHOWROOM_DATABASE_URL already set, a PostgreSQL say, is kept); the dashboards the tests start inherit it."""
+    url = os.environ.get("SHOWROOM_DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('audience') / 'audience.db'}"
+    os.environ["SHOWROOM_DATABASE_URL"] = url
+    return url
 
 
 @pytest.fixture(scope="session")
