@@ -3,7 +3,7 @@
 import streamlit as st
 
 import pipelines  # noqa: F401  (first: its offline defaults must be set before any page imports transformers)
-from pages import presenting
+from pages import handout, presenting
 from pages.branding import apply_branding
 from pages.demos import DEMOS, SECTIONS
 from pages.operator import is_operator
@@ -30,4 +30,5 @@ if is_operator():  # a visitor's navigation has no such page, so its address lea
     ]
 page = st.navigation(sections)
 presenting.frame(page.url_path)  # presenter mode and the tour's bar, on every page
+handout.offer()  # "Download this session", in the sidebar of every page
 page.run()

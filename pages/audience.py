@@ -79,7 +79,10 @@ else:
         .properties(height=max(80, 40 * summary.feedback["model"].nunique())),
         width="stretch",
     )
-    st.dataframe(summary.comments, hide_index=True, width="stretch")
+    st.markdown("**Comments**, newest first")
+    for said in summary.comments.itertuples():
+        st.caption(f"{said.thumbs} {said.model} ({said.task}), {said.at:%-d %b %H:%M} UTC")
+        st.text(said.comment)  # text, never markdown: a visitor's comment cannot place a link or a picture here
 
 st.download_button(
     "Download the record (CSV)",

@@ -21,18 +21,17 @@ COMMENT_CHARACTERS = 500
 
 
 def record(
-    task: str, model: str, seconds: float, outcome: Outcome, sentence: str = "", *, given: str = "", asked: tuple = ()
+    task: str, model: str, seconds: float, outcome: Outcome, sentence: str = "", *, given: str = "", key: str = ""
 ) -> int | None:
-    """The row of this request, added unless this session recorded the same request (`asked`: what was asked,
-    as the engine call's arguments) before; None when the database could not take it."""
+    """The row of this request, added unless this session recorded the request with the same `key` (the
+    `fingerprint` of what was asked) before; None when the database could not take it."""
     recorded = st.session_state.setdefault(_RECORDED, {})
-    key = fingerprint((task, model, *asked)) if asked else None
-    if key is not None and key in recorded:
+    if key and key in recorded:
         return recorded[key]
     page = next((demo.title for demo in DEMOS if demo.task == task), task)
     request = Request(visitor(), page, task, model, seconds, outcome, sentence, given)
     row = audience_record().add(request)
-    if key is not None and row is not None:
+    if key and row is not None:
         recorded[key] = row
     return row
 
@@ -43,6 +42,7 @@ def visitor() -> str:
 
 
 def fingerprint(asked: tuple) -> str:
+    """What was asked (a task, a model, an engine call's arguments) as a short key; an upload counts by its bytes."""
     digest = hashlib.sha256()
     for item in asked:
         if callable(item):  # the wait callback: how the page shows the wait, not what was asked

@@ -58,9 +58,12 @@ def show(answered: tuple[list[recommender.Recommendation] | None, int | None], w
         feedback.thumbs(request)
 
 
-def asked(method: str, call, *args: object) -> tuple[list[recommender.Recommendation] | None, int | None]:
-    """A recommendation request, recorded under its method (the recommender's "model")."""
-    return ui.answer(recommender.TASK, method, call, *args)
+def asked(
+    method: str, given: str | list[str], call, *args: object
+) -> tuple[list[recommender.Recommendation] | None, int | None]:
+    """A recommendation request, recorded under its method (the recommender's "model"); `given` says what it
+    started from, for the handout."""
+    return ui.answer(recommender.TASK, method, call, *args, given=given)
 
 
 def pick_method(key: str) -> str:
@@ -82,10 +85,10 @@ with similar:
     by_content, by_ratings = st.columns(2)
     with by_content:
         st.markdown("**By content** (what the movie is)")
-        show(asked("content", recommender.similar_movies, title, "content", 10))
+        show(asked("content", f"Movies like {title}", recommender.similar_movies, title, "content", 10))
     with by_ratings:
         st.markdown("**By co-ratings** (who watched it)")
-        show(asked("co-ratings", recommender.similar_movies, title, "co-ratings", 10))
+        show(asked("co-ratings", f"Movies like {title}", recommender.similar_movies, title, "co-ratings", 10))
     ui.show_code(snippets.recommender("--similar-to", title, {"by": "content", "k": 10}))
 
 with describe:
@@ -126,14 +129,16 @@ with for_user:
         )
     with recommended:
         st.markdown("**Recommended**")
-        show(asked(method, recommender.for_user, int(user), method, 10), with_reason=True)
+        show(
+            asked(method, f"User {int(user)}'s ratings", recommender.for_user, int(user), method, 10), with_reason=True
+        )
     ui.show_code(snippets.recommender("--user", int(user), {"method": method, "k": 10}))
 
 with scratch:
     likes = st.multiselect("Movies you like", labels, key="rec-likes", placeholder="Pick a few movies")
     scratch_method = pick_method("rec-scratch-method")
     if likes:
-        show(asked(scratch_method, recommender.from_likes, likes, scratch_method, 10), with_reason=True)
+        show(asked(scratch_method, likes, recommender.from_likes, likes, scratch_method, 10), with_reason=True)
         ui.show_code(snippets.recommender("--likes", likes, {"method": scratch_method, "k": 10}))
     else:
         st.info("Pick one or more movies you like to get recommendations.", icon=":material/movie:")

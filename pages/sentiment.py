@@ -95,7 +95,7 @@ with batch:
     texts = ui.batch_texts("sa", ui.ASSETS / "text" / "reviews.csv", "customer reviews").texts
     if texts:
         with ui.place_in_line(f"Scoring {len(texts):,} texts") as on_wait:
-            analysed, request = ui.answer(TASK, model.name, analyse_sentiment, texts, model.name, on_wait)
+            analysed, request = ui.answer(TASK, model.name, analyse_sentiment, texts, model.name, on_wait, given=texts)
         if analysed is not None:
             table = results_table(texts, analysed)
             st.caption(

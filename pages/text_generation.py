@@ -1,17 +1,19 @@
 """Text generation: a chat assistant (or, with a base model, text continuation) streamed token by token."""
 
 import contextlib
+import uuid
 from collections.abc import Iterable
 from dataclasses import asdict
 
 import streamlit as st
 
-from pages import feedback, links, model_state, ui
+from pages import feedback, handout, links, model_state, ui
 from pages.links import LinkParameter
 from pipelines.assistant.chat_presets import COMPLETION_EXAMPLES, COMPLETION_SETTINGS, PRESETS, ChatPreset
 from pipelines.assistant.replies import GroundedReply, answer_from_facts
 from pipelines.errors import ShowroomError
 from pipelines.reports.assistant_report import load_report
+from pipelines.reports.handout import ChatTurn
 from pipelines.serving.chat_prompt import ChatMessage
 from pipelines.tasks import snippets
 from pipelines.tasks.chat_transcript import stats_line, transcript_json, transcript_markdown
@@ -181,12 +183,16 @@ def assistant_report() -> None:
 
 
 def recorded(answer: dict, prompt: str, model: str, called: ui.Called) -> dict:
-    """The answer with its row in the record of use, timed to its last word: answered, or refused with the sentence
-    the visitor read where the assistant declined (no fact was close enough)."""
+    """The answer, put in the visitor's handout and given its row in the record of use, timed to its last word:
+    answered, or refused with the sentence the visitor read where the assistant declined (no fact was close
+    enough)."""
     declined = "note" in answer
     seconds = answer.get("stats", {}).get("seconds") or called.seconds
     outcome, sentence = ("refused", answer["content"]) if declined else ("answered", "")
-    return answer | {"request": feedback.record(TASK, model, seconds, outcome, sentence, given=prompt)}
+    request = feedback.record(TASK, model, seconds, outcome, sentence, given=prompt)
+    turn = ChatTurn(prompt, answer["content"], tuple(answer.get("sources", ())), tuple(answer.get("notices", ())))
+    handout.keep(f"chat-{uuid.uuid4().hex}", TASK, model, turn, [], seconds)
+    return answer | {"request": request}
 
 
 def shared(message: dict) -> dict:

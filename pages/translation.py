@@ -114,7 +114,7 @@ with batch:
     if picked.texts:
         with ui.place_in_line(f"Translating {len(picked.texts):,} texts") as on_wait:
             translated, request = ui.answer(
-                TASK, pair_model.name, translate, picked.texts, source, target, on_wait=on_wait
+                TASK, pair_model.name, translate, picked.texts, source, target, on_wait=on_wait, given=picked.texts
             )
         if translated is not None:
             st.caption(

@@ -18,7 +18,7 @@ import streamlit as st
 from PIL import Image, ImageOps
 from streamlit.delta_generator import DeltaGenerator
 
-from pages import feedback
+from pages import feedback, handout
 from pages.links import EXAMPLE, copy_link
 from pages.presenting import presenting
 from pipelines.errors import ShowroomError
@@ -44,16 +44,21 @@ def run_engine(call: Callable[..., Result], *args: object, **kwargs: object) -> 
 
 
 def answer(
-    task: str, model: str, call: Callable[..., Result], *args: object, given: str = "", **kwargs: object
+    task: str, model: str, call: Callable[..., Result], *args: object, given: str | list[str] = "", **kwargs: object
 ) -> tuple[Result | None, int | None]:
-    """A visitor's request: `run_engine`, recorded for the operator's Audience page once however often the page
-    reruns, with the row that the thumbs under its result go to (None when it was not recorded). `given`: the
-    visitor's text, kept only where the operator keeps inputs."""
+    """A visitor's request: `run_engine`, recorded for the operator's Audience page and put in the visitor's
+    handout, each once however often the page reruns; with the row that the thumbs under its result go to (None
+    when it was not recorded). `given`: the visitor's text or texts, for the handout (and the record, only where
+    the operator keeps inputs)."""
     called = engine_call(call, *args, **kwargs)
-    asked = (getattr(call, "__name__", ""), *args, *kwargs.values())
-    return called.result, feedback.record(
-        task, model, called.seconds, called.outcome, called.sentence, given=given, asked=asked
+    key = feedback.fingerprint((task, model, getattr(call, "__name__", ""), *args, *kwargs.values()))
+    texts = [given] if isinstance(given, str) and given else list(given)
+    if called.result is not None:
+        handout.keep(key, task, model, called.result, texts, called.seconds)
+    request = feedback.record(
+        task, model, called.seconds, called.outcome, called.sentence, given="\n".join(texts), key=key
     )
+    return called.result, request
 
 
 @dataclass(frozen=True)
