@@ -17,18 +17,18 @@ except SettingsError as error:
     st.stop()
 apply_branding()  # the tab's title, the logo and the accent (.streamlit/branding.toml, SHOWROOM_BRANDING)
 
-home = st.Page("pages/home.py", title="Home", icon=":material/home:", url_path="home", default=True)
-sections: dict[str, list[st.Page]] = {"": [home]}
-for section in SECTIONS:
-    pages = [st.Page(d.script, title=d.title, icon=d.icon, url_path=d.url_path) for d in DEMOS if d.section == section]
-    if pages:
-        sections[section] = pages
-
+# One list, in the sections' order: Streamlit's sectioned navigation puts list items inside <div>s, which screen
+# readers announce as no list at all (axe-core: "list", "listitem"); the home page's cards name the sections.
+pages = [st.Page("pages/home.py", title="Home", icon=":material/home:", url_path="home", default=True)]
+pages += [
+    st.Page(d.script, title=d.title, icon=d.icon, url_path=d.url_path)
+    for section in SECTIONS
+    for d in DEMOS
+    if d.section == section
+]
 if is_operator():  # a visitor's navigation has no such page, so its address leads home
-    sections["Operator"] = [
-        st.Page("pages/audience.py", title="Audience", icon=":material/groups:", url_path="audience")
-    ]
-page = st.navigation(sections)
+    pages.append(st.Page("pages/audience.py", title="Audience", icon=":material/groups:", url_path="audience"))
+page = st.navigation(pages)
 presenting.frame(page.url_path)  # presenter mode and the tour's bar, on every page
 handout.offer()  # "Download this session", in the sidebar of every page
 page.run()

@@ -82,7 +82,15 @@ def _logo(value: object, problems: list[str]) -> Path | None:
     return logo
 
 
-_VARIANT_COLOURS = ("backgroundColor", "secondaryBackgroundColor", "textColor")
+_VARIANT_COLOURS = ("primaryColor", "backgroundColor", "secondaryBackgroundColor", "textColor")
+# The dark theme's own accent is bright enough to read as text on the dark background, too bright for white
+# text on it (3.6:1): on it, text is dark (a primary button, a chosen tag), 5.7:1. A brand's accent keeps
+# Streamlit's white.
+_DARK_ON_ACCENT = """<style>
+[data-testid="stBaseButton-primary"], [data-testid="stBaseButton-primary"] *, [data-tag], [data-tag] * {
+  color: #16181D !important;
+}
+</style>"""
 
 
 @functools.cache
@@ -105,9 +113,9 @@ def apply_branding() -> Branding:
         st.logo(str(brand.logo))
     for problem in brand.problems:
         st.warning(problem, icon=":material/palette:")
-    changes = {"theme.primaryColor": brand.accent} if brand.accent else {}
-    if brand.theme:
-        changes |= _one_theme(brand.theme)
+    changes = _one_theme(brand.theme) if brand.theme else {}
+    if brand.accent:  # one accent for both variants
+        changes |= {"theme.primaryColor": brand.accent} | {f"theme.{variant}.primaryColor": None for variant in THEMES}
     changes = {key: value for key, value in changes.items() if config.get_option(key) != value}
     for key, value in changes.items():
         config.set_option(key, value)
@@ -115,4 +123,6 @@ def apply_branding() -> Branding:
         # The theme travels at the start of each run: set now, it reaches the browser from the next run on,
         # so the first visit after a start runs again at once (once per process).
         st.rerun()
+    if not brand.accent and st.context.theme.type == "dark":
+        st.html(_DARK_ON_ACCENT)
     return brand

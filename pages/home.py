@@ -33,7 +33,7 @@ for row_start in range(0, len(DEMOS), 3):
     for column, demo in zip(st.columns(3), DEMOS[row_start : row_start + 3], strict=False):
         with column.container(border=True):
             if (picture := picture_path(demo.task)).is_file():  # drawn from the demo's model at provisioning
-                st.image(str(picture), width="stretch")
+                st.image(str(picture), width="stretch", alt=f"{demo.title}: a result of its model")
             else:  # the pictures are drawn last, once every model is ready; a demo never waits for them
                 st.caption(":material/image: Its picture is drawn once the models are ready.")
             st.markdown(f"#### {demo.title}")

@@ -65,7 +65,7 @@ results = ui.run_per_model(specs, TASK, classify_image, picked.data, top_k)
 image_column, *result_columns = st.columns([2] + [3] * len(results))
 with image_column:
     prepared = results[0][1].image
-    st.image(prepared.image, caption=picked.name, width="stretch")
+    st.image(prepared.image, caption=picked.name, width="stretch", alt=f"The photo given: {picked.name}")
     width, height = prepared.original_size
     st.caption(f"{width}×{height} pixels" + "".join(f" · {note}" for note in prepared.notes))
 for column, (spec, result, request) in zip(result_columns, results, strict=True):

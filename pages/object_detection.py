@@ -77,7 +77,8 @@ def show_detections(spec: ModelSpec, result: Detections, key: str) -> None:
     )
     st.subheader(spec.display_name)
     annotated = annotate(visible)
-    st.image(annotated, width="stretch")
+    found = ", ".join(f"{label} × {count}" for label, count in visible.counts().items()) or "nothing"
+    st.image(annotated, width="stretch", alt=f"The photo with a box around each object found: {found}")
     st.badge(f"{ui.latency(result.seconds)} on CPU", icon=":material/timer:", color="gray")
     if not visible.found:
         st.info(f"No objects found with a score of at least {threshold:.2f}.", icon=":material/search_off:")

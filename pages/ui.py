@@ -19,6 +19,7 @@ from PIL import Image, ImageOps
 from streamlit.delta_generator import DeltaGenerator
 
 from pages import feedback, handout
+from pages.branding import THEMES
 from pages.links import EXAMPLE, copy_link
 from pages.presenting import presenting
 from pipelines.errors import ShowroomError
@@ -372,7 +373,7 @@ def media_input(key: str, medium: Medium = IMAGE) -> PickedFile | None:
     for column, example in zip(st.columns(len(samples), wrap=False), samples, strict=True):
         with column:
             if medium.thumbnails:
-                st.image(example_thumbnail(example.path), width="stretch")
+                st.image(example_thumbnail(example.path), width="stretch", alt=f"Example: {example.caption}")
             st.button(
                 example.caption,
                 key=f"{key}-example-{example.path.stem}",
@@ -446,8 +447,11 @@ def score_chart(scores: pd.DataFrame, label: str = "label", value: str = "score"
 
 
 def theme_accent() -> str:
-    """The theme's accent (.streamlit/config.toml, or the branding's): Altair's marks do not take it themselves."""
-    return st.get_option("theme.primaryColor") or "#E8590C"
+    """The theme's accent for this visitor's variant (.streamlit/config.toml, or the branding's): Altair's marks do
+    not take it themselves."""
+    variant = st.context.theme.type
+    own = st.get_option(f"theme.{variant}.primaryColor") if variant in THEMES else None
+    return own or st.get_option("theme.primaryColor") or "#E8590C"
 
 
 def theme_text_colour() -> str:
