@@ -53,6 +53,7 @@ def answer(
     the operator keeps inputs)."""
     called = engine_call(call, *args, **kwargs)
     key = feedback.fingerprint((task, model, getattr(call, "__name__", ""), *args, *kwargs.values()))
+    model = getattr(called.result, "model", model)  # the one that answered (the quick one, while the other trains)
     texts = [given] if isinstance(given, str) and given else list(given)
     if called.result is not None:
         handout.keep(key, task, model, called.result, texts, called.seconds)

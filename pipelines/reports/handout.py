@@ -40,6 +40,7 @@ PICTURE_SIDE = 480  # pixels: "shown small", and a handout of twenty photos stay
 RECORDING_SECONDS = 60  # longer recordings are described, not embedded (a 16 kHz minute is 1.9 MB)
 ROWS = 50  # a batch's first rows; the page's CSV download has them all
 PDF_SECONDS = 60
+NOT_MEASURED = "No report card: the model was not measured on this server."
 
 
 @dataclass(frozen=True)
@@ -79,9 +80,12 @@ def report_line(model: str) -> str:
         return f"{card['metric']} {format(card['value'], card['format'])} on {card['data']}"
     spec = catalog_entry(model)
     if spec is not None and spec.task == SENTIMENT:  # trained here: its held-out evaluation is its card
-        domains = load_report(model)["domains"]
+        try:
+            domains = load_report(model)["domains"]
+        except ShowroomError:  # not built on this server (yet)
+            return NOT_MEASURED
         return "Held out: " + ", ".join(f"{line['domain']} {line['metric']} {line['value']:.2f}" for line in domains)
-    return "No report card: the model was not measured on this server."
+    return NOT_MEASURED
 
 
 def document(
