@@ -103,7 +103,9 @@ class AudienceRecord:
         return bool(self._run("record feedback", lambda connection: connection.execute(statement).rowcount))
 
     def rows(self, since: datetime | None = None) -> list[dict]:
-        """Every row (since `since`), oldest first, for the operator's page and its CSV; [] when unreadable."""
+        """Every row (since `since`), oldest first, for the operator's page and its CSV; [] when unreadable. The
+        rows past the retention go first, so a server that runs for weeks keeps no more than it says."""
+        self.forget_old()
         statement = select(REQUESTS).order_by(REQUESTS.c.at)
         if since is not None:
             statement = statement.where(REQUESTS.c.at >= since)
