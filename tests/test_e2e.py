@@ -135,7 +135,7 @@ def top_label(page: object) -> str:
 
 def test_clicking_an_example_shows_its_label_and_the_chart(page: object) -> None:
     open_classification(page)
-    page.get_by_role("button", name="Coffee").click()
+    page.get_by_role("button", name="Coffee", exact=True).click()
     assert top_label(page) == "espresso"
     page.locator('[data-testid="stVegaLiteChart"]').first.wait_for(timeout=30_000)
 
@@ -409,7 +409,7 @@ def test_translation_example_then_swap_direction(page: object, dashboard: str) -
 def test_object_detection_example_draws_boxes(page: object, dashboard: str) -> None:
     page.goto(f"{dashboard}/object_detection")
     page.get_by_role("heading", name="Object detection", level=1).wait_for(timeout=60_000)
-    page.get_by_role("button", name="Coffee").click()
+    page.get_by_role("button", name="Coffee", exact=True).click()
     page.get_by_role("button", name="Detections (CSV)").wait_for(timeout=90_000)  # the detections are shown
     drawn = page.locator('[data-testid="stImage"] img').last  # after the example thumbnails
     shot = drawn.screenshot()
