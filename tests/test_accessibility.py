@@ -19,6 +19,7 @@ pytestmark = pytest.mark.e2e
 browser = test_e2e.browser  # the same Chromium fixture
 RESULT_SECONDS = 180  # a result on a page whose model loads first, on a 2-core machine
 KEYS_TO_REACH = 120  # Tab presses before giving up on reaching a control
+EXAMPLE_REVIEW = "The delivery was late again and nobody answered my emails."  # the sentiment page's second
 
 
 @pytest.fixture(scope="module")
@@ -81,6 +82,18 @@ def tab_to(page: object, name: str) -> None:
     pytest.fail(f"{name!r} cannot be reached with the Tab key")
 
 
+def example_by_keyboard(page: object, address: str, title: str, example: str, metric: str = "Top label") -> str:
+    """Open a demo, reach one of its example buttons with Tab, press Enter: the headline of the result."""
+    page.goto(address)
+    page.get_by_role("heading", name=title, level=1).wait_for(timeout=60_000)
+    settled(page)
+    tab_to(page, example)
+    page.keyboard.press("Enter")
+    shown = page.locator('[data-testid="stMetric"]').filter(has_text=metric).first
+    shown.wait_for(timeout=RESULT_SECONDS * 1000)
+    return shown.locator('[data-testid="stMetricValue"]').inner_text()
+
+
 def test_the_tour_and_the_example_buttons_work_with_the_keyboard_alone(browser: object, dashboard: str) -> None:
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     try:
@@ -100,22 +113,9 @@ def test_the_tour_and_the_example_buttons_work_with_the_keyboard_alone(browser: 
         page.keyboard.press("Enter")
         page.get_by_text("Tour · demo").wait_for(state="detached", timeout=30_000)
 
-        page.goto(f"{dashboard}/sentiment")
-        page.get_by_role("heading", name="Sentiment", level=1).wait_for(timeout=60_000)
-        settled(page)
-        tab_to(page, "The delivery was late again and nobody answered my emails.")
-        page.keyboard.press("Enter")
-        label = page.locator('[data-testid="stMetric"]').filter(has_text="Label").first
-        label.wait_for(timeout=RESULT_SECONDS * 1000)
-        assert label.locator('[data-testid="stMetricValue"]').inner_text() == "negative"
-
-        page.goto(f"{dashboard}/image_classification")
-        page.get_by_role("heading", name="Image classification", level=1).wait_for(timeout=60_000)
-        settled(page)
-        tab_to(page, "Coffee")
-        page.keyboard.press("Enter")
-        top = page.locator('[data-testid="stMetric"]').filter(has_text="Top label").first
-        top.wait_for(timeout=RESULT_SECONDS * 1000)
-        assert top.locator('[data-testid="stMetricValue"]').inner_text() == "espresso"
+        assert example_by_keyboard(page, f"{dashboard}/sentiment", "Sentiment", EXAMPLE_REVIEW, "Label") == "negative"
+        assert example_by_keyboard(page, f"{dashboard}/image_classification", "Image classification", "Coffee") == (
+            "espresso"
+        )
     finally:
         context.close()

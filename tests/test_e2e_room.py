@@ -16,7 +16,7 @@ from tests.conftest import CAT_PHOTO
 from tests.test_e2e import download, top_label
 
 pytestmark = pytest.mark.e2e
-browser = test_e2e.browser  # the same Chromium fixture, launched once for this module
+browser, page = test_e2e.browser, test_e2e.page  # the same fixtures: Chromium, and a tab on the home page
 TOKEN = "e2e-room-token"
 PRAISE = "I absolutely love this bike, best purchase of the year!"  # the sentiment page's first example
 QUESTION = "How many days does delivery take?"
@@ -34,18 +34,8 @@ def dashboard(record: AudienceRecord) -> Iterator[str]:
         yield server.url
 
 
-@pytest.fixture
-def visitor(browser: object, dashboard: str) -> Iterator[object]:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    page.goto(dashboard)
-    page.get_by_role("heading", name="Showroom").wait_for(timeout=60_000)
-    yield page
-    context.close()
-
-
 def go_to(page: object, demo: str) -> None:
-    """Through the sidebar, as a visitor moves: the session (and its handout) stays."""
+    """Through the sidebar, as a page moves: the session (and its handout) stays."""
     page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=demo).click()
     page.get_by_role("heading", name=demo, level=1).wait_for(timeout=60_000)
 
@@ -57,24 +47,24 @@ def label_shown(page: object) -> str:
 
 
 def test_the_handout_holds_the_sessions_results_and_opens_from_disk_offline(
-    visitor: object,
+    page: object,
     browser: object,
     tmp_path: Path,
 ) -> None:
-    go_to(visitor, "Sentiment")
-    visitor.get_by_role("button", name=PRAISE).click()
-    assert label_shown(visitor) == "positive"
-    go_to(visitor, "Image classification")
-    visitor.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(CAT_PHOTO))
-    cat = top_label(visitor)
-    go_to(visitor, "Chat assistant")
-    visitor.locator('[data-testid="stChatInputTextArea"]').fill(QUESTION)
-    visitor.keyboard.press("Enter")
-    answer = visitor.locator('[data-testid="stChatMessage"]').nth(1)
+    go_to(page, "Sentiment")
+    page.get_by_role("button", name=PRAISE).click()
+    assert label_shown(page) == "positive"
+    go_to(page, "Image classification")
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(CAT_PHOTO))
+    cat = top_label(page)
+    go_to(page, "Chat assistant")
+    page.locator('[data-testid="stChatInputTextArea"]').fill(QUESTION)
+    page.keyboard.press("Enter")
+    answer = page.locator('[data-testid="stChatMessage"]').nth(1)
     answer.locator('[data-testid="stCaptionContainer"]').filter(has_text="tokens/s").wait_for(timeout=120_000)
     said = answer.locator('[data-testid="stMarkdown"]').first.inner_text()
 
-    saved = download(visitor, "Download this session", tmp_path / "handout.html")
+    saved = download(page, "Download this session", tmp_path / "handout.html")
     offline = browser.new_context(offline=True, java_script_enabled=False)
     asked: list[str] = []
     offline.on("request", lambda request: asked.append(request.url))
@@ -97,24 +87,24 @@ def test_the_handout_holds_the_sessions_results_and_opens_from_disk_offline(
 
 
 def test_the_operator_reads_a_visitors_feedback_and_a_visitor_cannot_open_that_page(
-    visitor: object,
+    page: object,
     browser: object,
     dashboard: str,
     record: AudienceRecord,
 ) -> None:
-    go_to(visitor, "Sentiment")
-    visitor.get_by_role("textbox", name="Text").fill("The parcel arrived broken and late.")
-    visitor.keyboard.press("Control+Enter")
-    assert label_shown(visitor) == "negative"
-    visitor.get_by_role("radio", name="Thumbs up").click()
-    comment = visitor.get_by_placeholder("What was right or wrong? (optional)")
+    go_to(page, "Sentiment")
+    page.get_by_role("textbox", name="Text").fill("The parcel arrived broken and late.")
+    page.keyboard.press("Control+Enter")
+    assert label_shown(page) == "negative"
+    page.get_by_role("radio", name="Thumbs up").click()
+    comment = page.get_by_placeholder("What was right or wrong? (optional)")
     comment.fill("Right: it was broken.")
     comment.press("Enter")
-    visitor.get_by_text("Thanks: the presenter will see it.").wait_for(timeout=30_000)
-    assert not visitor.locator('[data-testid="stSidebarNav"]').get_by_role("link", name="Audience").count()
-    visitor.goto(f"{dashboard}/audience")  # the address typed in: no such page for a visitor
-    visitor.get_by_role("heading", name="Showroom").wait_for(timeout=60_000)
-    assert not visitor.get_by_role("heading", name="Audience").count()
+    page.get_by_text("Thanks: the presenter will see it.").wait_for(timeout=30_000)
+    assert not page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name="Audience").count()
+    page.goto(f"{dashboard}/audience")  # the address typed in: no such page for a page
+    page.get_by_role("heading", name="Showroom").wait_for(timeout=60_000)
+    assert not page.get_by_role("heading", name="Audience").count()
 
     operator = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
     try:
