@@ -190,7 +190,7 @@ def test_links_open_on_their_result_and_show_the_code_behind_it(page: object, da
 
 @pytest.mark.parametrize(
     ("scheme", "background", "text"),
-    [("dark", (22, 24, 29), (230, 232, 235)), ("light", (255, 255, 255), (31, 35, 40))],
+    [("dark", (22, 24, 29), (230, 232, 235)), ("light", (255, 255, 255), (17, 20, 24))],
 )
 def test_the_theme_follows_the_visitors_preference(
     browser: object, dashboard: str, scheme: str, background: tuple, text: tuple
@@ -221,7 +221,10 @@ def test_on_a_phone_the_examples_are_one_row_and_a_click_brings_the_result_into_
         page = context.new_page()
         page.goto(f"{dashboard}/image_classification")
         page.get_by_role("heading", name="Image classification", level=1).wait_for(timeout=60_000)
-        buttons = [page.get_by_role("button", name=name) for name in ("Cat", "Coffee", "Astronaut", "Rocket launch")]
+        buttons = [
+            page.get_by_role("button", name=name, exact=True)
+            for name in ("Cat", "Coffee", "Astronaut", "Rocket launch")
+        ]
         page.locator('[data-testid="stImage"] img').nth(3).wait_for(timeout=30_000)
         page.wait_for_timeout(1_000)  # the thumbnails laid out
         tops = {round(button.bounding_box()["y"]) for button in buttons}
@@ -474,7 +477,7 @@ def _type_and_submit(label: str, text: str) -> Callable[[object], None]:
 
 
 def _click(name: str) -> Callable[[object], None]:
-    return lambda page: page.get_by_role("button", name=name).click()
+    return lambda page: page.get_by_role("button", name=name, exact=True).click()
 
 
 SIMULTANEOUS_VISITS = (
