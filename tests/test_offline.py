@@ -27,10 +27,12 @@ from tests.test_e2e import REQUEST_LOG, require_chromium
 pytestmark = pytest.mark.e2e
 
 # The tour, and one input per demo: a photo, a CSV, a recording, a chat question, an example image, a
-# translation and a movie search; and a branded dashboard, whose tab icon is its logo.
+# translation and a movie search; a branded dashboard, whose tab icon is its logo; and a visitor's handout and
+# feedback, with the operator's Audience page.
 VISIT = (
     "tour or uploading_a_photo or sentiment_csv_upload or speech_upload or chat_answer_streams "
-    "or object_detection_example or translation_example or recommender_text_query or branding_file"
+    "or object_detection_example or translation_example or recommender_text_query or branding_file "
+    "or handout or feedback"
 )
 _SAMPLE_SECONDS = 0.2
 
@@ -83,7 +85,20 @@ def test_a_visit_asks_nothing_of_any_server_but_the_dashboard(provisioned: Path,
     require_a_network_namespace()
     requests = tmp_path / "requests.txt"
     python = sys.executable
-    tests = [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist", "tests/test_e2e.py", "-k", VISIT]
+    tests = [
+        python,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:xdist",
+        "tests/test_e2e.py",
+        "tests/test_e2e_room.py",
+        "-k",
+        VISIT,
+    ]
     command = ["unshare", "--net", python, "-m", "tests.loopback_only", *tests]
     visit = subprocess.Popen(
         command,
@@ -123,6 +138,6 @@ def _sample(visit: subprocess.Popen, seen: set[str]) -> None:
 
 def _same_machine(url: str) -> bool:
     parts = urlsplit(url)
-    if parts.scheme in {"data", "blob"}:
+    if parts.scheme in {"data", "blob", "file"}:  # inline, or a file on this disk (the handout, opened from it)
         return True
     return parts.scheme in {"http", "https", "ws", "wss"} and parts.hostname in {"127.0.0.1", "localhost"}
