@@ -93,3 +93,8 @@ DEMOS: tuple[Demo, ...] = (
 )
 
 SECTIONS: tuple[str, ...] = ("Language", "Vision", "Audio", "Recommendation")
+
+
+def demo_title(task: str) -> str:
+    """The title of the demo that runs `task` (the record of use and the handout name results by it)."""
+    return next((demo.title for demo in DEMOS if demo.task == task), task)

@@ -12,7 +12,7 @@ import uuid
 import numpy as np
 import streamlit as st
 
-from pages.demos import DEMOS
+from pages.demos import demo_title
 from pipelines.audience.record import Outcome, Request, audience_record
 
 _SESSION = "audience-session"
@@ -28,8 +28,7 @@ def record(
     recorded = st.session_state.setdefault(_RECORDED, {})
     if key and key in recorded:
         return recorded[key]
-    page = next((demo.title for demo in DEMOS if demo.task == task), task)
-    request = Request(visitor(), page, task, model, seconds, outcome, sentence, given)
+    request = Request(visitor(), demo_title(task), task, model, seconds, outcome, sentence, given)
     row = audience_record().add(request)
     if key and row is not None:
         recorded[key] = row

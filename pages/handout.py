@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import streamlit as st
 
 from pages.branding import read_branding
-from pages.demos import DEMOS
+from pages.demos import demo_title
 from pipelines.errors import ShowroomError
 from pipelines.reports.handout import HandoutItem, document, item, pdf
 
@@ -25,9 +25,8 @@ def keep(asked: str, task: str, model: str, result: object, given: list[str], se
     kept: dict[str, HandoutItem] = st.session_state.setdefault(_KEPT, {})
     if asked in kept:
         return
-    demo = next((demo.title for demo in DEMOS if demo.task == task), task)
     try:
-        kept[asked] = item(demo, model, result, given, seconds, datetime.now(UTC))
+        kept[asked] = item(demo_title(task), model, result, given, seconds, datetime.now(UTC))
     except Exception:
         _log.exception("a %s result could not be put in the handout", task)
         return

@@ -28,6 +28,7 @@ from pipelines.media.images import UPLOAD_TYPES
 from pipelines.media.text_tables import MAX_CSV_BYTES, guess_text_column, read_csv, texts_in_column
 from pipelines.provisioning.catalog import ModelSpec, models_for_task
 from pipelines.provisioning.provision import model_dir
+from pipelines.reports.handout import latency  # noqa: F401  (pages call it as ui.latency)
 from pipelines.reports.report_cards import load_card
 from pipelines.serving.model_server import WaitCallback, Waiting
 from pipelines.settings import ASSETS
@@ -473,7 +474,3 @@ def show_code(code: CodeSnippet) -> None:
         st.code(code.shell, language="bash", wrap_lines=True)
         st.caption("…or plain transformers on the provisioned model folder:")
         st.code(code.python, language="python")
-
-
-def latency(seconds: float) -> str:
-    return f"{seconds * 1000:.0f} ms" if seconds < 10 else f"{seconds:.1f} s"

@@ -132,7 +132,7 @@ def pdf(html: str) -> bytes:
 
 def _section(number: int, entry: HandoutItem) -> str:
     return f"""<article><h2>{number}. {escape(entry.demo)} <span>· {escape(entry.model)}</span></h2>
-<p class="meta">{entry.at:%H:%M:%S} UTC · {_latency(entry.seconds)} · {escape(entry.report)}</p>
+<p class="meta">{entry.at:%H:%M:%S} UTC · {latency(entry.seconds)} · {escape(entry.report)}</p>
 <div class="given"><h3>Given</h3>{entry.given}</div><div class="shown"><h3>Result</h3>{entry.shown}</div></article>"""
 
 
@@ -249,7 +249,8 @@ def _model_name(model: str) -> str:
     return spec.display_name if spec else model
 
 
-def _latency(seconds: float) -> str:
+def latency(seconds: float) -> str:
+    """A duration as a visitor reads it: milliseconds below ten seconds."""
     return f"{seconds * 1000:.0f} ms" if seconds < 10 else f"{seconds:.1f} s"
 
 
