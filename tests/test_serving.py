@@ -185,13 +185,20 @@ def test_two_visitors_with_different_chat_settings_in_one_batch_each_get_their_o
     assert all(reply.stream.submitted + reply.stats.first_token_seconds < min(ends) for reply in replies)  # overlap
 
 
+def sentiment_server(provisioned: Path, limits: ServingLimits) -> ModelServer:
+    """The real sentiment model behind a server of its own with `limits`."""
+    from transformers import pipeline
+
+    import pipelines.architectures.mean_pooled_classifier  # noqa: F401  (registers the model's architecture)
+
+    pipe = pipeline("text-classification", model=str(provisioned / "models" / "minilm-sentiment"), device="cpu")
+    return ModelServer("minilm-sentiment", "sentiment", "MiniLM sentiment", pipe, BATCH_CALLS["sentiment"], limits)
+
+
 @pytest.fixture
 def small_sentiment_server(provisioned: Path) -> Iterator[ModelServer]:
     """The real sentiment model behind a queue of two requests, four texts a batch."""
-    from transformers import pipeline
-
-    pipe = pipeline("text-classification", model=str(provisioned / "models" / "minilm-sentiment"), device="cpu")
-    server = ModelServer("minilm-sentiment", "sentiment", "MiniLM sentiment", pipe, BATCH_CALLS["sentiment"], LIMITS)
+    server = sentiment_server(provisioned, LIMITS)
     yield server
     server.close()
 
@@ -228,6 +235,29 @@ def test_a_waiting_visitor_who_leaves_cancels_the_request(small_sentiment_server
     assert big.done and small_sentiment_server.holding() == 0
 
 
+@pytest.mark.parametrize("company", [0, 1])
+def test_a_request_withdrawn_while_it_waits_for_company_leaves_the_model_serving(
+    provisioned: Path, company: int
+) -> None:
+    """A visitor who leaves in the few ms a lone request waits for others to batch with: the model goes on
+    answering the rest (it once answered an empty batch, and its worker thread died for every visitor)."""
+    limits = ServingLimits(max_batch=4, queue_size=4, window_seconds=0.5)  # a long window, to leave within it
+    server = sentiment_server(provisioned, limits)
+    try:
+        leaving = server.submit(REVIEWS[:1])
+        staying = [server.submit(REVIEWS[1:2]) for _ in range(company)]  # in line behind it, or nobody
+        time.sleep(0.1)
+        leaving.cancel()
+        time.sleep(0.6)  # past the window
+        later = server.submit(REVIEWS[1:2])
+        labels = [max(ticket.result()[0][0], key=lambda score: score["score"])["label"] for ticket in [*staying, later]]
+        assert server.healthy and labels == ["negative"] * (company + 1)
+        with pytest.raises(RequestCancelled):
+            leaving.result()
+    finally:
+        server.close()
+
+
 def test_a_single_request_is_answered_while_a_ten_thousand_row_batch_runs(provisioned: Path) -> None:
     server = get_server("minilm-sentiment")
     big = server.submit([f"Review {number}: {REVIEWS[number % len(REVIEWS)]}" for number in range(10_000)])
@@ -241,11 +271,7 @@ def test_a_single_request_is_answered_while_a_ten_thousand_row_batch_runs(provis
 
 @pytest.mark.skipif(not hasattr(os, "getpriority"), reason="per-thread nice values are Linux's")
 def test_a_niced_model_serves_from_a_lower_priority_thread_and_leaves_the_callers_alone(provisioned: Path) -> None:
-    from transformers import pipeline
-
-    pipe = pipeline("text-classification", model=str(provisioned / "models" / "minilm-sentiment"), device="cpu")
-    limits = ServingLimits(max_batch=4, queue_size=2, window_seconds=0.005, nice=5)
-    server = ModelServer("minilm-sentiment", "sentiment", "MiniLM sentiment", pipe, BATCH_CALLS["sentiment"], limits)
+    server = sentiment_server(provisioned, ServingLimits(max_batch=4, queue_size=2, window_seconds=0.005, nice=5))
     try:
         (scores,) = [item[0] for item in server.run(REVIEWS[:1])]
         assert max(scores, key=lambda score: score["score"])["label"] == "positive"

@@ -215,6 +215,7 @@ class ModelServer:
             if ticket in self._serving:
                 self._serving.remove(ticket)  # its slice still runs; its results are dropped
             ticket._finish(reason or RequestCancelled("The request was cancelled before it was answered."))
+            self._changed.notify_all()  # a worker waiting for company for this request looks at the line again
 
     def close(self) -> None:
         """Stop accepting requests; the worker answers what is queued, then lets go of the pipeline."""
@@ -232,33 +233,40 @@ class ModelServer:
         self._pipeline = None
 
     def _next_batch(self) -> list[tuple[Ticket, int, int]] | None:
-        """Slices (ticket, start, stop) of at most `max_batch` items sharing the first request's options."""
+        """Slices (ticket, start, stop) of at most `max_batch` items sharing the first request's options; never
+        empty: a first request withdrawn while it waited for company (a visitor who left) leaves the others in line."""
         with self._changed:
-            while not self._waiting:
-                if self._closed:
-                    return None
-                self._changed.wait()
-            first = self._waiting[0]
-            deadline = first.submitted + self.limits.window_seconds
-            # A lone request waits a few ms for company; requests that queued while the model was busy don't.
-            while self._pending_items(first.options) < self.limits.max_batch:
-                if (left := deadline - time.monotonic()) <= 0:
-                    break
-                self._changed.wait(left)
-            batch, room = [], self.limits.max_batch
-            for ticket in list(self._waiting):
-                if room == 0:
-                    break
-                if ticket.options != first.options:
-                    continue
-                start = ticket._taken
-                stop = min(len(ticket.items), start + room)
-                ticket._taken = stop
-                room -= stop - start
-                batch.append((ticket, start, stop))
-                self._waiting.remove(ticket)
-                self._serving.append(ticket)
-            return batch
+            while True:
+                while not self._waiting:
+                    if self._closed:
+                        return None
+                    self._changed.wait()
+                first = self._waiting[0]
+                deadline = first.submitted + self.limits.window_seconds
+                # A lone request waits a few ms for company; requests that queued while the model was busy don't.
+                while first in self._waiting and self._pending_items(first.options) < self.limits.max_batch:
+                    if (left := deadline - time.monotonic()) <= 0:
+                        break
+                    self._changed.wait(left)
+                if first in self._waiting:
+                    return self._take(first.options)
+
+    def _take(self, options: Hashable) -> list[tuple[Ticket, int, int]]:
+        """Out of the line, in order: slices of the waiting requests with `options`, `max_batch` items at most."""
+        batch, room = [], self.limits.max_batch
+        for ticket in list(self._waiting):
+            if room == 0:
+                break
+            if ticket.options != options:
+                continue
+            start = ticket._taken
+            stop = min(len(ticket.items), start + room)
+            ticket._taken = stop
+            room -= stop - start
+            batch.append((ticket, start, stop))
+            self._waiting.remove(ticket)
+            self._serving.append(ticket)
+        return batch
 
     def _pending_items(self, options: Hashable) -> int:
         return sum(len(ticket.items) - ticket._taken for ticket in self._waiting if ticket.options == options)
