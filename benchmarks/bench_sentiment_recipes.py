@@ -121,6 +121,11 @@ PLANS = (
         "18,000 surest tweets + UCI twice, VADER product reviews three times and VADER movie reviews, bfloat16",
         review_copies=(*PLAN.review_copies, ("movie reviews (VADER)", 1)),
     ),
+    mean_pooled(
+        "18,000 surest tweets + UCI twice and VADER product reviews three times, bfloat16, refit with the review "
+        "validation parts",
+        refit=True,
+    ),
 )
 
 

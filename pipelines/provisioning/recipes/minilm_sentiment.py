@@ -96,6 +96,7 @@ def train_and_save(
         plan.per_domain,
         surest_first=plan.surest_first,
         copies=plan.review_copies,
+        with_validation=plan.refit,
     )
     train = train_head if plan.freeze_encoder else fine_tune
     record = TrainingRecord(live_training_path(watched_as), steps=0) if watched_as else None

@@ -43,16 +43,21 @@ def training_data(
     *,
     surest_first: bool = True,
     copies: tuple[tuple[str, int], ...] = (),
+    with_validation: bool = False,
 ) -> tuple[list[str], np.ndarray]:
     """`tweets` tweets (class-balanced as the corpus is; the surest first), then up to `per_domain` sentences
     of each review domain's training part (the first ones: the parts are already shuffled; 0: none). With
-    `copies`, only the domains it names (by part of their name), each repeated as often as it says."""
+    `copies`, only the domains it names (by part of their name), each repeated as often as it says. With
+    `with_validation`, each review domain's validation part follows its training part: the final fit of a
+    plan already chosen on those parts."""
     texts, labels = stratified_subset(corpora.tweets, tweets, surest_first=surest_first)
     texts, parts = list(texts), [labels]
-    for name, (training, _, _) in corpora.reviews.items():
+    for name, (training, validation, _) in corpora.reviews.items():
         repeats = next((count for part, count in copies if part in name), 0) if copies else 1
-        texts += training.texts[:per_domain] * repeats
-        parts += [training.labels[:per_domain]] * repeats
+        learned = [training, validation] if with_validation else [training]
+        domain_texts = [text for sentences in learned for text in sentences.texts][:per_domain]
+        texts += domain_texts * repeats
+        parts += [np.concatenate([sentences.labels for sentences in learned])[: len(domain_texts)]] * repeats
     return texts, np.concatenate(parts)
 
 

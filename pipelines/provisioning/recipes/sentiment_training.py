@@ -50,6 +50,9 @@ class TrainingPlan:
     # learns faster than the encoder, at `head_learning_rate`.
     mean_pooled: bool = False
     head_learning_rate: float | None = None
+    # The review domains' validation parts are learned too: the final fit of a plan chosen on them, with more
+    # of the scarce review sentences (the held-out parts stay unseen; the tweets' validation split too).
+    refit: bool = False
 
 
 def mean_pooled_classifier(encoder: Path):
