@@ -110,3 +110,14 @@ def test_a_plan_learns_from_the_domains_it_names_as_often_as_it_says(corpora) ->
     expected = 2 * sum(len(corpora.reviews[name][0].texts) for name in uci)
     expected += len(corpora.reviews["product reviews (VADER)"][0].texts)
     assert len(texts) == len(labels) == len(tweets) + expected
+
+
+def test_a_refit_learns_each_named_domains_validation_part_too_and_never_its_held_out_part(corpora) -> None:
+    tweets, _ = training_data(corpora, 1_000, 0)
+    copies = (("product reviews (VADER)", 2),)
+    texts, labels = training_data(corpora, 1_000, None, copies=copies, with_validation=True)
+    training, validation, held_out = corpora.reviews["product reviews (VADER)"]
+    reviews, review_labels = texts[len(tweets) :], labels[len(tweets) :]
+    assert reviews == (training.texts + validation.texts) * 2
+    assert list(review_labels) == list(np.concatenate([training.labels, validation.labels])) * 2
+    assert not set(reviews) & set(held_out.texts)
