@@ -245,7 +245,9 @@ def _serve_status(args: argparse.Namespace) -> int:
         return 0
     print(f"Serving at {report['url']}")
     for row in report["deployments"]:
-        print(f"  {row['name']:<24} {row['state']:<10} {row['replicas']} replica(s) running")
+        print(
+            f"  {row['name']:<24} {row['state']:<10} {row['replicas']} replica(s) running: {', '.join(row['models'])}"
+        )
     return 0
 
 
@@ -286,7 +288,12 @@ def _add_serve_parsers(serve: argparse._SubParsersAction) -> None:
     start.add_argument("--port", type=int, default=8000, help="the HTTP proxy's port (default 8000)")
     start.add_argument("--foreground", action="store_true", help="keep running until Ctrl-C, then stop")
     start.add_argument(
-        "--replicas", nargs="+", type=_replica_count, default=[], metavar="MODEL=N", help="replicas of a model (1)"
+        "--replicas",
+        nargs="+",
+        type=_replica_count,
+        default=[],
+        metavar="MODEL=N",
+        help="replicas of a model with its own application, or of the light group (light=N); 1 each",
     )
     start.set_defaults(handler=_serve_start)
     status = serve.add_parser("status", help="the deployments: model, replicas running, state")

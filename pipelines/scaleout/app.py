@@ -19,17 +19,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import threading
 from collections.abc import AsyncIterator, Callable
 from dataclasses import asdict
 from typing import Any
+from urllib.parse import unquote
 
 from ray import serve
 from ray.serve import Application
 from starlette.requests import Request
-from starlette.responses import JSONResponse, StreamingResponse
+from starlette.responses import JSONResponse, PlainTextResponse, StreamingResponse
 
 from pipelines.errors import InputError, ModelNotAvailable, ServerBusy, ShowroomError
 from pipelines.provisioning.catalog import CATALOG, find_model, has_pipeline
@@ -41,7 +43,7 @@ from pipelines.serving.chat_request import TASK as CHAT_TASK
 from pipelines.serving.chat_request import ChatRequest
 from pipelines.serving.chat_server import ChatStream
 from pipelines.serving.loader import load
-from pipelines.serving.model_server import Ticket
+from pipelines.serving.model_server import ModelServer, Ticket
 from pipelines.serving.wire import decode, encode
 from pipelines.settings import load_settings
 
@@ -54,6 +56,17 @@ _STATUS = {InputError: 422, ServerBusy: 503, ModelNotAvailable: 503}
 # The chat batches every answer in one replica, so it adds one only when a replica holds a full batch.
 _AUTOSCALING: dict[str, tuple[int, int]] = {"speech-to-text": (2, 4), "object-detection": (2, 4), CHAT_TASK: (16, 2)}
 _DEFAULT_AUTOSCALING = (8, 2)
+
+# Which models share a replica process. Every replica imports torch and transformers (about 500 MB) before it
+# loads its model, so one process per model cost 4.5 times the memory of the dashboard serving them all. The
+# light models (tens of MB, milliseconds a request) share the "light" application: each replica holds the engine's
+# owner of every one of them, so each keeps its own micro-batching, queue and fairness. Its route is /models, the
+# shortest prefix: Serve gives a request to the application with the longest matching prefix, so a model with an
+# application of its own (/models/<name>: speech, which keeps a core busy for seconds a request, the chat, which
+# batches every answer, or any model the operator splits out in serve.yaml) takes its requests from the group.
+LIGHT = "light"
+_OWN_PROCESS = {"speech-to-text", CHAT_TASK}
+_LIGHT_AUTOSCALING = (8, 2)
 
 
 def servable_models() -> list[tuple[str, str]]:
@@ -73,6 +86,17 @@ def model_app(args: dict[str, str]) -> Application:
     return _application(args["name"], args["task"], {})
 
 
+def group_app(args: dict[str, list[list[str]]]) -> Application:
+    """The light models' application, as Ray's config file names it: `args["models"]` is [[name, task], ...]."""
+    return GroupReplica.options(name=LIGHT).bind(args["models"])
+
+
+def layout(models: list[tuple[str, str]]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(the light group's models, the models with an application of their own)."""
+    light = [(name, task) for name, task in models if task not in _OWN_PROCESS]
+    return light, [(name, task) for name, task in models if task in _OWN_PROCESS]
+
+
 def _application(name: str, task: str, options: dict[str, Any]) -> Application:
     if task == CHAT_TASK:
         return ChatReplica.options(name=name, **options).bind(name)
@@ -80,29 +104,37 @@ def _application(name: str, task: str, options: dict[str, Any]) -> Application:
 
 
 def serve_config(host: str = "127.0.0.1", port: int = 8000) -> dict[str, Any]:
-    """A config file for `serve deploy` on a cluster: every servable model, its replicas and CPUs, the
-    engine's batch size. The nodes need the repository on PYTHONPATH and the models in SHOWROOM_HOME."""
-    settings = load_settings()
-    applications = []
-    for name, task in servable_models():
-        target, most = _AUTOSCALING.get(task, _DEFAULT_AUTOSCALING)
-        deployment = {
-            "name": name,
-            "max_ongoing_requests": 64,
-            "ray_actor_options": {"num_cpus": 1},  # one torch thread per replica
-            "autoscaling_config": {"min_replicas": 1, "max_replicas": most, "target_ongoing_requests": target},
-        }
-        applications.append(
+    """A config file for `serve deploy` on a cluster: the light group and every model with a process of its own,
+    their replicas and CPUs, the engine's batch size. To give a light model replicas of its own, copy its
+    application out of the group's list into one of its own (`model_app`, `route_prefix: /models/<name>`): the
+    longer prefix takes its requests. The nodes need the repository on PYTHONPATH and the models in SHOWROOM_HOME."""
+    light, alone = layout(servable_models())
+    applications = [
+        _config_entry(LIGHT, "/models", "group_app", {"models": [list(model) for model in light]}, _LIGHT_AUTOSCALING)
+    ]
+    for name, task in alone:
+        scaling = _AUTOSCALING.get(task, _DEFAULT_AUTOSCALING)
+        applications.append(_config_entry(name, f"/models/{name}", "model_app", {"name": name, "task": task}, scaling))
+    return {"http_options": {"host": host, "port": port}, "applications": applications}
+
+
+def _config_entry(name: str, route: str, builder: str, args: dict, scaling: tuple[int, int]) -> dict[str, Any]:
+    target, most = scaling
+    return {
+        "name": name,
+        "route_prefix": route,
+        "import_path": f"pipelines.scaleout.app:{builder}",
+        "args": args,
+        "runtime_env": {"env_vars": {"SHOWROOM_MAX_BATCH": str(load_settings().max_batch)}},
+        "deployments": [
             {
                 "name": name,
-                "route_prefix": f"/models/{name}",
-                "import_path": "pipelines.scaleout.app:model_app",
-                "args": {"name": name, "task": task},
-                "runtime_env": {"env_vars": {"SHOWROOM_MAX_BATCH": str(settings.max_batch)}},
-                "deployments": [deployment],
+                "max_ongoing_requests": 256 if name == LIGHT else 64,  # the group's models share the limit
+                "ray_actor_options": {"num_cpus": 1},  # one torch thread per replica
+                "autoscaling_config": {"min_replicas": 1, "max_replicas": most, "target_ongoing_requests": target},
             }
-        )
-    return {"http_options": {"host": host, "port": port}, "applications": applications}
+        ],
+    }
 
 
 def error_event(error: BaseException) -> dict[str, str]:
@@ -121,19 +153,40 @@ class ModelReplica:
         self._server = load(name, task).server
 
     async def __call__(self, request: Request) -> StreamingResponse | JSONResponse:
-        return await _answer(request, self._submit, _ticket_events)
+        return await _answer(request, functools.partial(_submit, self._server), _ticket_events)
 
-    def _submit(self, body: Any) -> Ticket:
-        if not isinstance(body, dict):
-            raise InputError("The request must be a JSON object with items and options.")
-        try:
-            items, options = decode(body["items"]), decode(body.get("options", {"$tuple": []}))
-        except (KeyError, TypeError) as error:
-            sentence = f"The request is not a JSON object with items and options ({type(error).__name__})."
-            raise InputError(sentence) from None
-        if not isinstance(items, list):
-            raise InputError("The request's items must be a list.")
-        return self._server.submit(items, options)
+
+@serve.deployment(max_ongoing_requests=256)
+class GroupReplica:
+    """One replica of the light group: the engine's owner of each of its models, all loaded when the replica starts;
+    a request names its model in its path, /models/<name>."""
+
+    def __init__(self, models: list[list[str]]) -> None:
+        self._servers = {name: load(name, task).server for name, task in models}
+
+    async def __call__(self, request: Request) -> StreamingResponse | JSONResponse | PlainTextResponse:
+        name = unquote(request.url.path.rstrip("/").rsplit("/", 1)[-1])
+        server = self._servers.get(name)
+        if server is None:  # as Serve's own proxy answers a route it does not have (the client says so in a sentence)
+            try:
+                check_caller(request.headers.get("authorization", ""))
+            except Refused as error:
+                return _refusal(error)
+            return PlainTextResponse("Not Found", status_code=404, headers={"Connection": "close"})
+        return await _answer(request, functools.partial(_submit, server), _ticket_events)
+
+
+def _submit(server: ModelServer, body: Any) -> Ticket:
+    if not isinstance(body, dict):
+        raise InputError("The request must be a JSON object with items and options.")
+    try:
+        items, options = decode(body["items"]), decode(body.get("options", {"$tuple": []}))
+    except (KeyError, TypeError) as error:
+        sentence = f"The request is not a JSON object with items and options ({type(error).__name__})."
+        raise InputError(sentence) from None
+    if not isinstance(items, list):
+        raise InputError("The request's items must be a list.")
+    return server.submit(items, options)
 
 
 @serve.deployment(max_ongoing_requests=64)
@@ -251,8 +304,12 @@ def _line(event: dict[str, Any]) -> str:
 
 
 def deploy(models: list[tuple[str, str]], replicas: dict[str, int]) -> None:
-    """Run one Serve application per model at /models/<name>, with `replicas[name]` replicas (1 if not
-    given); returns when every replica is loaded."""
-    for name, task in models:
+    """Run the light group at /models and every other model at /models/<name>, with `replicas[name]` replicas (1
+    if not given; `replicas["light"]` for the group); returns when every replica is loaded."""
+    light, alone = layout(models)
+    if light:
+        options = {"num_replicas": replicas[LIGHT]} if LIGHT in replicas else {}
+        serve.run(GroupReplica.options(name=LIGHT, **options).bind(light), name=LIGHT, route_prefix="/models")
+    for name, task in alone:
         options = {"num_replicas": replicas[name]} if name in replicas else {}
         serve.run(_application(name, task, options), name=name, route_prefix=f"/models/{name}")

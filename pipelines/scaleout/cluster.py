@@ -184,14 +184,19 @@ def supervise(host: str, port: int, replicas: dict[str, int]) -> None:
     from ray import serve
 
     from pipelines.runtime.ray_start import start_ray
-    from pipelines.scaleout.app import deploy, served_models
+    from pipelines.scaleout.app import LIGHT, deploy, layout, served_models
 
     models = served_models()
     if not models:
         raise SystemExit("No model is provisioned to serve. Run `python -m pipelines models pull` first.")
-    if unknown := sorted(set(replicas) - {name for name, _ in models}):
+    light, alone = layout(models)
+    members = ({LIGHT: [name for name, _ in light]} if light else {}) | {name: [name] for name, _ in alone}
+    if unknown := sorted(set(replicas) - set(members)):
         names = ", ".join(unknown)
-        raise SystemExit(f"{names}: not a model this machine serves; see `python -m pipelines models list`.")
+        raise SystemExit(
+            f"{names}: not a model with replicas of its own here, nor the {LIGHT!r} group; "
+            "see `python -m pipelines serve config`."
+        )
     temp_dir = Path(tempfile.mkdtemp(prefix="showroom-ray-"))  # short: Ray's socket paths must fit 107 bytes
     stopping = False
 
@@ -200,29 +205,30 @@ def supervise(host: str, port: int, replicas: dict[str, int]) -> None:
         stopping = True
 
     signal.signal(signal.SIGTERM, request_stop)
-    start_ray(temp_dir, cpus=sum(replicas.get(name, 1) for name, _ in models) + 1)  # one per replica, +1
+    start_ray(temp_dir, cpus=sum(replicas.get(name, 1) for name in members) + 1)  # one per replica, +1
     try:
         serve.start(http_options={"host": host, "port": port})
         deploy(models, replicas)
-        write_json(serve_dir() / "status.json", _deployments(serve.status()))
+        write_json(serve_dir() / "status.json", _deployments(serve.status(), members))
         myself = ProcessIdentity.of(os.getpid())
         gcs = ray.get_runtime_context().gcs_address
         write_json(serve_dir() / "state.json", asdict(ServeState(f"http://{host}:{port}", myself, str(temp_dir), gcs)))
         print(f"serving {len(models)} models at http://{host}:{port}", flush=True)
         while not stopping:
             time.sleep(_STATUS_EVERY_SECONDS)
-            write_json(serve_dir() / "status.json", _deployments(serve.status()))
+            write_json(serve_dir() / "status.json", _deployments(serve.status(), members))
     finally:
         serve.shutdown()
         ray.shutdown()
 
 
-def _deployments(serve_status: object) -> dict:
+def _deployments(serve_status: object, members: dict[str, list[str]]) -> dict:
+    """Each deployment, the models its replicas hold, how many replicas run, and its state."""
     return {
         "deployments": [
             {
                 "name": name,
-                "model": application_name,
+                "models": members.get(application_name, [application_name]),
                 "replicas": deployment.replica_states.get("RUNNING", 0),
                 "state": str(deployment.status.value),
             }
