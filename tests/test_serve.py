@@ -181,7 +181,7 @@ def test_a_killed_replica_is_replaced_and_every_visitor_gets_the_answer_or_a_sen
 ) -> None:
     monkeypatch.setenv("SHOWROOM_SERVE_URL", serve_url)
     expected = [item.label for item in analyse_sentiment(REVIEWS).results]
-    (victim,) = replicas_of("minilm-sentiment")
+    (victim,) = replicas_of("light")  # the process that holds the sentiment model, with the other light models
 
     def visitor() -> list[object]:
         outcomes: list[object] = []
@@ -211,9 +211,9 @@ def test_a_killed_replica_is_replaced_and_every_visitor_gets_the_answer_or_a_sen
             time.sleep(1)
     else:
         pytest.fail("no replica answered within 120 s of the kill")
-    assert replicas_of("minilm-sentiment") - {victim}
+    assert replicas_of("light") - {victim}
     while time.monotonic() < deadline:  # and says so: the status the operator reads is healthy again
-        row = deployment_rows()["minilm-sentiment"]
+        row = deployment_rows()["light"]
         if row["state"] == "HEALTHY" and row["replicas"] == 1:
             break
         time.sleep(0.5)
@@ -304,7 +304,10 @@ def test_the_config_file_is_current_and_valid_for_serve_deploy() -> None:
     written = subprocess.run([sys.executable, "-m", "pipelines", "serve", "config"], cwd=ROOT, capture_output=True)
     assert written.returncode == 0 and written.stdout.decode() == (ROOT / "serve.yaml").read_text(encoding="utf-8")
     config = ServeDeploySchema.model_validate(yaml.safe_load(written.stdout))  # Ray's own check of the file
-    assert [application.name for application in config.applications] == [n for n, _ in app.servable_models()]
+    light, alone = app.layout(app.servable_models())
+    assert [application.name for application in config.applications] == [app.LIGHT, *(name for name, _ in alone)]
+    assert [tuple(model) for model in config.applications[0].args["models"]] == light  # one process, at /models
+    assert [application.route_prefix for application in config.applications[1:]] == [f"/models/{n}" for n, _ in alone]
     for application in config.applications:
         module, builder = application.import_path.split(":")
         assert module == "pipelines.scaleout.app"
