@@ -254,9 +254,9 @@ def test_status_lists_every_deployment_with_its_replicas(serve_url: str) -> None
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     rows = {row["name"]: row for row in report["deployments"]}
-    assert report["url"] == serve_url and {"light", "whisper-tiny-en"} <= set(rows)
-    assert {"minilm-sentiment", "bergamot-en-pt", "mobilenet-v2"} <= set(rows["light"]["models"])  # one process
-    assert rows["whisper-tiny-en"]["models"] == ["whisper-tiny-en"]  # a process of its own
+    assert report["url"] == serve_url and {"light", "smollm2-135m-instruct"} <= set(rows)
+    assert {"minilm-sentiment", "bergamot-en-pt", "whisper-tiny-en"} <= set(rows["light"]["models"])  # one process
+    assert rows["smollm2-135m-instruct"]["models"] == ["smollm2-135m-instruct"]  # a process of its own
     assert [row for row in rows.values() if row["state"] != "HEALTHY" or row["replicas"] != 1] == []
 
 

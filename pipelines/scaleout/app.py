@@ -58,14 +58,15 @@ _AUTOSCALING: dict[str, tuple[int, int]] = {"speech-to-text": (2, 4), "object-de
 _DEFAULT_AUTOSCALING = (8, 2)
 
 # Which models share a replica process. Every replica imports torch and transformers (about 500 MB) before it
-# loads its model, so one process per model cost 4.5 times the memory of the dashboard serving them all. The
-# light models (tens of MB, milliseconds a request) share the "light" application: each replica holds the engine's
-# owner of every one of them, so each keeps its own micro-batching, queue and fairness. Its route is /models, the
+# loads its model, so one process per model cost 4.5 times the memory of the dashboard serving them all. Every
+# model but the chat shares the "light" application: each replica holds the engine's owner of every one of them,
+# so each keeps its own micro-batching, queue and fairness (speech included: with it in a process of its own the
+# whole application held 4.5 GB, with it here 3.3 GB; benchmarks/bench_serve.py). Its route is /models, the
 # shortest prefix: Serve gives a request to the application with the longest matching prefix, so a model with an
-# application of its own (/models/<name>: speech, which keeps a core busy for seconds a request, the chat, which
-# batches every answer, or any model the operator splits out in serve.yaml) takes its requests from the group.
+# application of its own (/models/<name>: the chat, which batches every answer in its replica, or any model the
+# operator splits out in serve.yaml) takes its requests from the group.
 LIGHT = "light"
-_OWN_PROCESS = {"speech-to-text", CHAT_TASK}
+_OWN_PROCESS = {CHAT_TASK}
 _LIGHT_AUTOSCALING = (8, 2)
 
 
