@@ -5,6 +5,7 @@ then times the same call in this process and through SHOWROOM_SERVE_URL, one aft
 other, on an otherwise idle machine: the median of 7 calls each way after one warm-up call, and their
 ratio (through Serve / in process). Also what each part of the application holds in memory: every
 replica's RSS by model after it has served, and Ray's own processes together. Stops the application at the end.
+Both layouts in one run (SHOWROOM_SERVE_LAYOUT): a process per model, then every model but the chat grouped.
 """
 
 from __future__ import annotations
@@ -66,7 +67,9 @@ def memory_by_part(temp_dir: Path) -> list[list[str]]:
     return [*rows, ["all of it", str(sum(map(len, parts.values()))), f"{total:,.0f}"]]
 
 
-def main() -> None:
+def measure(layout: str) -> tuple[list[list[str]], list[list[str]]]:
+    """The hop per task and the memory by part, with the application laid out as `layout` says."""
+    os.environ["SHOWROOM_SERVE_LAYOUT"] = layout
     state = cluster.start(port=free_port())
     rows = []
     try:
@@ -76,12 +79,22 @@ def main() -> None:
             os.environ["SHOWROOM_SERVE_URL"] = state.url
             remote = median_seconds(call)
             rows.append([label, f"{local * 1000:.0f} ms", f"{remote * 1000:.0f} ms", f"{remote / local:.2f}"])
-        parts = memory_by_part(Path(state.temp_dir))  # after every replica has served
+        return rows, memory_by_part(Path(state.temp_dir))  # after every replica has served
     finally:
         os.environ.pop("SHOWROOM_SERVE_URL", None)
         cluster.stop()
-    hop = markdown_table(["task", "in process", "through Serve", "ratio"], rows)
-    save("serve.md", hop + "\n\n" + markdown_table(["part", "processes", "RSS (MB)"], parts))
+
+
+def main() -> None:
+    sections = []
+    for layout in ("per-model", "grouped"):
+        hop, parts = measure(layout)
+        sections += [
+            f"### {layout}",
+            markdown_table(["task", "in process", "through Serve", "ratio"], hop),
+            markdown_table(["part", "processes", "RSS (MB)"], parts),
+        ]
+    save("serve.md", "\n\n".join(sections))
 
 
 if __name__ == "__main__":

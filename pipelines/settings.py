@@ -81,6 +81,7 @@ class Settings:
     serve_timeout_seconds: float
     serve_token: str
     serve_body_seconds: float
+    serve_layout: str
     branding_file: str
     database_url: str
     keep_inputs: bool
@@ -181,6 +182,9 @@ def _read_settings() -> Settings:
         serve_token=os.environ.get("SHOWROOM_SERVE_TOKEN", "").strip(),
         # How long a replica waits for a request's whole body before refusing it (a client that stalls).
         serve_body_seconds=_number("SHOWROOM_SERVE_BODY_S", 5.0, 0.1),
+        # How `serve start` and `serve config` lay the models out on Ray Serve: "grouped", every model but the
+        # chat in one replica process (pipelines/scaleout/app.py), or "per-model", a process for each.
+        serve_layout=_choice("SHOWROOM_SERVE_LAYOUT", ("grouped", "per-model")),
         # The branding file: name, logo, accent colour and theme (pages/branding.py); unset,
         # .streamlit/branding.toml where it exists.
         branding_file=os.environ.get("SHOWROOM_BRANDING", "").strip(),

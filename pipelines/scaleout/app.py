@@ -93,7 +93,10 @@ def group_app(args: dict[str, list[list[str]]]) -> Application:
 
 
 def layout(models: list[tuple[str, str]]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """(the light group's models, the models with an application of their own)."""
+    """(the light group's models, the models with an application of their own): per SHOWROOM_SERVE_LAYOUT, every
+    model but the chat in the group, or none."""
+    if load_settings().serve_layout == "per-model":
+        return [], list(models)
     light = [(name, task) for name, task in models if task not in _OWN_PROCESS]
     return light, [(name, task) for name, task in models if task in _OWN_PROCESS]
 
@@ -110,9 +113,8 @@ def serve_config(host: str = "127.0.0.1", port: int = 8000) -> dict[str, Any]:
     application out of the group's list into one of its own (`model_app`, `route_prefix: /models/<name>`): the
     longer prefix takes its requests. The nodes need the repository on PYTHONPATH and the models in SHOWROOM_HOME."""
     light, alone = layout(servable_models())
-    applications = [
-        _config_entry(LIGHT, "/models", "group_app", {"models": [list(model) for model in light]}, _LIGHT_AUTOSCALING)
-    ]
+    group = {"models": [list(model) for model in light]}
+    applications = [_config_entry(LIGHT, "/models", "group_app", group, _LIGHT_AUTOSCALING)] if light else []
     for name, task in alone:
         scaling = _AUTOSCALING.get(task, _DEFAULT_AUTOSCALING)
         applications.append(_config_entry(name, f"/models/{name}", "model_app", {"name": name, "task": task}, scaling))
