@@ -18,7 +18,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Hashable, Iterator, Sequence
+from collections.abc import Generator, Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -57,15 +57,16 @@ class _Exchange:
     """One request to the replica and its answer, line by line; `hang_up` ends it from any thread, `close`
     from the thread that reads it."""
 
-    def __init__(self, model: _RemoteModel, client: httpx.Client, response: httpx.Response) -> None:
+    def __init__(self, model: _RemoteModel, response: httpx.Response) -> None:
         self._model = model
-        self._client = client
         self._response = response
 
-    def events(self) -> Iterator[dict[str, Any]]:
-        """The answer's JSON lines; an error line raises the replica's own sentence."""
+    def events(self) -> Generator[dict[str, Any]]:
+        """The answer's JSON lines; an error line raises the replica's own sentence. Once the last line (a
+        result, or the chat's end) is read, the answer is read to its end, so its connection serves the next one."""
+        lines, last = self._response.iter_lines(), False
         try:
-            for line in self._response.iter_lines():
+            for line in lines:
                 if not line:
                     continue
                 try:
@@ -75,11 +76,12 @@ class _Exchange:
                     raise errors.ModelNotAvailable(sentence) from None
                 if "error" in event:
                     raise _error(event)
+                last = "results" in event or "end" in event
                 yield event
         except (OSError, httpx.HTTPError) as error:
             raise self._model.unreachable(error) from None
         finally:
-            self.close()
+            self.close(lines if last else None)
         raise errors.ModelNotAvailable(f"The model server at {self._model.url} hung up before answering.")
 
     def hang_up(self) -> None:
@@ -91,11 +93,17 @@ class _Exchange:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
 
-    def close(self) -> None:
-        self.hang_up()
+    def close(self, rest: Iterator[bytes | str] | None = None) -> None:
+        """Give the connection back for the next request once `rest` (what is left of a finished answer: its
+        end) is read; without it, hang up: the replica cancels what it was doing, and the connection is dropped."""
+        finished = False
+        if rest is not None:
+            with contextlib.suppress(OSError, httpx.HTTPError, errors.ShowroomError):
+                finished = not any(rest)  # nothing follows the last line but the end of the stream
+        if not finished:
+            self.hang_up()
         with contextlib.suppress(OSError, httpx.HTTPError):
             self._response.close()
-        self._client.close()
 
 
 class _RemoteModel:
@@ -114,7 +122,7 @@ class _RemoteModel:
         headers = {"Content-Type": "application/json"}
         if self._token:
             headers["Authorization"] = f"Bearer {self._token}"
-        client = httpx.Client(timeout=self.timeout_seconds, verify=_system_certificates(), trust_env=False)
+        client = _client(self.timeout_seconds)
         request = client.build_request(
             "GET" if body is None else "POST",
             f"{self.url}/models/{quote(self.name, safe='')}",
@@ -122,12 +130,15 @@ class _RemoteModel:
             headers=headers,
         )
         try:
-            response = client.send(request, stream=True)
+            try:
+                response = client.send(request, stream=True)
+            except (httpx.WriteError, httpx.RemoteProtocolError, httpx.ReadError):
+                # A kept-open connection the server closed as the request left (its idle timeout): once more,
+                # on a new one; a second hang-up is the server's answer.
+                response = client.send(request, stream=True)
         except (httpx.WriteError, httpx.RemoteProtocolError, httpx.ReadError):
-            client.close()
             raise self._why_it_hung_up() from None  # it answered before reading the whole request
         except (OSError, httpx.HTTPError) as error:
-            client.close()
             raise self.unreachable(error) from None
         if response.status_code >= 400:
             try:
@@ -135,9 +146,8 @@ class _RemoteModel:
             except (OSError, httpx.HTTPError) as error:
                 refusal = self.unreachable(error)
             response.close()
-            client.close()
             raise refusal
-        return _Exchange(self, client, response)
+        return _Exchange(self, response)
 
     def unreachable(self, error: BaseException) -> errors.ModelNotAvailable:
         reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
@@ -173,11 +183,12 @@ class RemoteServer(_RemoteModel):
         """Every item's result, in order; an exception from `on_wait` (a visitor leaving) hangs up,
         which cancels the request on the replica."""
         body = json.dumps({"items": encode(list(items)), "options": encode(options)}).encode()
-        for event in self._exchange(body).events():
-            if "results" in event:
-                return decode(event["results"])
-            if on_wait is not None:
-                on_wait(_Waiting(int(event["ahead"]), float(event["progress"])))
+        with contextlib.closing(self._exchange(body).events()) as events:
+            for event in events:
+                if "results" in event:
+                    return decode(event["results"])
+                if on_wait is not None:
+                    on_wait(_Waiting(int(event["ahead"]), float(event["progress"])))
         raise AssertionError("events() ends with a result or an error")
 
 
@@ -214,7 +225,7 @@ class RemoteChatStream:
     """One visitor's answer arriving over HTTP, with the in-process `ChatStream`'s interface. A thread
     reads the connection, so waiting for the first token takes a timeout and stopping is immediate."""
 
-    def __init__(self, exchange: _Exchange, events: Iterator[dict[str, Any]], submitted: float) -> None:
+    def __init__(self, exchange: _Exchange, events: Generator[dict[str, Any]], submitted: float) -> None:
         self.submitted = submitted
         self.first_token_seconds: float | None = None
         self.new_tokens = 0
@@ -247,7 +258,7 @@ class RemoteChatStream:
                 self.first_token_seconds = time.perf_counter() - self.submitted
             yield chunk
 
-    def _read(self, events: Iterator[dict[str, Any]]) -> None:
+    def _read(self, events: Generator[dict[str, Any]]) -> None:
         try:
             for event in events:
                 if "text" in event:
@@ -261,7 +272,7 @@ class RemoteChatStream:
         except errors.ShowroomError as error:
             if not self.cancelled:  # a hang-up of our own is no error
                 self._put(error)
-        self._exchange.close()
+        events.close()  # after the end, the connection serves the next request; otherwise it is hung up
         self._put(None)
 
     def _put(self, chunk: str | BaseException | None) -> None:
@@ -269,10 +280,13 @@ class RemoteChatStream:
         self._answered.set()
 
 
-@functools.cache  # reading the system's certificates takes milliseconds: once per process, not per request
-def _system_certificates() -> ssl.SSLContext:
-    """The certificates the rest of the machine trusts (no proxy in between: `trust_env=False`)."""
-    return ssl.create_default_context()
+@functools.cache
+def _client(timeout_seconds: float) -> httpx.Client:
+    """One client for the process, shared by its threads (httpx's clients may be): its connections to the model
+    server stay open between requests, which saves a quick model about a third of its time through Serve
+    (benchmarks/bench_serve.py). It trusts the certificates the rest of the machine trusts, with no proxy in
+    between (`trust_env=False`)."""
+    return httpx.Client(timeout=timeout_seconds, verify=ssl.create_default_context(), trust_env=False)
 
 
 def _error(event: dict[str, str]) -> Exception:
