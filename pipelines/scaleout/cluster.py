@@ -183,6 +183,7 @@ def supervise(host: str, port: int, replicas: dict[str, int]) -> None:
     import ray
     from ray import serve
 
+    from pipelines.runtime.haproxy_loopback import haproxy_environment
     from pipelines.runtime.ray_start import start_ray
     from pipelines.scaleout.app import LIGHT, deploy, layout, served_models
 
@@ -205,6 +206,7 @@ def supervise(host: str, port: int, replicas: dict[str, int]) -> None:
         stopping = True
 
     signal.signal(signal.SIGTERM, request_stop)
+    os.environ.update(haproxy_environment(temp_dir / "h"))  # before Ray starts: its processes inherit it
     start_ray(temp_dir, cpus=sum(replicas.get(name, 1) for name in members) + 1)  # one per replica, +1
     try:
         serve.start(http_options={"host": host, "port": port})
