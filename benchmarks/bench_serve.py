@@ -4,7 +4,7 @@ Starts the application on a free loopback port (`pipelines.scaleout.cluster`, ev
 then times the same call in this process and through SHOWROOM_SERVE_URL, one after the
 other, on an otherwise idle machine: the median of 7 calls each way after one warm-up call, and their
 ratio (through Serve / in process). Also what each part of the application holds in memory: every
-replica's RSS by model after it has served, and Ray's own processes together. Stops the application at the end.
+replica's RSS and PSS by model after it has served, and Ray's own processes together. Stops the application at the end.
 Both layouts in one run (SHOWROOM_SERVE_LAYOUT): a process per model, then every model but the chat grouped.
 """
 
@@ -19,7 +19,7 @@ from pathlib import Path
 import pipelines  # noqa: F401  (quiets transformers before it is imported)
 from benchmarks.report import markdown_table, save
 from benchmarks.server import free_port
-from pipelines.runtime.memory import resident_mb
+from pipelines.runtime.memory import proportional_mb, resident_mb
 from pipelines.scaleout import cluster
 from pipelines.tasks.embeddings import embed
 from pipelines.tasks.image_classification import classify_image
@@ -54,17 +54,21 @@ def median_seconds(call: Callable[[], object]) -> float:
 
 
 def memory_by_part(temp_dir: Path) -> list[list[str]]:
-    """RSS of each replica (Ray titles them "ray::ServeReplica:<app>:<deployment>") and of the rest of Ray."""
-    parts: dict[str, list[float]] = {}
+    """RSS and PSS of each replica (Ray titles them "ray::ServeReplica:<app>:<deployment>") and of the rest of Ray.
+    The sum of RSS counts each page the processes share (Python, Ray's libraries) once per process; PSS counts
+    it once in all."""
+    parts: dict[str, list[tuple[float, float]]] = {}
     for pid in cluster.ray_processes(temp_dir):
         title = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         replica = title.split("ServeReplica:", 1)[1].split(":", 1)[0] if "ServeReplica:" in title else ""
-        parts.setdefault(replica or "Ray itself (GCS, raylet, Serve controller, proxy, idle workers)", []).append(
-            resident_mb(pid)
-        )
-    rows = [[part, str(len(sizes)), f"{sum(sizes):,.0f}"] for part, sizes in sorted(parts.items())]
-    total = sum(map(sum, parts.values()))
-    return [*rows, ["all of it", str(sum(map(len, parts.values()))), f"{total:,.0f}"]]
+        part = replica or "Ray itself (GCS, raylet, Serve controller, proxies, HAProxy)"
+        parts.setdefault(part, []).append((resident_mb(pid), proportional_mb(pid)))
+    rows = [_memory_row(part, sizes) for part, sizes in sorted(parts.items())]
+    return [*rows, _memory_row("all of it", [size for sizes in parts.values() for size in sizes])]
+
+
+def _memory_row(part: str, sizes: list[tuple[float, float]]) -> list[str]:
+    return [part, str(len(sizes)), f"{sum(rss for rss, _ in sizes):,.0f}", f"{sum(pss for _, pss in sizes):,.0f}"]
 
 
 def measure(layout: str) -> tuple[list[list[str]], list[list[str]]]:
@@ -92,7 +96,7 @@ def main() -> None:
         sections += [
             f"### {layout}",
             markdown_table(["task", "in process", "through Serve", "ratio"], hop),
-            markdown_table(["part", "processes", "RSS (MB)"], parts),
+            markdown_table(["part", "processes", "RSS (MB)", "PSS (MB)"], parts),
         ]
     save("serve.md", "\n\n".join(sections))
 

@@ -68,6 +68,32 @@ def test_ray_init_still_takes_a_temp_dir_and_serve_still_binds_replicas_to_all_i
     assert '"[::]:0"' in inspect.getsource(replica), moved("ray", "the replica's gRPC bind address (SECURITY.md)")
 
 
+def test_ray_still_starts_the_named_haproxy_on_its_config_and_binds_only_what_the_launcher_rewrites(
+    tmp_path: Path,
+) -> None:
+    """pipelines/runtime/haproxy_loopback.py: Ray still reads the environment it sets, still starts the binary it
+    names as `BINARY ... -f CONFIG`, and its template's listeners on every interface are still the two the
+    launcher binds to loopback (the HTTP frontend takes the host Serve is given)."""
+    from ray.serve._private import constants, haproxy, haproxy_templates
+
+    from pipelines.runtime.haproxy_loopback import haproxy_environment, on_loopback
+
+    read = inspect.getsource(constants)
+    for name in haproxy_environment(tmp_path):
+        assert f'"{name}"' in read, moved("ray", f"the {name} setting")
+    assert '[haproxy_bin, "-db", "-f", self.config_file_path]' in inspect.getsource(haproxy), moved(
+        "ray", "how Serve starts HAProxy"
+    )
+    template = haproxy_templates.HAPROXY_CONFIG_TEMPLATE
+    binds = [line.strip() for line in template.splitlines() if line.strip().startswith("bind ")]
+    every_interface = [line for line in binds if "frontend_host" not in line]
+    expected = ["bind :{{ config.metrics_port }}", "bind *:{{ config.stats_port }}"]
+    assert sorted(every_interface) == sorted(expected), moved("ray", "HAProxy's listeners in Serve's template")
+    assert on_loopback("    bind :9101\nlisten stats\n  bind *:8404\n") == (
+        "    bind 127.0.0.1:9101\nlisten stats\n  bind 127.0.0.1:8404\n"
+    )
+
+
 def test_streamlit_still_lets_a_running_app_set_its_theme() -> None:
     """pages/branding.py sets theme options with `streamlit.config.set_option` while the app runs."""
     from streamlit import config

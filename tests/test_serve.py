@@ -395,10 +395,10 @@ def test_a_ray_client_without_the_token_is_refused_and_one_with_it_is_served(ser
 def test_security_md_lists_every_socket_ray_listens_on_and_what_guards_it(serve_url: str) -> None:
     state = cluster.read_state()
     listening = listening_sockets(cluster.ray_processes(Path(state.temp_dir)) | {state.supervisor.pid})
-    assert {socket.process for socket in listening} >= {"gcs_server", "raylet", "ray::ServeReplica", "ray::ProxyActor"}
+    assert {socket.process for socket in listening} >= {"gcs_server", "raylet", "ray::ServeReplica", "haproxy"}
     assert {(socket.process, socket.scope) for socket in listening} == documented_sockets(ROOT / "SECURITY.md")
     http = [socket for socket in listening if socket.port == int(serve_url.rsplit(":", 1)[1])]
-    assert [(socket.process, socket.scope) for socket in http] == [("ray::ProxyActor", "loopback")]
+    assert [(socket.process, socket.scope) for socket in http] == [("haproxy", "loopback")]
 
 
 def test_stop_signals_only_a_supervisor_it_can_prove_is_its_own(

@@ -30,8 +30,8 @@ def on_loopback(config: str) -> str:
 def haproxy_environment(folder: Path) -> dict[str, str]:
     """What Ray's processes need in their environment for the HAProxy ingress: the switches, this module as the
     binary, HAProxy's files in `folder` (Ray's own temp dir, so stopping it finds them) rather than the shared
-    /tmp/haproxy-serve, and its statistics and metrics listeners on free ports, so two applications on one
-    machine do not collide on Ray's fixed 8404 and 9101."""
+    /tmp/haproxy-serve, and its statistics and metrics listeners and Serve's fallback proxy on free ports, so two
+    applications on one machine do not collide on Ray's fixed 8404, 9101, 8500 and 9500."""
     folder.mkdir(parents=True, exist_ok=True)
     return {
         "RAY_SERVE_ENABLE_HA_PROXY": "1",
@@ -44,6 +44,9 @@ def haproxy_environment(folder: Path) -> dict[str, str]:
         "RAY_SERVE_HAPROXY_METRICS_SOCKET_PATH": str(folder / "m.sock"),
         "RAY_SERVE_HAPROXY_STATS_PORT": str(_free_port()),
         "RAY_SERVE_HAPROXY_METRICS_PORT": str(_free_port()),
+        # Serve's own proxy still runs beside HAProxy, for what it does not route, on fixed 8500 and 9500.
+        "RAY_SERVE_FALLBACK_PROXY_HTTP_PORT": str(_free_port()),
+        "RAY_SERVE_FALLBACK_PROXY_GRPC_PORT": str(_free_port()),
     }
 
 

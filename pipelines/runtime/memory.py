@@ -29,6 +29,16 @@ def resident_mb(pid: int | None = None) -> float:
         return 0.0
 
 
+def proportional_mb(pid: int) -> float:
+    """The proportional set size (PSS) in MB of `pid`: its private pages, and each page it shares with other
+    processes divided among them, so a set of processes' PSS adds up to what they hold together (their RSS
+    counts a shared library once per process); 0 if it is gone."""
+    try:
+        return psutil.Process(pid).memory_full_info().pss / 2**20
+    except psutil.Error:
+        return 0.0
+
+
 def family_resident_mb(pid: int | None = None) -> float:
     """The RSS of this process (or `pid`) and of every process it started, with theirs: what the server
     costs the machine, whatever helper processes a library starts."""
