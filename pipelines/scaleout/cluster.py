@@ -11,6 +11,8 @@ processes exist, so all of them inherit it:
 - RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0, Ray's switch for a one-machine Ray: every process takes 127.0.0.1
   as its node's address, so its servers bind loopback where Ray lets them (SECURITY.md lists the rest);
 - the allocator's limits (`pipelines.runtime.memory.ALLOCATOR_ENVIRONMENT`), read by glibc as each process starts.
+- Ray Serve's HAProxy ingress, HAProxy's own listeners kept on loopback (`pipelines.runtime.haproxy_loopback`),
+  set by the supervisor itself: its files live under Ray's temp dir, which the supervisor makes.
 `stop` asks the supervisor to shut Ray down, then stops by process id whatever is left of the processes
 started under its temp dir (never `ray stop`, which would stop every Ray on the machine), and signals the
 supervisor only if its id, start time and command line are still those `start` wrote down.
