@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -13,6 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipelines.runtime.haproxy_loopback import free_port
 from pipelines.runtime.memory import ALLOCATOR_ENVIRONMENT
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,12 +22,6 @@ ROOT = Path(__file__).resolve().parent.parent
 class Server:
     url: str
     pid: int
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @contextmanager
