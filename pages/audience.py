@@ -91,4 +91,5 @@ st.download_button(
     "text/csv",
     icon=":material/download:",
     key="audience-csv",
+    on_click="ignore",
 )

@@ -48,6 +48,7 @@ def offer() -> None:
             "offline in any browser. Nothing is kept on the server.",
             width="stretch",
             key="handout-html",
+            on_click="ignore",
         )
         if not items or not (shutil.which("chromium") or shutil.which("chromium-browser")):
             return
@@ -69,6 +70,7 @@ def offer() -> None:
                 icon=":material/picture_as_pdf:",
                 width="stretch",
                 key="handout-pdf-download",
+                on_click="ignore",
             )
 
 

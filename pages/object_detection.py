@@ -95,15 +95,20 @@ def show_detections(spec: ModelSpec, result: Detections, key: str) -> None:
     png = io.BytesIO()
     annotated.save(png, format="PNG")
     downloads = st.columns(3)
-    downloads[0].download_button("Image (PNG)", png.getvalue(), f"{key}.png", "image/png", key=f"od-png-{key}")
+    downloads[0].download_button(
+        "Image (PNG)", png.getvalue(), f"{key}.png", "image/png", key=f"od-png-{key}", on_click="ignore"
+    )
     downloads[1].download_button(
         "Detections (JSON)",
         json.dumps(visible.as_json(), indent=2),
         f"{key}.json",
         "application/json",
         key=f"od-json-{key}",
+        on_click="ignore",
     )
-    downloads[2].download_button("Detections (CSV)", safe_csv(table), f"{key}.csv", "text/csv", key=f"od-csv-{key}")
+    downloads[2].download_button(
+        "Detections (CSV)", safe_csv(table), f"{key}.csv", "text/csv", key=f"od-csv-{key}", on_click="ignore"
+    )
     ui.show_code(snippets.image_task(TASK, picked.path, spec.name, {"threshold": threshold}))
 
 

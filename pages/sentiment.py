@@ -122,6 +122,7 @@ with batch:
                 "text/csv",
                 icon=":material/download:",
                 key="sa-download",
+                on_click="ignore",
             )
             feedback.thumbs(request)
 

@@ -134,7 +134,9 @@ if timestamps and transcript.segments:
 
 stem = picked.name.rsplit(".", 1)[0].replace(" ", "_")
 downloads = st.columns(3)
-downloads[0].download_button("Text (TXT)", transcript.text + "\n", f"{stem}.txt", "text/plain", key="st-txt")
+downloads[0].download_button(
+    "Text (TXT)", transcript.text + "\n", f"{stem}.txt", "text/plain", key="st-txt", on_click="ignore"
+)
 subtitles_help = None if transcript.segments else "Turn on timestamps to make subtitles."
 for column, (label, render, extension, mime) in zip(
     downloads[1:],
@@ -149,5 +151,6 @@ for column, (label, render, extension, mime) in zip(
         key=f"st-{extension}",
         disabled=not transcript.segments,
         help=subtitles_help,
+        on_click="ignore",
     )
 ui.show_code(snippets.speech_to_text(picked.path, spec.name, timestamps, chosen))

@@ -297,6 +297,7 @@ with st.sidebar:
         disabled=not history,
         icon=":material/download:",
         width="stretch",
+        on_click="ignore",
     )
     right.download_button(
         "JSON",
@@ -306,6 +307,7 @@ with st.sidebar:
         disabled=not history,
         icon=":material/download:",
         width="stretch",
+        on_click="ignore",
     )
 
 ui.model_card(model)

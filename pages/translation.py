@@ -134,5 +134,6 @@ with batch:
                 "text/csv",
                 icon=":material/download:",
                 key="tr-download",
+                on_click="ignore",
             )
             feedback.thumbs(request)

@@ -49,11 +49,20 @@ def provisioned() -> Path:
     return load_settings().home
 
 
+def _link_or_copy(source: str, target: str) -> None:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
 @pytest.fixture
 def fresh_home(provisioned: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    """An empty SHOWROOM_HOME whose download cache is seeded from the real one (no re-download)."""
+    """An empty SHOWROOM_HOME whose download cache is seeded from the real one (no re-download). The cache's
+    files are hard links (a copy only across file systems): 32 tests copying its 800 MB filled CI's disk. The
+    engine replaces a cached file, never writes into one, so a test's home cannot change the real cache."""
     home = tmp_path / "home"
-    shutil.copytree(provisioned / "downloads", home / "downloads")
+    shutil.copytree(provisioned / "downloads", home / "downloads", copy_function=_link_or_copy)
     monkeypatch.setenv("SHOWROOM_HOME", str(home))
     return load_settings()
 

@@ -426,6 +426,7 @@ def test_speech_upload_and_srt_download(page: object, dashboard: str, tmp_path: 
     cues = download(page, "Subtitles (SRT)", tmp_path / "passage.srt").read_text()
     assert cues.startswith("1\n00:00:00,000 --> ")
     assert "quarterly report" in cues
+    # one caption, not two: a download does not rerun the page (a rerun briefly shows the old one beside the new)
     page.get_by_text("Waveform and log-mel spectrogram (what Whisper reads: 80 mel bands) · ").wait_for(timeout=60_000)
     assert "transcribed segment" in page.get_by_text("Waveform and log-mel spectrogram").inner_text()
     # the waveform over the spectrogram, drawn (polled: the chart is laid out after it is attached)

