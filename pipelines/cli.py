@@ -4,7 +4,8 @@ python -m pipelines models pull [NAME ...]
 python -m pipelines models prepare [--background]
 python -m pipelines models list [--json]
 python -m pipelines run image-classification [--model NAME] IMAGE... [--top-k K]
-python -m pipelines serve start [--host 127.0.0.1] [--port 8000] | status [--json] | stop | config
+python -m pipelines serve start [--host 127.0.0.1] [--port 8000] | status [--json] [--address URL] | stop
+python -m pipelines serve config [--pin APPLICATION=RESOURCE ...]
 """
 
 from __future__ import annotations
@@ -237,9 +238,14 @@ def _serve_start(args: argparse.Namespace) -> int:
 
 
 def _serve_status(args: argparse.Namespace) -> int:
-    from pipelines.scaleout import cluster
+    if args.address:
+        from pipelines.scaleout.cluster_status import cluster_status
 
-    report = cluster.status()
+        report = cluster_status(args.address)
+    else:
+        from pipelines.scaleout import cluster
+
+        report = cluster.status()
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
@@ -248,6 +254,8 @@ def _serve_status(args: argparse.Namespace) -> int:
         print(
             f"  {row['name']:<24} {row['state']:<10} {row['replicas']} replica(s) running: {', '.join(row['models'])}"
         )
+        if "note" in row:
+            print(f"  {'':<24} {row['note']}")
     return 0
 
 
@@ -264,7 +272,7 @@ def _serve_config(args: argparse.Namespace) -> int:
 
     from pipelines.scaleout.app import serve_config
 
-    print(CONFIG_HEADER + yaml.safe_dump(serve_config(), sort_keys=False), end="")
+    print(CONFIG_HEADER + yaml.safe_dump(serve_config(pins=dict(args.pin)), sort_keys=False), end="")
     return 0
 
 
@@ -280,6 +288,13 @@ def _replica_count(text: str) -> tuple[str, int]:
     if not count.isdigit() or not 1 <= int(count) <= 16:
         raise argparse.ArgumentTypeError(f"'{text}' is not MODEL=N with N from 1 to 16")
     return name, int(count)
+
+
+def _pin(text: str) -> tuple[str, str]:
+    name, _, resource = text.partition("=")
+    if not name or not resource.isidentifier():
+        raise argparse.ArgumentTypeError(f"'{text}' is not APPLICATION=RESOURCE with a resource name like chat_node")
+    return name, resource
 
 
 def _add_serve_parsers(serve: argparse._SubParsersAction) -> None:
@@ -298,13 +313,23 @@ def _add_serve_parsers(serve: argparse._SubParsersAction) -> None:
     start.set_defaults(handler=_serve_start)
     status = serve.add_parser("status", help="the deployments: model, replicas running, state")
     status.add_argument("--json", action="store_true")
+    status.add_argument(
+        "--address", help="a cluster's Ray dashboard (http://HEAD:8265), for an application `serve deploy` started"
+    )
     status.set_defaults(handler=_serve_status)
     serve.add_parser("stop", help="stop the application and the Ray processes it started").set_defaults(
         handler=_serve_stop
     )
-    serve.add_parser("config", help="print the Ray Serve config file for a cluster (serve.yaml)").set_defaults(
-        handler=_serve_config
+    config = serve.add_parser("config", help="print the Ray Serve config file for a cluster (serve.yaml)")
+    config.add_argument(
+        "--pin",
+        nargs="+",
+        type=_pin,
+        default=[],
+        metavar="APPLICATION=RESOURCE",
+        help="run an application's replicas only on nodes that offer a custom resource (ray start --resources)",
     )
+    config.set_defaults(handler=_serve_config)
 
 
 def _run(args: argparse.Namespace) -> int:

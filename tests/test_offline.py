@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import re
 import subprocess
-import sys
 import threading
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -22,6 +20,7 @@ import pytest
 
 from benchmarks.chromium import CHROMIUM
 from tests.conftest import ROOT
+from tests.loopback_only import every_test_passed, in_namespace, require_a_network_namespace
 from tests.test_e2e import REQUEST_LOG, require_chromium
 
 pytestmark = pytest.mark.e2e
@@ -35,13 +34,6 @@ VISIT = (
     "or handout or feedback"
 )
 _SAMPLE_SECONDS = 0.2
-
-
-def require_a_network_namespace() -> None:
-    made = subprocess.run(["unshare", "--net", "true"], capture_output=True, text=True)
-    if made.returncode == 0:
-        return
-    pytest.skip(f"a network namespace cannot be made here ({made.stderr.strip() or 'unshare failed'}); it needs root")
 
 
 def remote_addresses(pid: int) -> set[str]:
@@ -84,24 +76,8 @@ def test_a_visit_asks_nothing_of_any_server_but_the_dashboard(provisioned: Path,
     require_chromium(CHROMIUM)
     require_a_network_namespace()
     requests = tmp_path / "requests.txt"
-    python = sys.executable
-    tests = [
-        python,
-        "-m",
-        "pytest",
-        "-q",
-        "-p",
-        "no:cacheprovider",
-        "-p",
-        "no:xdist",
-        "tests/test_e2e.py",
-        "tests/test_e2e_room.py",
-        "-k",
-        VISIT,
-    ]
-    command = ["unshare", "--net", python, "-m", "tests.loopback_only", *tests]
     visit = subprocess.Popen(
-        command,
+        in_namespace("tests/test_e2e.py", "tests/test_e2e_room.py", "-k", VISIT),
         cwd=ROOT,
         env={**os.environ, REQUEST_LOG: str(requests)},
         stdout=subprocess.PIPE,
@@ -113,9 +89,7 @@ def test_a_visit_asks_nothing_of_any_server_but_the_dashboard(provisioned: Path,
     sampling.start()
     output, _ = visit.communicate(timeout=900)
     sampling.join()
-    assert visit.returncode == 0, output[-4000:]
-    summary = output.strip().splitlines()[-1]
-    assert re.search(r"\b\d+ passed", summary) and not re.search(r"skipped|failed|error", summary), summary
+    every_test_passed(visit.returncode, output)
     asked = requests.read_text().splitlines()
     assert len(asked) > 100  # the pages, their scripts, media and uploads were all recorded
     elsewhere = sorted({url for url in asked if not _same_machine(url)})

@@ -314,6 +314,33 @@ def test_the_config_file_is_current_and_valid_for_serve_deploy() -> None:
         assert isinstance(getattr(app, builder)(application.args), Application)
 
 
+def test_a_pin_keeps_an_applications_replicas_on_the_nodes_that_offer_its_resource() -> None:
+    from ray.serve.schema import ServeDeploySchema
+
+    from pipelines.scaleout.app import LIGHT, serve_config
+
+    config = serve_config(pins={CHAT: "chat_node"})
+    ServeDeploySchema.model_validate(config)
+    options = {
+        application["name"]: application["deployments"][0]["ray_actor_options"]
+        for application in config["applications"]
+    }
+    assert options == {LIGHT: {"num_cpus": 1}, CHAT: {"num_cpus": 1, "resources": {"chat_node": 0.01}}}
+    with pytest.raises(InputError, match=r"^chat: not an application of the config; it has light, smollm2"):
+        serve_config(pins={"chat": "chat_node"})
+    command = [sys.executable, "-m", "pipelines", "serve", "config", "--pin", f"{CHAT}=chat node"]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 2 and "is not APPLICATION=RESOURCE" in done.stderr
+
+
+def test_the_status_of_a_cluster_whose_dashboard_is_not_there_is_one_sentence() -> None:
+    address = f"http://127.0.0.1:{free_port()}"
+    command = [sys.executable, "-m", "pipelines", "serve", "status", "--address", address]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 2 and done.stderr.startswith(f"error: No Ray dashboard answers at {address} (")
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
 def _without_serve_url() -> dict[str, str]:
     return {key: value for key, value in os.environ.items() if key != "SHOWROOM_SERVE_URL"}
 

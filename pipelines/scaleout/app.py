@@ -109,22 +109,37 @@ def _application(name: str, task: str, options: dict[str, Any]) -> Application:
     return ModelReplica.options(name=name, **options).bind(name, task)
 
 
-def serve_config(host: str = "127.0.0.1", port: int = 8000) -> dict[str, Any]:
+def serve_config(host: str = "127.0.0.1", port: int = 8000, pins: dict[str, str] | None = None) -> dict[str, Any]:
     """A config file for `serve deploy` on a cluster: the light group and every model with a process of its own,
     their replicas and CPUs, the engine's batch size. To give a light model replicas of its own, copy its
     application out of the group's list into one of its own (`model_app`, `route_prefix: /models/<name>`): the
-    longer prefix takes its requests. The nodes need the repository on PYTHONPATH and the models in SHOWROOM_HOME."""
+    longer prefix takes its requests. The nodes need the repository on PYTHONPATH and the models in SHOWROOM_HOME.
+    `pins` puts an application's replicas only on the nodes that offer a custom resource (`{"chat": "big_node"}`
+    for nodes started with `ray start --resources='{"big_node": 1}'`)."""
     light, alone = layout(servable_models())
     group = {"models": [list(model) for model in light]}
-    applications = [_config_entry(LIGHT, "/models", "group_app", group, _LIGHT_AUTOSCALING)] if light else []
+    entries = [(LIGHT, "/models", "group_app", group, _LIGHT_AUTOSCALING)] if light else []
     for name, task in alone:
         scaling = _AUTOSCALING.get(task, _DEFAULT_AUTOSCALING)
-        applications.append(_config_entry(name, f"/models/{name}", "model_app", {"name": name, "task": task}, scaling))
+        entries.append((name, f"/models/{name}", "model_app", {"name": name, "task": task}, scaling))
+    pins = pins or {}
+    if unknown := sorted(set(pins) - {entry[0] for entry in entries}):
+        names = ", ".join(entry[0] for entry in entries)
+        raise InputError(f"{', '.join(unknown)}: not an application of the config; it has {names}.")
+    applications = [_config_entry(*entry, pins.get(entry[0])) for entry in entries]
     return {"http_options": {"host": host, "port": port}, "applications": applications}
 
 
-def _config_entry(name: str, route: str, builder: str, args: dict, scaling: tuple[int, int]) -> dict[str, Any]:
+# What a pinned replica asks of its node's custom resource: a node that offers 1 takes up to 100 of them, so the
+# resource says where a replica may run, and the CPUs how many.
+_PINNED_SHARE = 0.01
+
+
+def _config_entry(
+    name: str, route: str, builder: str, args: dict, scaling: tuple[int, int], pin: str | None
+) -> dict[str, Any]:
     target, most = scaling
+    resources = {"num_cpus": 1} | ({"resources": {pin: _PINNED_SHARE}} if pin else {})  # one torch thread each
     return {
         "name": name,
         "route_prefix": route,
@@ -135,7 +150,7 @@ def _config_entry(name: str, route: str, builder: str, args: dict, scaling: tupl
             {
                 "name": name,
                 "max_ongoing_requests": _LIGHT_MAX_ONGOING if name == LIGHT else _MAX_ONGOING,
-                "ray_actor_options": {"num_cpus": 1},  # one torch thread per replica
+                "ray_actor_options": resources,
                 "autoscaling_config": {"min_replicas": 1, "max_replicas": most, "target_ongoing_requests": target},
             }
         ],

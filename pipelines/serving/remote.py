@@ -153,7 +153,7 @@ class _RemoteModel:
         reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
         return errors.ModelNotAvailable(
             f"The model server at {self.url} did not answer for {self.name} ({reason}); "
-            "ask the operator to check it (`python -m pipelines serve status`)."
+            "ask the operator to check it (`python -m pipelines serve status`, with --address on a cluster)."
         )
 
     def _why_it_hung_up(self) -> Exception:
