@@ -327,5 +327,5 @@ def test_the_chat_nodes_death_under_load_gives_answers_or_sentences_and_serve_st
     after = [(ray, ours) for when, ray, ours in statuses if when > told[0]]
     assert any(o.sent > told[0] + _AFTER_SECONDS / 2 for o in light)  # the head served on after the status told
     assert after and all(ray[CHAT]["status"] != "RUNNING" and ours[CHAT]["replicas"] == 0 for ray, ours in after)
-    print(f"Ray's serve status: the chat not RUNNING from {told[0] - killed:+.1f} s;", "ours, last:", after[-1][1][CHAT])
+    print(f"serve status: the chat not RUNNING from {told[0] - killed:+.1f} s; ours, last:", after[-1][1][CHAT])
     assert CHAT_NODE in after[-1][1][CHAT]["note"]
