@@ -34,6 +34,7 @@ from pathlib import Path
 
 from pipelines.errors import ModelNotAvailable
 from pipelines.provisioning.staging import write_json
+from pipelines.runtime.haproxy_loopback import free_port
 from pipelines.runtime.memory import ALLOCATOR_ENVIRONMENT
 from pipelines.runtime.processes import ProcessIdentity, running
 from pipelines.settings import PROJECT, load_settings
@@ -186,7 +187,6 @@ def supervise(host: str, port: int, replicas: dict[str, int]) -> None:
     from ray import serve
 
     from pipelines.runtime.haproxy_loopback import haproxy_environment
-    from pipelines.runtime.ray_start import start_ray
     from pipelines.scaleout.app import LIGHT, deploy, layout, served_models
 
     models = served_models()
@@ -209,8 +209,8 @@ def supervise(host: str, port: int, replicas: dict[str, int]) -> None:
 
     signal.signal(signal.SIGTERM, request_stop)
     os.environ.update(haproxy_environment(temp_dir / "h"))  # before Ray starts: its processes inherit it
-    start_ray(temp_dir, cpus=sum(replicas.get(name, 1) for name in members) + 1)  # one per replica, +1
     try:
+        _start_ray(temp_dir, cpus=sum(replicas.get(name, 1) for name in members) + 1)  # one per replica, +1
         serve.start(http_options={"host": host, "port": port})
         deploy(models, replicas)
         write_json(serve_dir() / "status.json", _deployments(serve.status(), members))
@@ -222,8 +222,38 @@ def supervise(host: str, port: int, replicas: dict[str, int]) -> None:
             time.sleep(_STATUS_EVERY_SECONDS)
             write_json(serve_dir() / "status.json", _deployments(serve.status(), members))
     finally:
-        serve.shutdown()
-        ray.shutdown()
+        if ray.is_initialized():
+            serve.shutdown()
+            ray.shutdown()
+        _end(ray_processes(temp_dir))  # `ray start` leaves its processes to whoever stops them
+
+
+def _start_ray(temp_dir: Path, cpus: int) -> None:
+    """Ray's head on loopback, by `ray start` with its temp dir (short: Ray's socket paths must fit 107 bytes),
+    then this process as its driver. `ray start`, not `ray.init`: only it can leave out the autoscaler's monitor
+    and the log monitor (160 MB together) that a one-node application shipping no logs to a driver never uses."""
+    import ray
+
+    port = free_port()
+    command = [str(Path(sys.executable).with_name("ray")), "start", "--head", f"--port={port}", f"--num-cpus={cpus}"]
+    command += [f"--node-ip-address={LOOPBACK}", f"--temp-dir={temp_dir}", "--disable-usage-stats"]
+    command += ["--no-monitor", "--include-log-monitor=false", "--include-dashboard=false"]
+    started = subprocess.run(command, capture_output=True, text=True)
+    if started.returncode != 0:
+        raise SystemExit(f"Ray did not start: {' '.join(started.stderr.strip().splitlines()[-1:])}")
+    ray.init(address=f"{LOOPBACK}:{port}", logging_level="ERROR", log_to_driver=False)
+
+
+def _end(pids: set[int]) -> None:
+    """SIGTERM, and SIGKILL to whatever has not ended within the grace period."""
+    for pid in pids:
+        _signal(pid, signal.SIGTERM)
+    deadline = time.monotonic() + _STOP_GRACE_SECONDS
+    while any(running(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    for pid in pids:
+        if running(pid):
+            _signal(pid, signal.SIGKILL)
 
 
 def _deployments(serve_status: object, members: dict[str, list[str]]) -> dict:
