@@ -53,12 +53,14 @@ def median_seconds(call: Callable[[], object]) -> float:
     return statistics.median(times)
 
 
-def memory_by_part(temp_dir: Path) -> list[list[str]]:
-    """RSS and PSS of each replica (Ray titles them "ray::ServeReplica:<app>:<deployment>") and of the rest of Ray.
-    The sum of RSS counts each page the processes share (Python, Ray's libraries) once per process; PSS counts
-    it once in all."""
-    parts: dict[str, list[tuple[float, float]]] = {}
-    for pid in cluster.ray_processes(temp_dir):
+def memory_by_part(state: cluster.ServeState) -> list[list[str]]:
+    """RSS and PSS of each replica (Ray titles them "ray::ServeReplica:<app>:<deployment>"), of the rest of Ray, and
+    of the supervisor (Ray's driver, which deployed the application and reads its status). The sum of RSS counts
+    each page the processes share (Python, Ray's libraries) once per process; PSS counts it once in all."""
+    parts: dict[str, list[tuple[float, float]]] = {
+        "the supervisor (Ray's driver)": [(resident_mb(state.supervisor.pid), proportional_mb(state.supervisor.pid))]
+    }
+    for pid in cluster.ray_processes(Path(state.temp_dir)):
         title = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         replica = title.split("ServeReplica:", 1)[1].split(":", 1)[0] if "ServeReplica:" in title else ""
         part = replica or "Ray itself (GCS, raylet, Serve controller, proxies, HAProxy)"
@@ -83,7 +85,7 @@ def measure(layout: str) -> tuple[list[list[str]], list[list[str]]]:
             os.environ["SHOWROOM_SERVE_URL"] = state.url
             remote = median_seconds(call)
             rows.append([label, f"{local * 1000:.0f} ms", f"{remote * 1000:.0f} ms", f"{remote / local:.2f}"])
-        return rows, memory_by_part(Path(state.temp_dir))  # after every replica has served
+        return rows, memory_by_part(state)  # after every replica has served
     finally:
         os.environ.pop("SHOWROOM_SERVE_URL", None)
         cluster.stop()

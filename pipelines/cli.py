@@ -297,18 +297,22 @@ def _pin(text: str) -> tuple[str, str]:
     return name, resource
 
 
+def _add_pairs(parser: argparse.ArgumentParser, flag: str, parse: Callable, metavar: str, help_text: str) -> None:
+    """An option that takes one or more NAME=VALUE pairs, each checked by `parse`."""
+    parser.add_argument(flag, nargs="+", type=parse, default=[], metavar=metavar, help=help_text)
+
+
 def _add_serve_parsers(serve: argparse._SubParsersAction) -> None:
     start = serve.add_parser("start", help="start Ray on loopback and serve every provisioned model")
     start.add_argument("--host", default="127.0.0.1", help="where the HTTP proxy listens (default 127.0.0.1)")
     start.add_argument("--port", type=int, default=8000, help="the HTTP proxy's port (default 8000)")
     start.add_argument("--foreground", action="store_true", help="keep running until Ctrl-C, then stop")
-    start.add_argument(
+    _add_pairs(
+        start,
         "--replicas",
-        nargs="+",
-        type=_replica_count,
-        default=[],
-        metavar="MODEL=N",
-        help="replicas of a model with its own application, or of the light group (light=N); 1 each",
+        _replica_count,
+        "MODEL=N",
+        "replicas of a model with its own application, or of the light group (light=N); 1 each",
     )
     start.set_defaults(handler=_serve_start)
     status = serve.add_parser("status", help="the deployments: model, replicas running, state")
@@ -321,13 +325,12 @@ def _add_serve_parsers(serve: argparse._SubParsersAction) -> None:
         handler=_serve_stop
     )
     config = serve.add_parser("config", help="print the Ray Serve config file for a cluster (serve.yaml)")
-    config.add_argument(
+    _add_pairs(
+        config,
         "--pin",
-        nargs="+",
-        type=_pin,
-        default=[],
-        metavar="APPLICATION=RESOURCE",
-        help="run an application's replicas only on nodes that offer a custom resource (ray start --resources)",
+        _pin,
+        "APPLICATION=RESOURCE",
+        "run an application's replicas only on nodes that offer a custom resource (ray start --resources)",
     )
     config.set_defaults(handler=_serve_config)
 
