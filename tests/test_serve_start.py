@@ -1,0 +1,51 @@
+"""`serve start` on its own (no application of the module's running beside it, as in tests/test_serve.py): a
+supervisor that dies while it starts leaves no Ray process behind."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from benchmarks.server import free_port
+from pipelines.errors import ModelNotAvailable
+from pipelines.scaleout import cluster
+
+
+@pytest.mark.serve
+def test_a_supervisor_that_dies_while_starting_leaves_no_ray_process(provisioned: Path) -> None:
+    """Ray's processes (`ray start`) outlive the supervisor: `start` stops what it left, by its temp dir."""
+    started: dict[str, BaseException] = {}
+
+    def start() -> None:
+        try:
+            cluster.start(port=free_port())
+        except ModelNotAvailable as error:
+            started["error"] = error
+
+    starting = threading.Thread(target=start)
+    starting.start()
+    deadline = time.monotonic() + 120
+    while not (found := _starting_supervisor()) or not cluster.ray_processes(found[1]):
+        assert time.monotonic() < deadline, "Ray did not start within 120 s"
+        time.sleep(0.2)
+    supervisor, temp_dir = found
+    os.kill(supervisor, signal.SIGKILL)
+    starting.join(120)
+    assert str(started["error"]).startswith("The model server did not start (")
+    assert not cluster.ray_processes(temp_dir)
+
+
+def _starting_supervisor() -> tuple[int, Path] | None:
+    """The pid of the supervisor `start` launched, and the temp dir it was given."""
+    command = ["ps", "-ww", "-eo", "pid=,ppid=,args="]
+    for line in subprocess.run(command, capture_output=True, text=True, check=True).stdout.splitlines():
+        pid, ppid, args = line.split(maxsplit=2)
+        if int(ppid) == os.getpid() and "-m pipelines.scaleout.cluster " in args:
+            return int(pid), Path(args.split()[-1])
+    return None
