@@ -54,12 +54,10 @@ def median_seconds(call: Callable[[], object]) -> float:
 
 
 def memory_by_part(state: cluster.ServeState) -> list[list[str]]:
-    """RSS and PSS of each replica (Ray titles them "ray::ServeReplica:<app>:<deployment>"), of the rest of Ray, and
-    of the supervisor (Ray's driver, which deployed the application and reads its status). The sum of RSS counts
-    each page the processes share (Python, Ray's libraries) once per process; PSS counts it once in all."""
-    parts: dict[str, list[tuple[float, float]]] = {
-        "the supervisor (Ray's driver)": [(resident_mb(state.supervisor.pid), proportional_mb(state.supervisor.pid))]
-    }
+    """RSS and PSS of each replica (Ray titles them "ray::ServeReplica:<app>:<deployment>") and of the rest of Ray:
+    every process of the application (the deployer that started it has left). The sum of RSS counts each page the
+    processes share (Python, Ray's libraries) once per process; PSS counts it once in all."""
+    parts: dict[str, list[tuple[float, float]]] = {}
     for pid in cluster.ray_processes(Path(state.temp_dir)):
         title = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         replica = title.split("ServeReplica:", 1)[1].split(":", 1)[0] if "ServeReplica:" in title else ""

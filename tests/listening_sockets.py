@@ -8,7 +8,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-_SCRIPTS = {"pipelines.scaleout.cluster": "supervisor", "dashboard/dashboard.py": "dashboard", "monitor.py": "monitor"}
+_SCRIPTS = {"dashboard/dashboard.py": "dashboard"}
 _TABLE_ROW = re.compile(r"^\| `([^`]+)`[^|]*\| (loopback|all interfaces|the machine's address) \|", re.MULTILINE)
 
 
@@ -43,7 +43,9 @@ def _process(pid: int) -> str:
         if script in command:
             return role
     first = command.split()[0] if command.split() else ""
-    return ":".join(first.split(":")[:3]) if first.startswith("ray::") else Path(first).name
+    if first.startswith("ray::"):  # "ray::Class" while idle, "ray::Class.method" while a call of it runs
+        return ":".join(first.split(":")[:3]).split(".")[0]
+    return Path(first).name
 
 
 def _scope(address: str) -> str:

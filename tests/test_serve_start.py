@@ -1,5 +1,5 @@
 """`serve start` on its own (no application of the module's running beside it, as in tests/test_serve.py): a
-supervisor that dies while it starts leaves no Ray process behind."""
+deployer that dies while it starts leaves no Ray process behind."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ from pipelines.scaleout import cluster
 
 
 @pytest.mark.serve
-def test_a_supervisor_that_dies_while_starting_leaves_no_ray_process(provisioned: Path) -> None:
-    """Ray's processes (`ray start`) outlive the supervisor: `start` stops what it left, by its temp dir."""
+def test_a_deployer_that_dies_while_starting_leaves_no_ray_process(provisioned: Path) -> None:
+    """Ray's processes (`ray start`) outlive the deployer: `start` stops what it left, by its temp dir."""
     started: dict[str, BaseException] = {}
 
     def start() -> None:
@@ -31,18 +31,18 @@ def test_a_supervisor_that_dies_while_starting_leaves_no_ray_process(provisioned
     starting = threading.Thread(target=start)
     starting.start()
     deadline = time.monotonic() + 120
-    while not (found := _starting_supervisor()) or not cluster.ray_processes(found[1]):
+    while not (found := _starting_deployer()) or not cluster.ray_processes(found[1]):
         assert time.monotonic() < deadline, "Ray did not start within 120 s"
         time.sleep(0.2)
-    supervisor, temp_dir = found
-    os.kill(supervisor, signal.SIGKILL)
+    deployer, temp_dir = found
+    os.kill(deployer, signal.SIGKILL)
     starting.join(120)
     assert str(started["error"]).startswith("The model server did not start (")
     assert not cluster.ray_processes(temp_dir)
 
 
-def _starting_supervisor() -> tuple[int, Path] | None:
-    """The pid of the supervisor `start` launched, and the temp dir it was given."""
+def _starting_deployer() -> tuple[int, Path] | None:
+    """The pid of the deployer `start` launched, and the temp dir it was given."""
     command = ["ps", "-ww", "-eo", "pid=,ppid=,args="]
     for line in subprocess.run(command, capture_output=True, text=True, check=True).stdout.splitlines():
         pid, ppid, args = line.split(maxsplit=2)

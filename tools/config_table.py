@@ -52,7 +52,7 @@ def table() -> str:
     lines = ["| variable | default | what it does |", "|---|---|---|"]
     lines += [f"| `{name}` | {default} | {what} |" for name, default, what in rows()]
     for name, value in ALLOCATOR_ENVIRONMENT.items():
-        what = "glibc's allocator, read as a process starts: `make run`, `make serve` and the Serve supervisor set it"
+        what = "glibc's allocator, read as a process starts: `make run`, `make serve` and the Serve deployer set it"
         lines.append(f"| `{name}` | {value} (set by make) | {what} (`pipelines/runtime/memory.py`). |")
     return "\n".join(lines)
 

@@ -58,7 +58,7 @@ _ARENAS = 2
 # freed pages: in a mixed load run the server peaked at 1,970 MB with 8 MB against 2,119 MB without.
 MMAP_BYTES = 8 * 1024 * 1024
 # The same limits as environment variables, which glibc reads when a process starts, before any thread
-# exists: the Makefile's run targets and the Serve supervisor set them (`make -n run` shows them).
+# exists: the Makefile's run targets and the Serve deployer set them (`make -n run` shows them).
 ALLOCATOR_ENVIRONMENT = {"MALLOC_ARENA_MAX": str(_ARENAS), "MALLOC_MMAP_THRESHOLD_": str(MMAP_BYTES)}
 
 

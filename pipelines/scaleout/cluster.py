@@ -1,10 +1,11 @@
 """`python -m pipelines serve start|status|stop`: the Serve application (`pipelines.scaleout.app`) on a local
 Ray instance bound to loopback, whose every process asks its callers for a token.
 
-`start` launches a supervisor process of its own (`python -m pipelines.scaleout.cluster`) that starts Ray
-with a temp dir of its own, deploys every model, and then keeps the application's status in
-SHOWROOM_HOME/serve/status.json until it is told to stop. Its environment is set before any of Ray's
-processes exist, so all of them inherit it:
+`start` makes Ray's temp dir and runs a deployer (`python -m pipelines.scaleout.cluster`) that starts Ray there
+with `ray start`, deploys every model as Ray's driver, writes SHOWROOM_HOME/serve/state.json and exits: Ray and
+the application run on without it, so no process of Showroom's holds Ray's libraries (220 MB) while they serve.
+A deployer that fails stops what it started; one that dies is cleaned up after by `start`, by the temp dir. The
+deployer's environment is set before any of Ray's processes exist, so all of them inherit it:
 - RAY_AUTH_MODE=token with RAY_AUTH_TOKEN_PATH=SHOWROOM_HOME/serve/auth_token (made on first start,
   mode 0600): Ray's gRPC servers refuse a caller without the token, and so do the application's replicas
   over HTTP (`pipelines.scaleout.guard`);
@@ -12,10 +13,11 @@ processes exist, so all of them inherit it:
   as its node's address, so its servers bind loopback where Ray lets them (SECURITY.md lists the rest);
 - the allocator's limits (`pipelines.runtime.memory.ALLOCATOR_ENVIRONMENT`), read by glibc as each process starts.
 - Ray Serve's HAProxy ingress, HAProxy's own listeners kept on loopback (`pipelines.runtime.haproxy_loopback`),
-  set by the supervisor itself: its files live under Ray's temp dir, which the supervisor makes.
-`stop` asks the supervisor to shut Ray down, then stops by process id whatever is left of the processes
-started under its temp dir (never `ray stop`, which would stop every Ray on the machine), and signals the
-supervisor only if its id, start time and command line are still those `start` wrote down.
+  set by the deployer itself: its files live under Ray's temp dir.
+`status` connects to Ray as a driver for as long as it reads Serve's status. `stop` stops by process id the
+processes started under the temp dir and their descendants (never `ray stop`, which would stop every Ray on the
+machine): a process is the application's only if its command line names that temp dir, or it descends from one
+that does, so a reused process id is never mistaken for it.
 """
 
 from __future__ import annotations
@@ -36,28 +38,32 @@ from pipelines.errors import ModelNotAvailable
 from pipelines.provisioning.staging import write_json
 from pipelines.runtime.haproxy_loopback import free_port
 from pipelines.runtime.memory import ALLOCATOR_ENVIRONMENT
-from pipelines.runtime.processes import ProcessIdentity, running
+from pipelines.runtime.processes import running
 from pipelines.settings import PROJECT, load_settings
 
 LOOPBACK = "127.0.0.1"
 START_TIMEOUT_SECONDS = 600.0  # every replica loads its model before `start` returns
-_STATUS_EVERY_SECONDS = 2.0
 _STOP_GRACE_SECONDS = 20.0
+_STATUS_SECONDS = 60.0
+_THIS_MODULE = (sys.executable, "-m", "pipelines.scaleout.cluster")
 
 
 @dataclass(frozen=True)
 class ServeState:
-    """Where the application runs: its HTTP URL, its supervisor (id, start time and command line, so a
-    reused id is never mistaken for it), Ray's temp dir and its control service's address."""
+    """Where the application runs: its HTTP URL, Ray's temp dir and control service's address, and the models
+    each application's replicas hold."""
 
     url: str
-    supervisor: ProcessIdentity
     temp_dir: str
     gcs_address: str
+    members: dict[str, list[str]]
 
     @classmethod
     def from_json(cls, data: dict) -> ServeState:
-        return cls(**(data | {"supervisor": ProcessIdentity(**data["supervisor"])}))
+        return cls(**data)
+
+    def is_running(self) -> bool:
+        return bool(ray_processes(Path(self.temp_dir)))
 
 
 def serve_dir() -> Path:
@@ -91,7 +97,7 @@ def ensure_token() -> Path:
 
 
 def ray_environment() -> dict[str, str]:
-    """What the supervisor's environment adds, so that every Ray process inherits it from its start."""
+    """What Ray's processes, and every driver of theirs, need in their environment from their start."""
     return {
         "RAY_AUTH_MODE": "token",
         "RAY_AUTH_TOKEN_PATH": str(ensure_token()),
@@ -101,42 +107,52 @@ def ray_environment() -> dict[str, str]:
 
 
 def start(host: str = LOOPBACK, port: int = 8000, replicas: dict[str, int] | None = None) -> ServeState:
-    """Start the supervisor and return once every replica has loaded its model (or say why not);
-    `replicas` gives a model more than one (the chat load test compares 1 and 2)."""
-    if (previous := read_state()) is not None and previous.supervisor.is_running():
+    """Deploy and return once every replica has loaded its model (or say why not, having stopped whatever was
+    started); `replicas` gives a model more than one (the chat load test compares 1 and 2)."""
+    if (previous := read_state()) is not None and previous.is_running():
         raise ModelNotAvailable(f"The model server already runs at {previous.url}; stop it first (`serve stop`).")
     serve_dir().mkdir(parents=True, exist_ok=True)
-    for name in ("state.json", "status.json"):
-        (serve_dir() / name).unlink(missing_ok=True)
+    (serve_dir() / "state.json").unlink(missing_ok=True)
     log = serve_dir() / "serve.log"
     environment = os.environ | {"PYTHONPATH": str(PROJECT), "SHOWROOM_HOME": str(load_settings().home)}
     environment |= ray_environment()
     environment.pop("SHOWROOM_SERVE_URL", None)  # the replicas serve; they are nobody's clients
+    temp_dir = tempfile.mkdtemp(prefix="showroom-ray-")  # short: Ray's socket paths must fit 107 bytes
+    command = [*_THIS_MODULE, "deploy", host, str(port), json.dumps(replicas or {}), temp_dir]
     with log.open("w", encoding="utf-8") as output:
-        supervisor = subprocess.Popen(
-            [sys.executable, "-m", "pipelines.scaleout.cluster", host, str(port), json.dumps(replicas or {})],
+        deployer = subprocess.Popen(
+            command,
             env=environment,
             stdout=output,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # a Ctrl-C in the shell that ran `start` does not reach it
         )
-    deadline = time.monotonic() + START_TIMEOUT_SECONDS
-    while (state := read_state()) is None:
-        if supervisor.poll() is not None or time.monotonic() > deadline:
-            supervisor.kill()
-            tail = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-1:]
-            raise ModelNotAvailable(f"The model server did not start ({' '.join(tail) or 'no output'}); see {log}.")
-        time.sleep(0.5)
+    try:
+        deployer.wait(START_TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired:
+        deployer.kill()
+        deployer.wait()
+    if deployer.returncode != 0 or (state := read_state()) is None:
+        _end(ray_processes(Path(temp_dir)))  # what a deployer that died left
+        tail = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-1:]
+        raise ModelNotAvailable(f"The model server did not start ({' '.join(tail) or 'no output'}); see {log}.")
     return state
 
 
 def status() -> dict:
-    """The application's deployments (name, model, replicas running, state), as the supervisor last saw them."""
+    """The application's deployments (name, the models its replicas hold, replicas running, state), read from
+    Serve by a driver of Ray's in a process of its own: its environment (the token, the loopback switch) must be
+    set before Ray is imported, and this process may have imported it already."""
     state = read_state()
-    path = serve_dir() / "status.json"
-    if state is None or not state.supervisor.is_running() or not path.is_file():
+    if state is None or not state.is_running():
         raise ModelNotAvailable("The model server is not running. Start it with `python -m pipelines serve start`.")
-    return {"url": state.url, **json.loads(path.read_text(encoding="utf-8"))}
+    command = [*_THIS_MODULE, "status", state.gcs_address, json.dumps(state.members)]
+    environment = os.environ | ray_environment() | {"PYTHONPATH": str(PROJECT)}
+    read = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=_STATUS_SECONDS)
+    if read.returncode != 0:
+        last = " ".join(read.stderr.strip().splitlines()[-1:]) or "no output"
+        raise ModelNotAvailable(f"The model server's status could not be read ({last}).")
+    return {"url": state.url, **json.loads(read.stdout)}
 
 
 def stop() -> list[int]:
@@ -144,23 +160,11 @@ def stop() -> list[int]:
     state = read_state()
     if state is None:
         return []
-    supervisor = state.supervisor
-    ours = supervisor.is_running()  # a stale file's pid may now be anybody's process: then it is left alone
-    processes = ray_processes(Path(state.temp_dir)) | ({supervisor.pid} if ours else set())
-    if ours:
-        _signal(supervisor.pid, signal.SIGTERM)  # it shuts Serve and Ray down in order
-    deadline = time.monotonic() + _STOP_GRACE_SECONDS
-    while supervisor.is_running() and time.monotonic() < deadline:
-        time.sleep(0.2)
+    processes = ray_processes(Path(state.temp_dir))
+    _end(processes)
     # Agents orphaned by the raylet's exit no longer descend from it: the set taken before counts them.
-    leftovers = {pid for pid in processes | ray_processes(Path(state.temp_dir)) if running(pid)}
-    for pid in leftovers:
-        _signal(pid, signal.SIGKILL)  # what did not stop in time
-    deadline = time.monotonic() + _STOP_GRACE_SECONDS
-    while any(running(pid) for pid in leftovers) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    for name in ("state.json", "status.json"):
-        (serve_dir() / name).unlink(missing_ok=True)
+    _end(ray_processes(Path(state.temp_dir)))
+    (serve_dir() / "state.json").unlink(missing_ok=True)
     return sorted(processes)
 
 
@@ -174,15 +178,16 @@ def ray_processes(temp_dir: Path) -> set[int]:
     for line in listing.splitlines():
         pid, ppid, *args = line.split(maxsplit=2)
         parents[int(pid)] = int(ppid)
-        if args and str(temp_dir) in args[0]:
+        if args and str(temp_dir) in args[0] and int(pid) != os.getpid():
             found.add(int(pid))
     while children := {pid for pid, ppid in parents.items() if ppid in found and pid not in found}:
         found |= children
     return {pid for pid in found if running(pid)}
 
 
-def supervise(host: str, port: int, replicas: dict[str, int]) -> None:
-    """The supervisor: Ray and the application up, the status file kept fresh, all down on SIGTERM."""
+def deploy_and_leave(host: str, port: int, replicas: dict[str, int], temp_dir: Path) -> None:
+    """The deployer: Ray started under `temp_dir`, every model deployed, the state written; on any failure, what
+    it started stopped."""
     import ray
     from ray import serve
 
@@ -200,38 +205,25 @@ def supervise(host: str, port: int, replicas: dict[str, int]) -> None:
             f"{names}: not a model with replicas of its own here, nor the {LIGHT!r} group; "
             "see `python -m pipelines serve config`."
         )
-    temp_dir = Path(tempfile.mkdtemp(prefix="showroom-ray-"))  # short: Ray's socket paths must fit 107 bytes
-    stopping = False
-
-    def request_stop(*_: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGTERM, request_stop)
     os.environ.update(haproxy_environment(temp_dir / "h"))  # before Ray starts: its processes inherit it
     try:
         _start_ray(temp_dir, cpus=sum(replicas.get(name, 1) for name in members) + 1)  # one per replica, +1
         serve.start(http_options={"host": host, "port": port})
         deploy(models, replicas)
-        write_json(serve_dir() / "status.json", _deployments(serve.status(), members))
-        myself = ProcessIdentity.of(os.getpid())
         gcs = ray.get_runtime_context().gcs_address
-        write_json(serve_dir() / "state.json", asdict(ServeState(f"http://{host}:{port}", myself, str(temp_dir), gcs)))
-        print(f"serving {len(models)} models at http://{host}:{port}", flush=True)
-        while not stopping:
-            time.sleep(_STATUS_EVERY_SECONDS)
-            write_json(serve_dir() / "status.json", _deployments(serve.status(), members))
+        write_json(serve_dir() / "state.json", asdict(ServeState(f"http://{host}:{port}", str(temp_dir), gcs, members)))
+    except BaseException:
+        _end(ray_processes(temp_dir))
+        raise
     finally:
-        if ray.is_initialized():
-            serve.shutdown()
-            ray.shutdown()
-        _end(ray_processes(temp_dir))  # `ray start` leaves its processes to whoever stops them
+        ray.shutdown()  # this driver only: the application runs on
+    print(f"serving {len(models)} models at http://{host}:{port}", flush=True)
 
 
 def _start_ray(temp_dir: Path, cpus: int) -> None:
-    """Ray's head on loopback, by `ray start` with its temp dir (short: Ray's socket paths must fit 107 bytes),
-    then this process as its driver. `ray start`, not `ray.init`: only it can leave out the autoscaler's monitor
-    and the log monitor (160 MB together) that a one-node application shipping no logs to a driver never uses."""
+    """Ray's head on loopback, by `ray start` with its temp dir, then this process as its driver. `ray start`, not
+    `ray.init`: only it leaves out the autoscaler's monitor and the log monitor (160 MB together), which a one-node
+    application shipping no logs to a driver never uses, and its processes outlive their driver."""
     import ray
 
     port = free_port()
@@ -256,8 +248,19 @@ def _end(pids: set[int]) -> None:
             _signal(pid, signal.SIGKILL)
 
 
+def print_deployments(gcs_address: str, members: dict[str, list[str]]) -> None:
+    """`status`'s reader: each deployment, the models its replicas hold, how many replicas run, and its state."""
+    import ray
+    from ray import serve
+
+    ray.init(address=gcs_address, logging_level="ERROR", log_to_driver=False)
+    try:
+        print(json.dumps(_deployments(serve.status(), members)))
+    finally:
+        ray.shutdown()
+
+
 def _deployments(serve_status: object, members: dict[str, list[str]]) -> dict:
-    """Each deployment, the models its replicas hold, how many replicas run, and its state."""
     return {
         "deployments": [
             {
@@ -278,4 +281,7 @@ def _signal(pid: int, number: int) -> None:
 
 
 if __name__ == "__main__":
-    supervise(sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3]))
+    if sys.argv[1] == "status":
+        print_deployments(sys.argv[2], json.loads(sys.argv[3]))
+    else:
+        deploy_and_leave(sys.argv[2], int(sys.argv[3]), json.loads(sys.argv[4]), Path(sys.argv[5]))
