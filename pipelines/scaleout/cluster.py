@@ -3,7 +3,7 @@ Ray instance bound to loopback, whose every process asks its callers for a token
 
 `start` makes Ray's temp dir and runs a deployer (`python -m pipelines.scaleout.cluster`) that starts Ray there
 with `ray start`, deploys every model as Ray's driver, writes SHOWROOM_HOME/serve/state.json and exits: Ray and
-the application run on without it, so no process of Showroom's holds Ray's libraries (220 MB) while they serve.
+the application run on without it, so no process of Showroom's holds Ray's libraries (210 MB) while they serve.
 A deployer that fails stops what it started; one that dies is cleaned up after by `start`, by the temp dir. The
 deployer's environment is set before any of Ray's processes exist, so all of them inherit it:
 - RAY_AUTH_MODE=token with RAY_AUTH_TOKEN_PATH=SHOWROOM_HOME/serve/auth_token (made on first start,
@@ -14,7 +14,7 @@ deployer's environment is set before any of Ray's processes exist, so all of the
 - the allocator's limits (`pipelines.runtime.memory.ALLOCATOR_ENVIRONMENT`), read by glibc as each process starts.
 - Ray Serve's HAProxy ingress, HAProxy's own listeners kept on loopback (`pipelines.runtime.haproxy_loopback`),
   set by the deployer itself: its files live under Ray's temp dir.
-`status` connects to Ray as a driver for as long as it reads Serve's status. `stop` stops by process id the
+`status` reads Serve's status from a driver in a process of its own. `stop` stops by process id the
 processes started under the temp dir and their descendants (never `ray stop`, which would stop every Ray on the
 machine): a process is the application's only if its command line names that temp dir, or it descends from one
 that does, so a reused process id is never mistaken for it.
