@@ -1,9 +1,8 @@
 """`python -m benchmarks.bench_serve`: what the HTTP hop to the Ray Serve application costs, per task.
 
 Starts the application on a free loopback port (`pipelines.scaleout.cluster`, every provisioned model),
-then times the same call in this process and through SHOWROOM_SERVE_URL, one after the
-other, on an otherwise idle machine: the median of 7 calls each way after one warm-up call, and their
-ratio (through Serve / in process). Also what each part of the application holds in memory: every
+then times the same call in this process and through SHOWROOM_SERVE_URL, in turns, on an otherwise idle
+machine: the median of 7 calls each way after one warm-up call, and their ratio (through Serve / in process). Also what each part of the application holds in memory: every
 replica's RSS and PSS by model after it has served, and Ray's own processes together. Stops the application at the end.
 Both layouts in one run (SHOWROOM_SERVE_LAYOUT): a process per model, then every model but the chat grouped.
 """
@@ -43,14 +42,30 @@ CALLS: dict[str, Callable[[], object]] = {
 REPEATS = 7
 
 
-def median_seconds(call: Callable[[], object]) -> float:
-    call()  # loads the model (in process) or warms the replica's connection
-    times = []
-    for _ in range(REPEATS):
-        started = time.perf_counter()
+def paired_medians(call: Callable[[], object], url: str) -> tuple[float, float]:
+    """The median of REPEATS calls in this process and of REPEATS through Serve, taken in turns (one each way, then
+    again), so that a slow spell of the machine falls on both sides; after one warm-up call each way (it loads the
+    model in process and warms the replica's connection)."""
+    times: dict[str | None, list[float]] = {None: [], url: []}
+    for way in times:
+        _send_to(way)
         call()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+    for _ in range(REPEATS):
+        for way, taken in times.items():
+            _send_to(way)
+            started = time.perf_counter()
+            call()
+            taken.append(time.perf_counter() - started)
+    _send_to(None)
+    return statistics.median(times[None]), statistics.median(times[url])
+
+
+def _send_to(url: str | None) -> None:
+    """Calls go to the Serve application at `url`, or stay in this process."""
+    if url is None:
+        os.environ.pop("SHOWROOM_SERVE_URL", None)
+    else:
+        os.environ["SHOWROOM_SERVE_URL"] = url
 
 
 def memory_by_part(state: cluster.ServeState) -> list[list[str]]:
@@ -78,14 +93,11 @@ def measure(layout: str) -> tuple[list[list[str]], list[list[str]]]:
     rows = []
     try:
         for label, call in CALLS.items():
-            os.environ.pop("SHOWROOM_SERVE_URL", None)
-            local = median_seconds(call)
-            os.environ["SHOWROOM_SERVE_URL"] = state.url
-            remote = median_seconds(call)
+            local, remote = paired_medians(call, state.url)
             rows.append([label, f"{local * 1000:.0f} ms", f"{remote * 1000:.0f} ms", f"{remote / local:.2f}"])
         return rows, memory_by_part(state)  # after every replica has served
     finally:
-        os.environ.pop("SHOWROOM_SERVE_URL", None)
+        _send_to(None)
         cluster.stop()
 
 
