@@ -2,8 +2,9 @@
 
 Starts the application on a free loopback port (`pipelines.scaleout.cluster`, every provisioned model),
 then times the same call in this process and through SHOWROOM_SERVE_URL, in turns, on an otherwise idle
-machine: the median of 7 calls each way after one warm-up call, and their ratio (through Serve / in process). Also what each part of the application holds in memory: every
-replica's RSS and PSS by model after it has served, and Ray's own processes together. Stops the application at the end.
+machine: the median of 7 calls each way after one warm-up call, and their ratio (through Serve / in process).
+Also what each part of the application holds in memory: every replica's RSS and PSS by model after it has
+served, and Ray's own processes together. Stops the application at the end.
 Both layouts in one run (SHOWROOM_SERVE_LAYOUT): a process per model, then every model but the chat grouped.
 """
 
