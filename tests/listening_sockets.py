@@ -8,7 +8,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-_SCRIPTS = {"dashboard/dashboard.py": "dashboard"}
+_SCRIPTS = {"dashboard/dashboard.py": "dashboard", "-m ray.util.client.server": "ray client server"}
 _TABLE_ROW = re.compile(r"^\| `([^`]+)`[^|]*\| (loopback|all interfaces|the machine's address) \|", re.MULTILINE)
 
 

@@ -276,6 +276,9 @@ def test_sentiment_report_renders_the_evaluation(provisioned: Path) -> None:
     labels = [metric.label for metric in app.metric]
     assert labels[:4] == ["Accuracy (held out)", "Macro-F1", "Training examples", "Build time"]
     assert len(app.get("vega_lite_chart")) >= 2  # confusion matrix and ROC curves
+    shift = load_report("minilm-sentiment")["class_shift"]
+    said = next(caption.value for caption in app.caption if caption.value.startswith("After training"))
+    assert f"neutral {shift['neutral']:+.1f}, positive {shift['positive']:+.1f}" in said
 
 
 def test_sentiment_names_the_model_that_scored_and_shows_how_it_was_trained(provisioned: Path) -> None:

@@ -19,6 +19,7 @@ from pipelines.provisioning.recipes.review_corpus import (
     labelled_sentences,
     rated_sentences,
 )
+from pipelines.provisioning.recipes.sentiment_calibration import FLOORS
 from pipelines.provisioning.recipes.sentiment_domains import (
     HAND_WRITTEN,
     TWEETS,
@@ -80,7 +81,9 @@ def test_the_hand_written_sentences_are_never_trained_on(corpora) -> None:
         pytest.param(
             "Checkout took ten seconds and the parcel came the next morning.",
             marks=pytest.mark.xfail(
-                strict=True, reason="issue 35 is open: the plan chosen on validation still reads it as a complaint"
+                strict=True,
+                reason="issue 35 is open: neither the plan chosen on validation nor 120 sentences of the project's "
+                "own about quick service (docs/models.md) teach it that ten seconds is quick",
             ),
         ),
         "It does exactly what it says, no fuss.",
@@ -94,13 +97,23 @@ def test_praise_in_review_language_reads_as_praise(provisioned: Path, text: str)
 def test_the_report_card_scores_every_domain_and_meets_its_floors(provisioned: Path) -> None:
     lines = {line["domain"]: line for line in load_report("minilm-sentiment")["domains"]}
     assert list(lines) == [TWEETS, *(domain.name for domain in DOMAINS), HAND_WRITTEN]
-    assert lines[TWEETS]["value"] >= 0.78
-    for name in ("product reviews (UCI)", "restaurant reviews (UCI)", "movie reviews (UCI)"):
-        assert lines[name]["metric"] == "accuracy" and lines[name]["value"] >= 0.90, name
-    # The issue's floor is 0.75; the plan chosen on validation reaches 0.746 on the held-out part (docs/models.md).
-    assert lines["product reviews (VADER)"]["value"] >= 0.74
+    for name, floor in FLOORS.items():
+        assert lines[name]["value"] >= floor, (name, lines[name]["value"])
+    assert {name: lines[name]["metric"] for name in FLOORS if "UCI" in name} == dict.fromkeys(
+        ("product reviews (UCI)", "restaurant reviews (UCI)", "movie reviews (UCI)"), "accuracy"
+    )
     for line in lines.values():
         assert all(item["expected"] != item["got"] for item in line["worst"])
+
+
+def test_the_classes_balance_is_chosen_on_the_validation_parts_and_reported(provisioned: Path) -> None:
+    """The report names the shift and each validation part's score with it; the chosen shift clears every floor
+    on the validation parts (it is the widest margin the grid offers, and the unshifted model clears them)."""
+    report = load_report("minilm-sentiment")
+    assert report["class_shift"]["negative"] == 0.0 and any(report["class_shift"].values())
+    validation = {line["domain"]: line["value"] for line in report["validation_domains"]}
+    assert list(validation) == [TWEETS, *(domain.name for domain in DOMAINS)]  # no hand-written line: held out
+    assert all(validation[name] >= floor for name, floor in FLOORS.items()), validation
 
 
 def test_a_plan_learns_from_the_domains_it_names_as_often_as_it_says(corpora) -> None:

@@ -4,6 +4,7 @@ The tweets are the original corpus (`sentiment_corpus`); the review sentences (`
 language visitors type. Each domain's held-out part is scored on its own, so a model that gets better on
 reviews cannot hide a loss on tweets, and the project's own hand-written review sentences
 (`assets/text/review_sentences.csv`) are scored too, never trained on.
+
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipelines.metrics.classification import classification_report
+from pipelines.metrics.classification import macro_f1
 from pipelines.provisioning.recipes.review_corpus import DOMAINS, Sentences, domain_splits
 from pipelines.provisioning.recipes.sentiment_corpus import LABELS, Split, load_split, stratified_subset
 from pipelines.settings import ASSETS
@@ -64,18 +65,34 @@ def training_data(
 Predict = Callable[[list[str]], np.ndarray]  # texts → class probabilities, one row per text
 
 
-def domain_scores(predict: Predict, corpora: Corpora, part: int = 2) -> list[dict]:
-    """One line per domain: its held-out part's score (`part=1`: the validation part, to choose recipes on),
-    and the sentences it got most wrong. Binary domains score accuracy, a neutral answer counted wrong."""
+@dataclass(frozen=True)
+class Answers:
+    """A domain's part, and the model's class probabilities for each of its sentences."""
+
+    domain: str
+    scoring: str  # "macro-F1", or "accuracy" for the binary domains
+    texts: list[str]
+    truth: np.ndarray
+    probabilities: np.ndarray
+
+
+def domain_answers(predict: Predict, corpora: Corpora, part: int = 2) -> list[Answers]:
+    """The model's answers on each domain's held-out part (`part=1`: the validation part, to choose recipes
+    on); the held-out lines end with the project's hand-written sentences."""
     tweets = corpora.tweets
     held = (tweets.validation_texts, tweets.validation_labels) if part == 1 else (tweets.test_texts, tweets.test_labels)
-    lines = [_score(TWEETS, "macro-F1", *held, predict)]
+    parts = [(TWEETS, "macro-F1", *held)]
     for domain in DOMAINS:
         sentences = corpora.reviews[domain.name][part]
-        lines.append(_score(domain.name, domain.scoring, sentences.texts, sentences.labels, predict))
+        parts.append((domain.name, domain.scoring, sentences.texts, sentences.labels))
     if part == 2:
-        lines.append(_score(HAND_WRITTEN, "macro-F1", *hand_written(), predict))
-    return lines
+        parts.append((HAND_WRITTEN, "macro-F1", *hand_written()))
+    return [Answers(name, scoring, texts, truth, predict(texts)) for name, scoring, texts, truth in parts]
+
+
+def domain_scores(predict: Predict, corpora: Corpora, part: int = 2) -> list[dict]:
+    """One line per domain: its score on the part and the sentences it got most wrong."""
+    return [card_line(answers) for answers in domain_answers(predict, corpora, part)]
 
 
 def hand_written() -> tuple[list[str], np.ndarray]:
@@ -85,17 +102,21 @@ def hand_written() -> tuple[list[str], np.ndarray]:
     return table["text"].tolist(), table["label"].map(LABELS.index).to_numpy()
 
 
-def _score(name: str, scoring: str, texts: list[str], truth: np.ndarray, predict: Predict) -> dict:
-    probabilities = predict(texts)
+def score(scoring: str, truth: np.ndarray, probabilities: np.ndarray) -> float:
+    """Macro-F1 over the three classes, or accuracy (binary domains: a neutral answer counted wrong)."""
     predicted = probabilities.argmax(1)
-    value = classification_report(LABELS, truth, probabilities)["macro_f1"] if scoring == "macro-F1" else None
-    value = float(np.mean(predicted == truth)) if value is None else value
+    return macro_f1(len(LABELS), truth, predicted) if scoring == "macro-F1" else float(np.mean(predicted == truth))
+
+
+def card_line(answers: Answers) -> dict:
+    texts, truth, probabilities = answers.texts, answers.truth, answers.probabilities
+    predicted = probabilities.argmax(1)
     wrong = np.flatnonzero(predicted != truth)
     wrong = wrong[np.argsort(probabilities[wrong, truth[wrong]], kind="stable")][:WORST_SHOWN]
     return {
-        "domain": name,
-        "metric": scoring,
-        "value": value,
+        "domain": answers.domain,
+        "metric": answers.scoring,
+        "value": score(answers.scoring, truth, probabilities),
         "examples": len(texts),
         "worst": [
             {
