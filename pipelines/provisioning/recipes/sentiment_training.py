@@ -53,6 +53,10 @@ class TrainingPlan:
     # The review domains' validation parts are learned too: the final fit of a plan chosen on them, with more
     # of the scarce review sentences (the held-out parts stay unseen; the tweets' validation split too).
     refit: bool = False
+    # The project's own review sentences to learn from (`sentiment_domains`), this many times.
+    written_copies: int = 0
+    # Each class's logit shifted after training, by the shift the validation parts choose (`sentiment_calibration`).
+    calibrated: bool = False
 
 
 def mean_pooled_classifier(encoder: Path):
