@@ -18,7 +18,7 @@ import numpy as np
 
 from pipelines.provisioning.recipes.sentiment_domains import TWEETS, Answers, score
 
-# The floors the sentiment card is held to (issue 35): tweets' macro-F1, each UCI review set's accuracy, and
+# The floors the sentiment card is held to: tweets' macro-F1, each UCI review set's accuracy, and
 # VADER's product review sentences' macro-F1.
 FLOORS = {
     TWEETS: 0.78,

@@ -4,7 +4,6 @@ The tweets are the original corpus (`sentiment_corpus`); the review sentences (`
 language visitors type. Each domain's held-out part is scored on its own, so a model that gets better on
 reviews cannot hide a loss on tweets, and the project's own hand-written review sentences
 (`assets/text/review_sentences.csv`) are scored too, never trained on.
-
 """
 
 from __future__ import annotations
