@@ -144,7 +144,8 @@ def two_nodes(provisioned: Path) -> Iterator[Cluster]:
         _wait_for("two nodes alive", lambda: _nodes_alive(environment) == 2, _NODE_START_SECONDS)
         cluster = Cluster(head, second, temp_dir, environment)
         _deploy(cluster)
-        recorded = _descendants({head.pid, second.pid})  # before the kill orphans the second node's processes
+        # Before the kill orphans the second node's processes.
+        recorded = processes.with_descendants({head.pid, second.pid}, processes.process_table())
         yield cluster
     finally:
         _stop([node for node in (second, head) if node], temp_dir, recorded)
@@ -174,7 +175,8 @@ def _deploy(cluster: Cluster) -> None:
 def _stop(nodes: list[subprocess.Popen], temp_dir: Path, recorded: set[int]) -> None:
     """SIGTERM to each `ray start --block` (it stops its node's processes), then SIGKILL by id to what is left (a
     raylet's agents outlive it, as `pipelines.scaleout.cluster.stop` knows); then nothing may be left."""
-    before = ray_processes(temp_dir) | _descendants({node.pid for node in nodes}) | recorded
+    tree = processes.with_descendants({node.pid for node in nodes}, processes.process_table())
+    before = ray_processes(temp_dir) | tree | recorded
     for node in nodes:
         node.send_signal(signal.SIGTERM)
     for node in nodes:
@@ -193,29 +195,11 @@ def _stop(nodes: list[subprocess.Popen], temp_dir: Path, recorded: set[int]) -> 
     assert not any(processes.running(pid) for pid in before) and not ray_processes(temp_dir)
 
 
-def _process_table() -> dict[int, tuple[int, str]]:
-    """{pid: (parent pid, command line)} of every process."""
-    listing = subprocess.run(["ps", "-ww", "-eo", "pid=,ppid=,args="], capture_output=True, text=True, check=True)
-    table = {}
-    for line in listing.stdout.splitlines():
-        pid, ppid, *args = line.split(maxsplit=2)
-        table[int(pid)] = (int(ppid), args[0] if args else "")
-    return table
-
-
-def _descendants(roots: set[int]) -> set[int]:
-    table = _process_table()
-    found = set(roots)
-    while children := {pid for pid, (ppid, _) in table.items() if ppid in found and pid not in found}:
-        found |= children
-    return found
-
-
 def _replicas_under(node: subprocess.Popen, application: str) -> set[int]:
-    table = _process_table()
+    table = processes.process_table()
     return {
         pid
-        for pid in _descendants({node.pid})
+        for pid in processes.with_descendants({node.pid}, table)
         if f"ServeReplica:{application}:{application}" in table.get(pid, (0, ""))[1]
     }
 
@@ -294,8 +278,9 @@ def test_the_chat_nodes_death_under_load_gives_answers_or_sentences_and_serve_st
 
     try:
         _wait_for("the operator's first two looks at the status", lambda: len(statuses) >= 2 or bool(failures), 120)
-        table = _process_table()
-        (raylet,) = [pid for pid in _descendants({two_nodes.second.pid}) if "raylet/raylet" in table[pid][1]]
+        table = processes.process_table()
+        second_node = processes.with_descendants({two_nodes.second.pid}, table)
+        (raylet,) = [pid for pid in second_node if "raylet/raylet" in table[pid][1]]
         killed = time.monotonic()
         os.kill(raylet, signal.SIGKILL)
         _wait_for("Ray's serve status to tell the chat's node has gone", status_told, 120)

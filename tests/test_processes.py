@@ -3,7 +3,10 @@ the engine; the allocator's limits in the environment of every process the Makef
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -35,12 +38,38 @@ def test_a_running_process_is_known_by_its_start_and_command_and_a_reused_id_is_
     assert processes.ProcessIdentity.of(child.pid) is None
 
 
-def test_the_engine_has_one_liveness_check_and_one_atomic_writer() -> None:
+def test_a_process_tree_is_read_from_one_table_down_to_the_grandchildren() -> None:
+    grandchild = "import time; time.sleep(30)"
+    spawn = f"import subprocess, sys; subprocess.run([sys.executable, '-c', {grandchild!r}])"
+    child = subprocess.Popen([sys.executable, "-c", spawn])
+    tree = {child.pid}
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            table = processes.process_table()
+            tree = processes.with_descendants({child.pid}, table)
+            if any(grandchild in table[pid][1] for pid in tree - {child.pid}):
+                break
+            time.sleep(0.05)
+        (below,) = tree - {child.pid}
+        assert table[below] == (child.pid, f"{sys.executable} -c {grandchild}")
+        assert table[child.pid] == (os.getpid(), f"{sys.executable} -c {spawn}")
+        assert os.getpid() not in tree  # what is below the roots, never above
+    finally:
+        for pid in tree:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        child.wait()
+
+
+def test_the_engine_and_its_tests_have_one_liveness_check_one_process_table_and_one_atomic_writer() -> None:
     sources = {path: path.read_text(encoding="utf-8") for path in (ROOT / "pipelines").rglob("*.py")}
     zombie_checks = [path.name for path, text in sources.items() if "STATUS_ZOMBIE" in text]
     kill_probes = [path.name for path, text in sources.items() if re.search(r"os\.kill\(\w+, 0\)", text)]
     temporaries = [path.name for path, text in sources.items() if re.search(r"\.(partial|tmp)\b(?!\()", text)]
     assert (zombie_checks, kill_probes, temporaries) == (["processes.py"], [], ["staging.py"])
+    everything = [*sources.items(), *((path, path.read_text()) for path in (ROOT / "tests").glob("*.py"))]
+    assert [path.name for path, text in everything if re.search(r"\[\"ps\"", text)] == []  # `process_table` reads them
 
 
 def test_make_starts_the_dashboard_and_the_model_server_with_the_allocators_limits() -> None:

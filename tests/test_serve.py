@@ -172,8 +172,7 @@ def test_the_pages_answer_through_serve_and_the_dashboard_loads_no_model(
 
 def replicas_of(name: str) -> set[int]:
     """The process ids of `name`'s Serve replicas (Ray titles them "ray::ServeReplica:<app>:<deployment>")."""
-    listing = subprocess.run(["ps", "-ww", "-eo", "pid=,args="], capture_output=True, text=True, check=True).stdout
-    return {int(line.split()[0]) for line in listing.splitlines() if f"ServeReplica:{name}:{name}" in line}
+    return {pid for pid, (_, command) in processes.process_table().items() if f"ServeReplica:{name}:{name}" in command}
 
 
 def test_a_killed_replica_is_replaced_and_every_visitor_gets_the_answer_or_a_sentence(

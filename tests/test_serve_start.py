@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import threading
 import time
 from pathlib import Path
@@ -14,6 +13,7 @@ import pytest
 
 from benchmarks.server import free_port
 from pipelines.errors import ModelNotAvailable
+from pipelines.runtime import processes
 from pipelines.scaleout import cluster
 
 
@@ -43,9 +43,7 @@ def test_a_deployer_that_dies_while_starting_leaves_no_ray_process(provisioned: 
 
 def _starting_deployer() -> tuple[int, Path] | None:
     """The pid of the deployer `start` launched, and the temp dir it was given."""
-    command = ["ps", "-ww", "-eo", "pid=,ppid=,args="]
-    for line in subprocess.run(command, capture_output=True, text=True, check=True).stdout.splitlines():
-        pid, ppid, args = line.split(maxsplit=2)
-        if int(ppid) == os.getpid() and "-m pipelines.scaleout.cluster " in args:
-            return int(pid), Path(args.split()[-1])
+    for pid, (parent, command) in processes.process_table().items():
+        if parent == os.getpid() and "-m pipelines.scaleout.cluster " in command:
+            return pid, Path(command.split()[-1])
     return None

@@ -2,7 +2,9 @@
 
 A process id is reused once its process ends, so a file that names a pid (an abandoned staging folder,
 the model server's state) proves nothing alone: before a process is signalled, its start time and
-command line must match what was written down when it started.
+command line must match what was written down when it started. A process tree (Ray's, a test's server) is
+read from one picture of every process (`process_table`), so a child is never looked for under a parent
+read at another moment.
 """
 
 from __future__ import annotations
@@ -49,3 +51,21 @@ def command_line(pid: int) -> str:
         return " ".join(psutil.Process(pid).cmdline()).strip()
     except psutil.Error:
         return ""
+
+
+def process_table() -> dict[int, tuple[int, str]]:
+    """{pid: (parent pid, command line)} of every process this user can see, read in one pass. A process that
+    hides its command line (another user's, a zombie) is listed with "", so its children are still found."""
+    table = {}
+    for process in psutil.process_iter(["ppid", "cmdline"]):
+        parent, arguments = process.info["ppid"], process.info["cmdline"]
+        table[process.pid] = (parent or 0, " ".join(arguments or ()).strip())
+    return table
+
+
+def with_descendants(roots: set[int], table: dict[int, tuple[int, str]]) -> set[int]:
+    """`roots` and every process below them in `table` (a `process_table()`)."""
+    found = set(roots)
+    while children := {pid for pid, (parent, _) in table.items() if parent in found and pid not in found}:
+        found |= children
+    return found

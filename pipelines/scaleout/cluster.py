@@ -38,7 +38,7 @@ from pipelines.errors import ModelNotAvailable
 from pipelines.provisioning.staging import write_json
 from pipelines.runtime.haproxy_loopback import free_port
 from pipelines.runtime.memory import ALLOCATOR_ENVIRONMENT
-from pipelines.runtime.processes import running
+from pipelines.runtime.processes import process_table, running, with_descendants
 from pipelines.settings import PROJECT, load_settings
 
 LOOPBACK = "127.0.0.1"
@@ -173,18 +173,13 @@ def ray_processes(temp_dir: Path) -> set[int]:
     server, which `ray start` starts whenever Ray's client packages are installed, names neither the temp dir
     nor a parent that lives on, but logs there), and their descendants (workers rename themselves,
     "ray::ServeReplica", but stay the raylet's children)."""
-    command = ["ps", "-ww", "-eo", "pid=,ppid=,args="]  # -ww: whole command lines, whatever COLUMNS says
-    listing = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    parents: dict[int, int] = {}
-    found: set[int] = set()
-    for line in listing.splitlines():
-        pid, ppid, *args = line.split(maxsplit=2)
-        parents[int(pid)] = int(ppid)
-        if int(pid) != os.getpid() and ((args and str(temp_dir) in args[0]) or _writes_under(int(pid), temp_dir)):
-            found.add(int(pid))
-    while children := {pid for pid, ppid in parents.items() if ppid in found and pid not in found}:
-        found |= children
-    return {pid for pid in found if running(pid)}
+    table = process_table()
+    own = {
+        pid
+        for pid, (_, command) in table.items()
+        if pid != os.getpid() and (str(temp_dir) in command or _writes_under(pid, temp_dir))
+    }
+    return {pid for pid in with_descendants(own, table) if running(pid)}
 
 
 def _writes_under(pid: int, folder: Path) -> bool:
