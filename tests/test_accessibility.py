@@ -14,10 +14,10 @@ from benchmarks.server import serve
 from pages.demos import DEMOS
 from tests import test_e2e
 from tests.accessibility import violations
+from tests.test_e2e import RESULT_SECONDS, settled
 
 pytestmark = pytest.mark.e2e
 browser = test_e2e.browser  # the same Chromium fixture
-RESULT_SECONDS = 180  # a result on a page whose model loads first, on a 2-core machine
 KEYS_TO_REACH = 120  # Tab presses before giving up on reaching a control
 EXAMPLE_REVIEW = "The delivery was late again and nobody answered my emails."  # the sentiment page's second
 
@@ -27,12 +27,6 @@ def dashboard(provisioned: Path) -> Iterator[str]:
     """Without an operator token a browser on this machine is the operator, so the Audience page is checked too."""
     with serve() as server:
         yield server.url
-
-
-def settled(page: object) -> None:
-    """Streamlit has finished the run: its "Running…" indicator is gone."""
-    page.wait_for_timeout(500)
-    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=RESULT_SECONDS * 1000)
 
 
 @pytest.mark.parametrize(

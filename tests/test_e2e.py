@@ -27,6 +27,7 @@ from tests.conftest import CAT_PHOTO, ROOT
 from tests.scripted_chat import SCRIPTED_QUESTION
 
 pytestmark = pytest.mark.e2e
+RESULT_SECONDS = 180  # a result on a page whose model loads first, on a 2-core machine
 
 
 @pytest.fixture(scope="module")
@@ -119,6 +120,13 @@ def page(browser: object, dashboard: str) -> Iterator[object]:
     opened.get_by_role("heading", name="Showroom").wait_for(timeout=60_000)
     yield opened
     context.close()
+
+
+def settled(page: object) -> None:
+    """Streamlit has finished the run (its "Running…" indicator is gone), so a click lands on the page as it
+    is drawn, not on an element the run is about to draw again."""
+    page.wait_for_timeout(500)
+    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=RESULT_SECONDS * 1000)
 
 
 def open_classification(page: object) -> None:
@@ -394,6 +402,7 @@ def test_translation_example_then_swap_direction(page: object, dashboard: str) -
     output = page.locator('[data-testid="stText"]')
     output.wait_for(timeout=60_000)
     assert "bicicletas" in output.inner_text()
+    settled(page)  # once, in a whole run of the suite, a swap clicked while the run went on was not seen
     page.locator(".st-key-tr-swap button").first.click()
     page.get_by_role(
         "button", name="A loja abre às nove horas. Traga a sua bicicleta para uma revisão gratuita!"
