@@ -43,8 +43,8 @@ from pipelines.provisioning.staging import write_json
 # class in reviews; VADER's movie and news sentences are left out, since adding them lowered the product
 # reviews' validation score. Then the classes' balance is shifted to where the validation parts clear every
 # floor by the most (`sentiment_calibration`): training on every domain at once leaves the neutral class read
-# too rarely in reviews. 5.3 minutes of training on a CPU with bfloat16 (longer than the tweets-only 4.8; 20 to
-# 26 on a 2-core CPU without it), while the quick model serves.
+# too rarely in reviews. 5.3 minutes of training on a CPU with bfloat16 (longer than the tweets-only 4.8; 14.8
+# minutes on a 2-core CPU without it), while the quick model serves.
 PLAN = TrainingPlan(
     "fine-tune mean-pooled, 18,000 surest tweets + UCI twice and VADER product reviews three times, bfloat16, "
     "the classes' balance chosen on validation",
