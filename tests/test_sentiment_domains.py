@@ -82,8 +82,9 @@ def test_the_hand_written_sentences_are_never_trained_on(corpora) -> None:
             "Checkout took ten seconds and the parcel came the next morning.",
             marks=pytest.mark.xfail(
                 strict=True,
-                reason="issue 35 is open: neither the plan chosen on validation nor 120 sentences of the project's "
-                "own about quick service (docs/models.md) teach it that ten seconds is quick",
+                reason="issue 35 is open: the model reads any span of time after 'took' as a complaint, seconds as "
+                "surely as weeks, and neither its data nor 120 sentences of the project's own teach it otherwise "
+                "(python -m benchmarks.sentiment_time_spans, docs/models.md)",
             ),
         ),
         "It does exactly what it says, no fuss.",
