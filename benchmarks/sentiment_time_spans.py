@@ -48,10 +48,6 @@ TAKE_WITH_SPAN = re.compile(r"\b(take|takes|took|taking)\b.*\b(second|minute|hou
 quiet = partial(tqdm, disable=True)
 
 
-def quiet_report(line: str) -> None:
-    """Fetching and checking the packages says nothing here: only the measurements are printed."""
-
-
 def readings(model: str | None) -> list[dict]:
     batch = analyse_sentiment(list(READ), model)
     return [
@@ -73,7 +69,8 @@ def closeness() -> list[dict]:
 
 def learned_spans() -> dict:
     with tempfile.TemporaryDirectory() as work:
-        sources = model_sources(find_model("minilm-sentiment"), load_settings().downloads_dir, Path(work), quiet_report)
+        spec, downloads = find_model("minilm-sentiment"), load_settings().downloads_dir
+        sources = model_sources(spec, downloads, Path(work), lambda line: None)
         corpora = read_corpora(sources)
     texts, labels = training_data(
         corpora, PLAN.examples, PLAN.per_domain, surest_first=PLAN.surest_first, copies=PLAN.review_copies

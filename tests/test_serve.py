@@ -407,15 +407,22 @@ def test_the_token_file_is_its_owners_alone_and_every_ray_process_reads_it(serve
 def test_a_ray_client_without_the_token_is_refused_and_one_with_it_is_served(serve_url: str) -> None:
     """A second driver connecting to the application's Ray: refused by the control service without the
     token, connected with it (Ray's own client, not a mock)."""
-    script = "import ray, sys; ray.init(address=sys.argv[1], logging_level='ERROR'); print(ray.cluster_resources())"
     address = cluster.read_state().gcs_address
-    local = {"PATH": os.environ["PATH"], "HOME": str(ROOT / "nonexistent"), "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
-    command = [sys.executable, "-c", script, address]
-    refused = subprocess.run(command, capture_output=True, text=True, env=local, timeout=120)
+    refused = _ray_driver(address, with_token=False)
     assert refused.returncode != 0 and "Authentication token is missing or incorrect" in refused.stderr
-    token = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN_PATH": str(load_settings().serve_token_path)}
-    served = subprocess.run(command, capture_output=True, text=True, env=local | token, timeout=120)
+    served = _ray_driver(address, with_token=True)
     assert served.returncode == 0 and "'CPU'" in served.stdout, served.stderr
+
+
+def _ray_driver(address: str, *, with_token: bool) -> subprocess.CompletedProcess:
+    """Ray's own client in a process of its own, connecting to `address` and printing the cluster's resources:
+    with no token of this user's (HOME points nowhere), and with the application's only when asked."""
+    script = "import ray, sys; ray.init(address=sys.argv[1], logging_level='ERROR'); print(ray.cluster_resources())"
+    local = {"PATH": os.environ["PATH"], "HOME": str(ROOT / "nonexistent"), "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
+    token = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN_PATH": str(load_settings().serve_token_path)}
+    command = [sys.executable, "-c", script, address]
+    environment = local | token if with_token else local
+    return subprocess.run(command, capture_output=True, text=True, env=environment, timeout=180)
 
 
 def test_ray_clients_server_refuses_a_client_without_the_token(serve_url: str) -> None:
@@ -426,10 +433,7 @@ def test_ray_clients_server_refuses_a_client_without_the_token(serve_url: str) -
     state = cluster.read_state()
     listening = listening_sockets(cluster.ray_processes(Path(state.temp_dir)))
     (port,) = {socket.port for socket in listening if socket.process == "ray client server"}
-    script = "import ray, sys; ray.init(sys.argv[1], logging_level='ERROR'); print(ray.cluster_resources())"
-    local = {"PATH": os.environ["PATH"], "HOME": str(ROOT / "nonexistent"), "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
-    command = [sys.executable, "-c", script, f"ray://127.0.0.1:{port}"]
-    refused = subprocess.run(command, capture_output=True, text=True, env=local, timeout=180)
+    refused = _ray_driver(f"ray://127.0.0.1:{port}", with_token=False)
     assert refused.returncode != 0 and "ConnectionError" in refused.stderr and "'CPU'" not in refused.stdout
 
 
