@@ -97,6 +97,14 @@ PLANS = (
         balanced=True,
     ),
     PLAN,
+    *(
+        mean_pooled(
+            "18,000 surest tweets + UCI twice, VADER product reviews three times and the project's time-span "
+            f"sentences {times}, bfloat16",
+            time_spans=copies,
+        )
+        for copies, times in ((1, "once"), (2, "twice"), (3, "three times"))
+    ),
     mean_pooled(
         "18,000 surest tweets + UCI twice, VADER product reviews three times and news editorials, bfloat16",
         review_copies=(*PLAN.review_copies, ("news", 1)),

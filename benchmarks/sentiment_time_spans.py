@@ -1,13 +1,14 @@
-"""Why "Checkout took ten seconds and the parcel came the next morning." reads as a complaint.
+"""How the sentiment model reads a span of time: "Checkout took ten seconds and the parcel came the next morning."
 
     python -m benchmarks.sentiment_time_spans [--model NAME]
 
-Three measurements, printed as JSON lines (docs/models.md, "Not kept: teaching that quick service is praise"):
+Three measurements, printed as JSON lines (docs/models.md, "Teaching that a short wait is praise"):
 - the sentiment model's reading (the default, or `--model`, through the engine) of sentences that differ only
-  in the span of time or in how it is said;
+  in the span of time or in how it is said, and of services the project's own sentences never name;
 - how close the untrained encoder puts a span of seconds and one of weeks to "fast" and to "forever" (cosine
   of the mean-pooled, unit-length sentence vectors, as the quick model reads them);
-- how the sentences the default plan learns from that pair "take" with a span of time are labelled.
+- how the packaged sentences the default plan learns from that pair "take" with a span of time are labelled
+  (the project's own sentences about waits, `time_spans`, left out: they are what answers this).
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ READ = (
     "Checkout took three weeks.",
     "Checkout was fast and the parcel came the next morning.",
     "The parcel came the next morning.",
+    "Delivery took two days.",
+    "The delivery took four weeks.",
+    "I took the train to work.",
 )
 SPANS = ("Checkout took ten seconds.", "Checkout took three weeks.")
 ANCHORS = ("Checkout was fast.", "Checkout took forever.")

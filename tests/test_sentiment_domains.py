@@ -27,6 +27,7 @@ from pipelines.provisioning.recipes.sentiment_domains import (
     read_corpora,
     training_data,
 )
+from pipelines.provisioning.recipes.time_spans import time_span_sentences
 from pipelines.settings import load_settings
 from pipelines.tasks.sentiment import analyse_sentiment, load_report
 
@@ -82,9 +83,9 @@ def test_the_hand_written_sentences_are_never_trained_on(corpora) -> None:
             "Checkout took ten seconds and the parcel came the next morning.",
             marks=pytest.mark.xfail(
                 strict=True,
-                reason="issue 35 is open: the model reads any span of time after 'took' as a complaint, seconds as "
-                "surely as weeks, and neither its data nor 120 sentences of the project's own teach it otherwise "
-                "(python -m benchmarks.sentiment_time_spans, docs/models.md)",
+                reason="issue 35 is open: the default reads any span of time after 'took' as a complaint; the plans "
+                "that learn the project's time-span sentences read it as praise but fall under the UCI movie floor "
+                "(python -m benchmarks.bench_sentiment_recipes, docs/models.md)",
             ),
         ),
         "It does exactly what it says, no fuss.",
@@ -135,3 +136,29 @@ def test_a_refit_learns_each_named_domains_validation_part_too_and_never_its_hel
     assert reviews == (training.texts + validation.texts) * 2
     assert list(review_labels) == list(np.concatenate([training.labels, validation.labels])) * 2
     assert not set(reviews) & set(held_out.texts)
+
+
+def _four_word_runs(text: str) -> set[tuple[str, ...]]:
+    words = "".join(letter if letter.isalnum() or letter == "-" else " " for letter in text.lower()).split()
+    return {tuple(words[start : start + 4]) for start in range(len(words) - 3)}
+
+
+def test_the_time_span_sentences_never_name_what_they_are_tested_on_nor_echo_a_scored_sentence() -> None:
+    """The checkout and parcel sentence is scored, and asked about in a test: what the model learns about waits
+    must carry to it from other services, not be copied from it or from any hand-written sentence."""
+    texts, labels = time_span_sentences()
+    assert len(set(texts)) == len(texts) == len(labels) >= 150
+    counts = np.bincount(labels, minlength=3)
+    assert counts[NEUTRAL] >= 15 and abs(counts[POSITIVE] - counts[NEGATIVE]) <= counts[POSITIVE] / 5, counts
+    for word in ("checkout", "check out", "pay", "parcel"):
+        assert not [text for text in texts if word in text.lower()], word
+    scored = set().union(*map(_four_word_runs, hand_written()[0]))
+    assert not [text for text in texts if _four_word_runs(text) & scored]
+
+
+def test_the_time_span_sentences_follow_everything_else_as_many_times_as_asked(corpora) -> None:
+    texts, labels = training_data(corpora, 1_000, 0)
+    with_spans, with_labels = training_data(corpora, 1_000, 0, time_spans=2)
+    written, classes = time_span_sentences()
+    assert with_spans == texts + written * 2
+    assert with_labels.tolist() == labels.tolist() + classes.tolist() * 2

@@ -123,6 +123,7 @@ def train_and_save(
         surest_first=plan.surest_first,
         copies=plan.review_copies,
         with_validation=plan.refit,
+        time_spans=plan.time_spans,
     )
     train = train_head if plan.freeze_encoder else fine_tune
     record = TrainingRecord(live_training_path(watched_as), steps=0) if watched_as else None

@@ -17,6 +17,7 @@ import numpy as np
 from pipelines.metrics.classification import macro_f1
 from pipelines.provisioning.recipes.review_corpus import DOMAINS, Sentences, domain_splits
 from pipelines.provisioning.recipes.sentiment_corpus import LABELS, Split, load_split, stratified_subset
+from pipelines.provisioning.recipes.time_spans import time_span_sentences
 from pipelines.settings import ASSETS
 
 TWEETS = "tweets (CrowdFlower)"
@@ -44,12 +45,14 @@ def training_data(
     surest_first: bool = True,
     copies: tuple[tuple[str, int], ...] = (),
     with_validation: bool = False,
+    time_spans: int = 0,
 ) -> tuple[list[str], np.ndarray]:
     """`tweets` tweets (class-balanced as the corpus is; the surest first), then up to `per_domain` sentences
     of each review domain's training part (the first ones: the parts are already shuffled; 0: none). With
     `copies`, only the domains it names (by part of their name), each repeated as often as it says. With
     `with_validation`, each review domain's validation part follows its training part: the final fit of a
-    plan already chosen on those parts."""
+    plan already chosen on those parts. Last, `time_spans` copies of the project's sentences about how long a
+    thing took (`time_spans`)."""
     texts, labels = stratified_subset(corpora.tweets, tweets, surest_first=surest_first)
     texts, parts = list(texts), [labels]
     for name, (training, validation, _) in corpora.reviews.items():
@@ -58,6 +61,9 @@ def training_data(
         domain_texts = [text for sentences in learned for text in sentences.texts][:per_domain]
         texts += domain_texts * repeats
         parts += [np.concatenate([sentences.labels for sentences in learned])[: len(domain_texts)]] * repeats
+    written, classes = time_span_sentences()
+    texts += written * time_spans
+    parts += [classes] * time_spans
     return texts, np.concatenate(parts)
 
 

@@ -45,6 +45,7 @@ class TrainingPlan:
     per_domain: int | None = 0  # review sentences taken from each review domain (None: all; 0: tweets only)
     # Which review domains, and how many copies of each (a domain named by part of its name); empty: all, once.
     review_copies: tuple[tuple[str, int], ...] = ()
+    time_spans: int = 0  # copies of the project's sentences about how long a thing took (`time_spans`)
     # The classifier reads the mean of the token vectors, scaled to length 1, as the encoder was trained to be
     # read (`mean_pooled_classifier`), instead of BERT's pooler on [CLS]; its unit-length input needs a head that
     # learns faster than the encoder, at `head_learning_rate`.
