@@ -1,4 +1,4 @@
-"""Measure candidate sentiment recipes: validation and test macro-F1 and whole build time each.
+"""Measure candidate sentiment recipes: validation and test scores, whole build time, and time-span readings each.
 
     python -m benchmarks.bench_sentiment_recipes [--neutral-within 1.0] [PLAN_NAME ...]
 
@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pipelines  # noqa: F401  (quiets transformers before it is imported)
 from benchmarks.report import markdown_table, save
+from benchmarks.sentiment_time_spans import folder_readings
 from pipelines.provisioning.catalog import find_model
 from pipelines.provisioning.fetch import model_sources
 from pipelines.provisioning.recipes import review_corpus
@@ -144,6 +145,7 @@ def measure(plan: TrainingPlan) -> dict:
         sources = model_sources(spec, load_settings().downloads_dir, Path(work) / "sources", lambda line: None)
         fetch_seconds = time.perf_counter() - started
         report = train_and_save(sources, Path(work), plan, validate=True)
+        readings = folder_readings(Path(work))
     return {
         "recipe": plan.name,
         "training_examples": report["training_examples"],
@@ -153,6 +155,7 @@ def measure(plan: TrainingPlan) -> dict:
         "build_seconds": report["build_seconds"] + fetch_seconds,
         "validation_domains": {line["domain"]: round(line["value"], 3) for line in report["validation_domains"]},
         "test_domains": {line["domain"]: round(line["value"], 3) for line in report["domains"]},
+        "time_span_readings": readings,  # benchmarks/sentiment_time_spans.py's sentences
     }
 
 

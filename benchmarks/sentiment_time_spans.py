@@ -30,7 +30,7 @@ from pipelines.provisioning.recipes.minilm_sentiment import PLAN
 from pipelines.provisioning.recipes.quick_sentiment import sentence_vectors
 from pipelines.provisioning.recipes.sentiment_corpus import LABELS
 from pipelines.provisioning.recipes.sentiment_domains import read_corpora, training_data
-from pipelines.provisioning.recipes.sentiment_training import mean_pooled_classifier
+from pipelines.provisioning.recipes.sentiment_training import mean_pooled_classifier, predict_probabilities
 from pipelines.settings import load_settings
 from pipelines.tasks.sentiment import analyse_sentiment
 
@@ -45,6 +45,7 @@ READ = (
     "Delivery took two days.",
     "The delivery took four weeks.",
     "I took the train to work.",
+    "It does exactly what it says, no fuss.",
 )
 SPANS = ("Checkout took ten seconds.", "Checkout took three weeks.")
 ANCHORS = ("Checkout was fast.", "Checkout took forever.")
@@ -58,6 +59,17 @@ def readings(model: str | None) -> list[dict]:
         {"model": batch.model, "text": text, "label": result.label, "score": round(result.score, 2)}
         for text, result in zip(READ, batch.results, strict=True)
     ]
+
+
+def folder_readings(folder: Path) -> dict[str, str]:
+    """The same sentences read by a model folder built outside the catalog (a benchmark plan's), as "label score"."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    import pipelines.architectures  # noqa: F401  (registers the mean-pooled classifier)
+
+    model = AutoModelForSequenceClassification.from_pretrained(folder).eval()
+    probabilities = predict_probabilities(model, AutoTokenizer.from_pretrained(folder), list(READ), quiet)
+    return {text: f"{LABELS[row.argmax()]} {row.max():.2f}" for text, row in zip(READ, probabilities, strict=True)}
 
 
 def closeness() -> list[dict]:
