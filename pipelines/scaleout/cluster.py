@@ -199,6 +199,7 @@ def deploy_and_leave(host: str, port: int, replicas: dict[str, int], temp_dir: P
 
     from pipelines.runtime.haproxy_loopback import haproxy_environment
     from pipelines.scaleout.app import LIGHT, deploy, layout, served_models
+    from pipelines.scaleout.guard import chunked_refusal
 
     models = served_models()
     if not models:
@@ -211,7 +212,8 @@ def deploy_and_leave(host: str, port: int, replicas: dict[str, int], temp_dir: P
             f"{names}: not a model with replicas of its own here, nor the {LIGHT!r} group; "
             "see `python -m pipelines serve config`."
         )
-    os.environ.update(haproxy_environment(temp_dir / "h"))  # before Ray starts: its processes inherit it
+    refusal = json.dumps(chunked_refusal().event())
+    os.environ.update(haproxy_environment(temp_dir / "h", refusal))  # before Ray starts: its processes inherit it
     try:
         _start_ray(temp_dir, cpus=sum(replicas.get(name, 1) for name in members) + 1)  # one per replica, +1
         serve.start(http_options={"host": host, "port": port})

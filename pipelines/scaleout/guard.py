@@ -9,7 +9,8 @@ checks, before any JSON is parsed:
 - the body's size: it must declare its length, and a length past the largest request a task accepts is
   refused unread. (A body without a declared length is refused too: Ray Serve pulls every chunk a client
   sends into the replica's queue whether the replica reads it or not, so only a declared length, which
-  the HTTP server holds the client to, bounds it.) Every refusal closes the connection;
+  the HTTP server holds the client to, bounds it. HAProxy refuses a chunked body before a replica sees it,
+  with the same sentence: `pipelines.runtime.haproxy_loopback` says why.) Every refusal closes the connection;
 - the body's pace: all of it within SHOWROOM_SERVE_BODY_S seconds, or the request is refused, so a client
   that sends slowly and stops does not hold a replica's memory or a connection for good.
 """
@@ -39,6 +40,15 @@ class Refused(Exception):
         super().__init__(sentence)
         self.status = status
         self.kind = kind
+
+    def event(self) -> dict[str, str]:
+        """What the client reads: the sentence and its kind, as JSON."""
+        return {"error": str(self), "kind": self.kind}
+
+
+def chunked_refusal() -> Refused:
+    """A body sent in chunks could go on for ever, and Serve pulls it all into the replica: it is not read."""
+    return Refused(411, "The request must declare its length (Content-Length); a body sent in chunks is not read.")
 
 
 def max_body_bytes() -> int:
@@ -79,8 +89,8 @@ async def read_body(request: Request) -> bytes:
     """The request's body, read within the size and time limits, or `Refused` with the reason."""
     most = max_body_bytes()
     declared = request.headers.get("content-length")
-    if declared is None:  # a chunked body could go on for ever, and Serve pulls it all into the replica
-        raise Refused(411, "The request must declare its length (Content-Length); a body sent in chunks is not read.")
+    if declared is None:
+        raise chunked_refusal()
     if not declared.isdigit() or int(declared) > most:
         raise Refused(413, f"The request declares {declared} bytes; at most {most:,} are read.")
     seconds = load_settings().serve_body_seconds
