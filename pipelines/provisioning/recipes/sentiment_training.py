@@ -27,6 +27,7 @@ from pipelines.runtime.cpu import cpu_has_bfloat16
 BATCH = 32
 MAX_LENGTH = 64
 _BUCKET_BATCHES = 50  # length-sorting happens within this many batches, so order stays random
+_SEED_STRIDE = 1_000  # a seed's shuffles never meet another seed's (a plan has fewer epochs)
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,13 @@ class TrainingPlan:
     refit: bool = False
     # Each class's logit shifted after training, by the shift the validation parts choose (`sentiment_calibration`).
     calibrated: bool = False
+    # Which of the runs the plan could be: the batches' order and torch's seed are offset by it. Between seeds the
+    # held-out scores move by about as much as between plans (docs/models.md), so a plan is judged over several.
+    seed: int = 0
+    # Runs of the plan (seeds `seed`, `seed + 1`, ...) whose weights are averaged into the model: a "model soup"
+    # (Wortsman et al., 2022), fine-tuned from the same encoder, so averaging keeps what they share and evens out
+    # what each seed's data order taught by chance; it costs a run's training each and nothing to serve.
+    soup: int = 1
 
 
 def mean_pooled_classifier(encoder: Path):
@@ -133,7 +141,7 @@ def fine_tune(
     step, epoch = 0, 0
     with progress(total=steps, desc="fine-tuning", unit="batch") as bar:
         while step < steps:
-            for encoded, targets in _batches(texts, labels, tokenizer, shuffle_seed=epoch):
+            for encoded, targets in _batches(texts, labels, tokenizer, shuffle_seed=epoch + _SEED_STRIDE * plan.seed):
                 with torch.autocast("cpu", dtype=torch.bfloat16, enabled=half):
                     logits = model(**encoded).logits
                 loss = torch.nn.functional.cross_entropy(logits.float(), targets, weight=weights)
@@ -168,7 +176,7 @@ def train_head(
     cls, targets = torch.cat(features), torch.as_tensor(labels)
     trained = [*model.bert.pooler.parameters(), *model.classifier.parameters()]
     optimizer = torch.optim.AdamW(trained, lr=1e-3, weight_decay=0.01)
-    generator = torch.Generator().manual_seed(0)
+    generator = torch.Generator().manual_seed(plan.seed)
     epochs = max(1, round(plan.epochs))
     model.train()  # dropout on the head; the encoder's output is already computed
     with progress(total=epochs, desc="training the head", unit="epoch") as bar:
@@ -181,6 +189,16 @@ def train_head(
                 optimizer.zero_grad()
             bar.update(1)
     model.eval()
+
+
+def averaged_weights(states: list[dict]) -> dict:
+    """The element-wise mean of state dicts of one architecture (buffers that are not weights, such as position
+    ids, kept from the first)."""
+    first = states[0]
+    return {
+        name: sum(state[name] for state in states) / len(states) if value.is_floating_point() else value
+        for name, value in first.items()
+    }
 
 
 def predict_probabilities(model, tokenizer, texts: list[str], progress) -> np.ndarray:

@@ -12,9 +12,10 @@ days is quick for a refund, a full minute slow for a web page): quick is praise,
 nothing. No sentence names a checkout, a payment or a parcel: the test and the report ask about those, so they
 measure whether the lesson carries to a service it never saw.
 
-The default plan does not learn them yet: learned twice or three times they teach the checkout sentence, but
-both plans fell under the UCI movie floor on its held-out part (docs/models.md, "Teaching that a short wait is
-praise"); `benchmarks/bench_sentiment_recipes.py` holds the plans that do.
+The default plan does not learn them yet: learned twice they teach the checkout sentence in two seeds of three,
+and no run of that plan, nor two seeds' weights averaged, met every floor of the card on the held-out parts
+(docs/models.md, "Teaching that a short wait is praise"); `benchmarks/bench_sentiment_recipes.py` holds the
+plans that do.
 """
 
 from __future__ import annotations
