@@ -101,6 +101,16 @@ def calibrate(model, predict, corpora) -> dict:
     }
 
 
+def untrained(plan: TrainingPlan, encoder: Path):
+    """The tokenizer, and the encoder under the plan's classifier, not yet trained."""
+    from transformers import AutoTokenizer, BertForSequenceClassification
+
+    if plan.mean_pooled:
+        return mean_pooled_classifier(encoder)
+    classifier = BertForSequenceClassification.from_pretrained(encoder, **LABEL_CONFIG)
+    return AutoTokenizer.from_pretrained(encoder), classifier
+
+
 def train_and_save(
     sources: dict[str, Path], out_dir: Path, plan: TrainingPlan, *, validate: bool = False, watched_as: str = ""
 ) -> dict:
@@ -109,7 +119,6 @@ def train_and_save(
     With `watched_as` (a model name), the run's curves are written live for the Training tab, then saved
     with the model."""
     import torch
-    from transformers import AutoTokenizer, BertForSequenceClassification
 
     started = time.perf_counter()
     encoder = next(path for name, path in sources.items() if name.startswith(_ENCODER)).parent
@@ -128,12 +137,8 @@ def train_and_save(
     record = TrainingRecord(live_training_path(watched_as), steps=0) if watched_as else None
     runs = []
     for run in range(plan.soup):
-        torch.manual_seed(plan.seed + run)
-        if plan.mean_pooled:
-            tokenizer, model = mean_pooled_classifier(encoder)
-        else:
-            tokenizer = AutoTokenizer.from_pretrained(encoder)
-            model = BertForSequenceClassification.from_pretrained(encoder, **LABEL_CONFIG)
+        torch.manual_seed(plan.seed + run)  # before the classifier's weights are drawn
+        tokenizer, model = untrained(plan, encoder)
         watch = partial(_watched, record, model, tokenizer, split, run, plan.soup) if record else None
         train(model, tokenizer, texts, labels, replace(plan, seed=plan.seed + run), tqdm, watch)
         runs.append(model.state_dict())
