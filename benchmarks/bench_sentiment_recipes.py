@@ -125,6 +125,12 @@ PLANS = (
     mean_pooled(
         "1.5 epochs, 18,000 surest tweets + UCI twice and VADER product reviews three times, bfloat16", epochs=1.5
     ),
+    mean_pooled(
+        "1.5 epochs, 18,000 surest tweets + UCI twice, VADER product reviews three times and the project's "
+        "time-span sentences twice, bfloat16",
+        epochs=1.5,
+        time_spans=2,
+    ),
     with_reviews(
         "fine-tune, 10,000 surest tweets + 2,000 sentences per review domain, bfloat16", 10_000, per_domain=2_000
     ),
@@ -201,7 +207,7 @@ def main() -> int:
             [
                 [
                     r["recipe"],
-                    r["seed"],
+                    str(r["seed"]),
                     f"{r['training_examples']:,}",
                     f"{r['validation_macro_f1']:.3f}",
                     f"{r['accuracy']:.3f}",

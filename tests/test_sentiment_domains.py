@@ -84,9 +84,9 @@ def test_the_hand_written_sentences_are_never_trained_on(corpora) -> None:
             marks=pytest.mark.xfail(
                 strict=True,
                 reason="issue 35 is open: the default reads any span of time after 'took' as a complaint; the plans "
-                "that learn the project's time-span sentences read it as praise in some seeds, and no run or "
-                "two-seed soup measured meets every floor (python -m benchmarks.bench_sentiment_recipes, "
-                "docs/models.md)",
+                "that learn the project's time-span sentences read it as praise (every seed at 1.5 epochs), but "
+                "whether they also meet every floor on the held-out parts depends on the seed (python -m "
+                "benchmarks.bench_sentiment_recipes --seeds, docs/models.md)",
             ),
         ),
         "It does exactly what it says, no fuss.",
