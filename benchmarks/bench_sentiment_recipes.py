@@ -207,7 +207,7 @@ def main() -> int:
             [
                 [
                     r["recipe"],
-                    str(r["seed"]),
+                    r["seed"],
                     f"{r['training_examples']:,}",
                     f"{r['validation_macro_f1']:.3f}",
                     f"{r['accuracy']:.3f}",

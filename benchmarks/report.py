@@ -7,9 +7,10 @@ from pathlib import Path
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def markdown_table(headers: list[str], rows: list[list[str]]) -> str:
+def markdown_table(headers: list[str], rows: list[list[object]]) -> str:
+    """Cells as `str` writes them, so a number needs no formatting of its own (a seed, a count)."""
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    lines += ["| " + " | ".join(map(str, row)) + " |" for row in rows]
     return "\n".join(lines) + "\n"
 
 
