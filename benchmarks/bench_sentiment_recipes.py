@@ -7,7 +7,8 @@ folder, one after another, so the build times are comparable on this machine. Th
 the validation parts: the plan whose validation scores meet every floor of the sentiment card (tweets,
 the UCI review sets, VADER product reviews). The held-out figures are what the model's report quotes, so
 they are printed but not chosen on. With `--seeds`, each plan runs once per seed (`TrainingPlan.seed`: the
-batches' order and torch's seed), since a seed alone moves the held-out scores about as much as a change of plan.
+batches' order and torch's seed), since a seed alone moves the held-out scores about as much as a change of plan,
+and then prints each plan's mean over its seeds.
 """
 
 from __future__ import annotations
@@ -186,6 +187,29 @@ def measure(plan: TrainingPlan) -> dict:
     }
 
 
+def seed_means(rows: list[dict]) -> list[dict]:
+    """Each plan run with several seeds: the mean of every domain's validation and held-out score over its seeds,
+    which is what a plan is judged on when one seed's luck is larger than a floor's margin."""
+    means = []
+    for recipe in dict.fromkeys(row["recipe"] for row in rows):
+        runs = [row for row in rows if row["recipe"] == recipe]
+        if len(runs) > 1:
+            means.append(
+                {
+                    "recipe": recipe,
+                    "seeds": [row["seed"] for row in runs],
+                    **{
+                        f"mean_{part}": {
+                            domain: round(sum(row[part][domain] for row in runs) / len(runs), 3)
+                            for domain in runs[0][part]
+                        }
+                        for part in ("validation_domains", "test_domains")
+                    },
+                }
+            )
+    return means
+
+
 def main() -> int:
     names = sys.argv[1:]
     if names[:1] == ["--neutral-within"]:  # the VADER ratings' neutral band, to compare definitions
@@ -200,6 +224,8 @@ def main() -> int:
     for plan in chosen:
         rows.append(measure(plan))
         print(json.dumps(rows[-1]), flush=True)
+    for mean in seed_means(rows):
+        print(json.dumps(mean), flush=True)
     save(
         "sentiment_recipes.md",
         markdown_table(
