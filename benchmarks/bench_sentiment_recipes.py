@@ -14,6 +14,7 @@ and then prints each plan's mean over its seeds.
 from __future__ import annotations
 
 import json
+import statistics
 import sys
 import tempfile
 import time
@@ -193,20 +194,14 @@ def seed_means(rows: list[dict]) -> list[dict]:
     means = []
     for recipe in dict.fromkeys(row["recipe"] for row in rows):
         runs = [row for row in rows if row["recipe"] == recipe]
-        if len(runs) > 1:
-            means.append(
-                {
-                    "recipe": recipe,
-                    "seeds": [row["seed"] for row in runs],
-                    **{
-                        f"mean_{part}": {
-                            domain: round(sum(row[part][domain] for row in runs) / len(runs), 3)
-                            for domain in runs[0][part]
-                        }
-                        for part in ("validation_domains", "test_domains")
-                    },
-                }
-            )
+        if len(runs) < 2:
+            continue
+        mean = {"recipe": recipe, "seeds": [row["seed"] for row in runs]}
+        for part in ("validation_domains", "test_domains"):
+            mean[f"mean_{part}"] = {
+                domain: round(statistics.fmean(row[part][domain] for row in runs), 3) for domain in runs[0][part]
+            }
+        means.append(mean)
     return means
 
 
